@@ -1,0 +1,15 @@
+import { sha256 } from './sha256';
+
+// key XOR pad, followed by m: the B = 64-byte block of RFC 2104 §2 (short keys zero-filled)
+function keyed(key: Uint8Array, pad: number, m: Uint8Array): Uint8Array {
+  var a = new Uint8Array(64 + m.length), i = 0;
+  a.set(m, 64);
+  for (; i < 64; i++) a[i] = key[i] ^ pad; // past the key's end key[i] is undefined, i.e. 0
+  return a;
+}
+
+/** HMAC-SHA256 of `msg` under `key`, 32 bytes (RFC 2104 §2; keys over 64 bytes are hashed first). */
+export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
+  if (key.length > 64) key = sha256(key);
+  return sha256(keyed(key, 0x5c, sha256(keyed(key, 0x36, msg))));
+}

@@ -1,0 +1,427 @@
+// The MQTT 3.1.1 session: connect, keep-alive, packet ids, QoS 1/2 state, reconnect, resend.
+// The only MQTT file that does I/O, through an injected Transport and Clock.
+import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
+import {
+  E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_KEEPALIVE, E_CLOSED, E_SUBACK, E_PROTOCOL, E_TRANSPORT,
+  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_PACKET_TYPE, E_MALFORMED,
+} from "../errors";
+import {
+  Payload, Will, PublishHeader, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish,
+  sizeSubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
+  PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
+} from "./codec";
+import { createReader } from "./reader";
+import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, SENT } from "../memory";
+import { readU16, utf8Read } from "../bytes";
+
+/** Delivery details; `offset`/`total` locate a chunk of a message larger than the receive region. */
+export interface MessageInfo { qos: number; retain: boolean; dup: boolean; offset: number; total: number }
+
+export interface ReconnectOptions { min?: number; max?: number; jitter?: number }
+
+export interface ClientOptions {
+  host: string;
+  port?: number;
+  tls?: TlsOptions | null;
+  clientId?: string;
+  username?: string;
+  password?: Payload;
+  /** Seconds; 0 turns keep-alive off. Default 60. */
+  keepalive?: number;
+  /** Clean session (default true); false keeps the session on the server. */
+  clean?: boolean;
+  will?: Will | null;
+  /** Bytes of the one buffer (default 2048, at least 256). */
+  bufferSize?: number;
+  /** Bytes of it for receiving (default half). */
+  rxSize?: number;
+  /** Backoff in ms with jitter (0..1); false turns reconnecting off. Default {min: 1000, max: 30000, jitter: 0.5}. */
+  reconnect?: ReconnectOptions | false;
+  transport: Transport;
+  clock: Clock;
+  onConnect?: (sessionPresent: boolean) => void;
+  /** `payload` is a view into the buffer, valid only during the call: copy what you keep. */
+  onMessage?: (topic: string, payload: Uint8Array, info: MessageInfo) => void;
+  onClose?: (code: number) => void;
+  onError?: (code: number) => void;
+  /** Space is free again after publish/subscribe returned E_OUTBOX_FULL. */
+  onWritable?: () => void;
+}
+
+export type Done = (err: number, granted?: number) => void;
+
+export interface Client {
+  /** Opens the connection; the client then stays connected (reconnecting) until end(). */
+  connect(): void;
+  /** Queues a message: returns the packet id (QoS 1/2), 0 (QoS 0) or a negative code (nothing queued). */
+  publish(topic: string, payload: Payload, qos?: number, retain?: boolean, done?: Done): number;
+  /** Subscribes one filter; done(err, grantedQos). The filter is re-subscribed after a reconnect without session. */
+  subscribe(filter: string, qos?: number, done?: Done): number;
+  unsubscribe(filter: string, done?: Done): number;
+  /** Drops the connection and reconnects now, keeping queued messages (e.g. to present a new password). */
+  reconnect(): void;
+  /** Sends DISCONNECT and closes; pending callbacks get E_ENDED. */
+  end(done?: () => void): void;
+  /** True between CONNACK and the connection's end. */
+  connected(): boolean;
+}
+
+// connection states
+var IDLE = 0, OPENING = 1, CONNACK_WAIT = 2, UP = 3, ENDED = 4;
+// persistent records: QoS 1 and 2 PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE
+var SPARE = 16;
+// the outbox record each acknowledgement answers, by packet type - PUBACK
+var ACKED = [0x32, 0x34, 0, 0x62, 0, 0x82, 0, 0xa2];
+
+/** Creates a client; nothing happens until connect(). */
+export function createClient(o: ClientOptions): Client {
+  var size = o.bufferSize || 2048,
+    rx = o.rxSize || size >> 1,
+    m = createOutbox(size, rx),
+    b = m.buf,
+    clock = o.clock,
+    ka = (o.keepalive == null ? 60 : o.keepalive) * 1000,
+    wait = (ka || 20000) >> 1,
+    st = IDLE,
+    cbs: { [id: number]: Done | null } = {},
+    subs: { [filter: string]: number } = {},
+    in2: number[] = [],
+    nextId = 0,
+    tick: unknown,
+    retry: unknown,
+    attempts = 0,
+    lastRx = 0,
+    lastTx = 0,
+    waitAt = 0,
+    waiting = false,
+    stop = false,
+    wantW = false,
+    skip = false,
+    p: PublishHeader = { topic: "", qos: 0, retain: false, dup: false, id: 0, hlen: 0 },
+    info: MessageInfo = { qos: 0, retain: false, dup: false, offset: 0, total: 0 },
+    reader = createReader(b, rx, onPart),
+    ev: TransportEvents = {
+      onOpen: function () {
+        var n: number;
+        st = CONNACK_WAIT;
+        n = encodeConnect(b, 0, {
+          clientId: o.clientId || "",
+          username: o.username,
+          password: o.password,
+          keepalive: ka / 1000,
+          clean: o.clean !== false,
+          will: o.will,
+        });
+        if (n < 0) return fail(n < -1 ? n : E_TOO_LARGE, true);
+        if (o.transport.write(b, 0, n) != n) return drop(E_TRANSPORT);
+        lastTx = waitAt = clock.now();
+        waiting = true;
+      },
+      onData: function (chunk: Uint8Array) {
+        var r = reader.feed(chunk);
+        if (r < 0) drop(r);
+      },
+      onWritable: flush,
+      onClose: function (err: number) {
+        closed(err || E_CLOSED);
+      },
+    };
+
+  function elapsed(t: number): number {
+    return (clock.now() - t) >>> 0;
+  }
+
+  function emit(f: ((c: number) => void) | undefined, code: number) {
+    if (f) f(code);
+  }
+
+  /** An error the application hears about; `final` stops reconnecting (refused credentials and the like). */
+  function fail(code: number, final?: boolean) {
+    emit(o.onError, code);
+    if (final) stop = true;
+    drop(code);
+  }
+
+  function call(id: number, err: number, g?: number) {
+    var f = cbs[id];
+    delete cbs[id];
+    if (f) f(err, g);
+    else if (err) emit(o.onError, err);
+  }
+
+  function newId(): number {
+    do nextId = (nextId % 65535) + 1; while (nextId in cbs);
+    return nextId;
+  }
+
+  /** Queues a control packet: an ack, PINGREQ or DISCONNECT. */
+  function control(type: number, id: number) {
+    var q = reserve(m, id ? 4 : 2, 0);
+    if (q < 0) return drop(E_OUTBOX_FULL);
+    if (id) encodeAck(b, q, type, id);
+    else encodeEmpty(b, q, type);
+  }
+
+  /** Writes every unsent record in order; transient records leave the outbox once written. */
+  function flush() {
+    var q = m.start, n: number, r: number, h: number, freed = false;
+    while (st == UP && q < m.tail) {
+      n = recordSize(m, q);
+      if (!b[q]) {
+        r = o.transport.write(b, q + 1, n - 1);
+        if (!r) break;
+        if (r < 0) return drop(E_TRANSPORT);
+        lastTx = clock.now();
+        h = b[q + 1];
+        if ((h >> 4 == PUBLISH && h & 6) || h == 0x62 || h == 0x82 || h == 0xa2) b[q] = SENT;
+        else {
+          cut(m, q, n);
+          freed = true;
+          continue;
+        }
+      }
+      q += n;
+    }
+    if (freed) writable();
+  }
+
+  function writable() {
+    if (wantW) {
+      wantW = false;
+      if (o.onWritable) o.onWritable();
+    }
+  }
+
+  /** Reserves `n` frame bytes for an application packet, or says why not. */
+  function room(n: number): number {
+    var q: number;
+    if (st == ENDED) return E_NOT_CONNECTED;
+    if (n < 0) return n;
+    if (n + 1 + SPARE > size - rx) return E_TOO_LARGE;
+    if ((q = reserve(m, n, SPARE)) < 0) {
+      wantW = true;
+      return E_OUTBOX_FULL;
+    }
+    return q;
+  }
+
+  /** Closes the transport ourselves; the transport reports nothing after close(). */
+  function drop(err: number) {
+    if (st == OPENING || st == CONNACK_WAIT || st == UP) {
+      o.transport.close();
+      closed(err);
+    }
+  }
+
+  function closed(err: number) {
+    var r = o.reconnect, d: number;
+    if (st == IDLE || st == ENDED) return;
+    st = IDLE;
+    waiting = false;
+    clock.clear(tick);
+    emit(o.onClose, err);
+    if (r !== false && !stop) {
+      r = r || {};
+      d = Math.min(r.max || 30000, (r.min || 1000) * Math.pow(2, attempts++));
+      retry = clock.set(open, d * (1 - (r.jitter == null ? 0.5 : r.jitter) * Math.random()));
+    }
+  }
+
+  function open() {
+    if (st != IDLE) return;
+    st = OPENING;
+    reader.reset();
+    skip = false;
+    waitAt = clock.now();
+    waiting = true;
+    tick = clock.set(onTick, wait >> 1);
+    o.transport.open(o.host, o.port || (o.tls ? 8883 : 1883), o.tls || null, ev);
+  }
+
+  /** Keep-alive [MQTT-3.1.2-24]: ping after half the keep-alive without input; no answer within another half: dead. */
+  function onTick() {
+    if (waiting && elapsed(waitAt) >= wait) return drop(st == UP ? E_KEEPALIVE : E_TIMEOUT);
+    tick = clock.set(onTick, wait >> 1);
+    if (st == UP && ka && !waiting && (elapsed(lastRx) >= wait || elapsed(lastTx) >= (ka * 3) >> 2)) {
+      control(PINGREQ, 0);
+      waiting = true;
+      waitAt = clock.now();
+      flush();
+    }
+  }
+
+  function onConnack(sp: number) {
+    var q = m.start, h: number, n: number, f: string;
+    if (!sp) in2.length = 0;
+    st = UP;
+    waiting = false;
+    attempts = 0;
+    // resend in order [MQTT-4.4.0-1]: PUBLISH with DUP set in place [MQTT-3.3.1-1]
+    while (q < m.tail) {
+      h = b[q + 1];
+      n = recordSize(m, q);
+      if (!sp && h == 0x62) {
+        // no session: the server has forgotten the message it acknowledged with PUBREC
+        h = recordId(m, q);
+        cut(m, q, n);
+        call(h, 0);
+        continue;
+      }
+      b[q] = 0;
+      if (h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
+      q += n;
+    }
+    if (!sp) for (f in subs) sendSub(f, subs[f], newId(), null);
+    if (o.onConnect) o.onConnect(!!sp);
+    flush();
+  }
+
+  function onPart(hdr: number, total: number, pos: number, len: number): number {
+    var t = hdr >> 4, r: number, q: number, h: number;
+    if (st != UP && st != CONNACK_WAIT) return E_CLOSED;
+    lastRx = clock.now();
+    if (st == CONNACK_WAIT) {
+      if (t != 2) return E_PROTOCOL;
+      r = decodeConnack(b, 0, len, hdr);
+      if (r < 0) {
+        // [MQTT-3.2.2-5] a refusal closes the connection; only "server unavailable" is worth retrying
+        fail(r, r != E_REFUSED_UNAVAILABLE);
+        return 0;
+      }
+      onConnack(r);
+      return 0;
+    }
+    if (t == PUBLISH) {
+      if (!pos) {
+        r = decodePublish(b, 0, len, hdr, p);
+        skip = r < 0;
+        if (skip) {
+          // a topic too long for the receive region cannot be read: report, skip the frame, stay connected
+          if (len < total && r == E_MALFORMED) {
+            p.qos = 0;
+            emit(o.onError, E_TOO_LARGE);
+            return 0;
+          }
+          return r;
+        }
+        // QoS 2 delivered once: a PUBLISH whose id awaits PUBREL is a duplicate [MQTT-4.3.3-2]
+        if (p.qos == 2 && in2.indexOf(p.id) >= 0) skip = true;
+        info.qos = p.qos;
+        info.retain = p.retain;
+        info.dup = p.dup;
+        info.total = total - p.hlen;
+      }
+      if (!skip && o.onMessage) {
+        r = pos ? 0 : p.hlen;
+        info.offset = pos + r - p.hlen;
+        o.onMessage(p.topic, b.subarray(r, len), info);
+        if (st != UP) return E_CLOSED;
+      }
+      if (pos + len == total && p.qos) {
+        // acknowledged once the application has had it [MQTT-4.3.2-2], [MQTT-4.3.3-2]
+        if (p.qos == 2 && in2.indexOf(p.id) < 0) in2.push(p.id);
+        control(p.qos == 1 ? PUBACK : PUBREC, p.id);
+        flush();
+      }
+      return 0;
+    }
+    if (len < total) return E_TOO_LARGE;
+    if (t == PINGRESP) {
+      waiting = false;
+      return decodeEmpty(len, hdr);
+    }
+    if (t < PUBACK || (t > PUBCOMP && t != SUBACK && t != UNSUBACK)) return E_PACKET_TYPE;
+    if ((r = decodeAck(b, 0, len, hdr)) < 0) return r;
+    if (t == PUBREL) {
+      if ((q = in2.indexOf(r)) >= 0) in2.splice(q, 1);
+      control(PUBCOMP, r);
+      flush();
+      return 0;
+    }
+    // the record this acknowledges: PUBLISH QoS 1 (PUBACK), QoS 2 (PUBREC), PUBREL (PUBCOMP), SUBSCRIBE, UNSUBSCRIBE
+    q = findRecord(m, r, t < PUBREL ? 0xf6 : 0xff, ACKED[t - PUBACK]);
+    if (q < 0) {
+      // [MQTT-4.3.3] a PUBREC for a message we no longer hold still gets its PUBREL
+      if (t == PUBREC) control(PUBREL, r), flush();
+      return 0;
+    }
+    if (t == PUBREC) {
+      // the stored PUBLISH becomes its PUBREL, kept until PUBCOMP [MQTT-4.3.3-1]
+      cut(m, q + 5, recordSize(m, q) - 5);
+      b[q] = 0;
+      encodeAck(b, q + 1, PUBREL, r);
+      flush();
+      return 0;
+    }
+    t = t == SUBACK ? b[2] : 0;
+    if (t == 0x80) {
+      // a refused filter is not re-subscribed later
+      h = recordBody(m, q) + 2;
+      delete subs[utf8Read(b, h + 2, readU16(b, h)) as string];
+    }
+    cut(m, q, recordSize(m, q));
+    writable();
+    call(r, t == 0x80 ? E_SUBACK : 0, t);
+    return 0;
+  }
+
+  function sendSub(filter: string, qos: number, id: number, done: Done | null | undefined): number {
+    var q = room(sizeSubscribe(filter, qos));
+    if (q < 0) return q;
+    encodeSubscribe(b, q, id, filter, qos);
+    cbs[id] = done || null;
+    flush();
+    return id;
+  }
+
+  return {
+    connect: function () {
+      if (st == ENDED) st = IDLE;
+      stop = false;
+      clock.clear(retry);
+      open();
+    },
+    publish: function (topic, payload, qos, retain, done) {
+      var q = room(sizePublish(topic, payload, (qos = qos || 0))), id = 0;
+      if (q < 0) return q;
+      if (qos) cbs[(id = newId())] = done || null;
+      encodePublish(b, q, topic, payload, qos, !!retain, false, id);
+      if (!qos && done) done(0);
+      flush();
+      return id;
+    },
+    subscribe: function (filter, qos, done) {
+      var r = sendSub(filter, qos || 0, newId(), done);
+      if (r > 0) subs[filter] = qos || 0;
+      return r;
+    },
+    unsubscribe: function (filter, done) {
+      var r = sendSub(filter, -1, newId(), done);
+      if (r > 0) delete subs[filter];
+      return r;
+    },
+    reconnect: function () {
+      drop(E_CLOSED);
+      clock.clear(retry);
+      if (!stop) open();
+    },
+    end: function (done) {
+      var id: string;
+      stop = true;
+      clock.clear(retry);
+      if (st == UP) {
+        control(DISCONNECT, 0);
+        flush();
+      }
+      drop(0);
+      st = ENDED;
+      m.tail = m.start;
+      for (id in cbs) call(+id, E_ENDED);
+      in2.length = 0;
+      if (done) done();
+    },
+    connected: function () {
+      return st == UP;
+    },
+  };
+}

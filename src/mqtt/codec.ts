@@ -1,0 +1,220 @@
+// MQTT 3.1.1 packet codec: size first, then encode into a caller's buffer at an offset.
+// Encoders return the new offset or a negative error code; decoders read a frame body that
+// the reader assembled (b[off..off+len)) and return a value >= 0 or a negative error code.
+import { utf8Length, utf8Write, utf8Read, readU16, writeU16, varintLength, writeVarint } from "../bytes";
+import {
+  E_BUFFER, E_MALFORMED, E_FLAGS, E_LENGTH, E_UTF8, E_TOPIC, E_PACKET_ID, E_QOS, E_REFUSED, E_TOO_LARGE, E_ARGUMENT,
+} from "../errors";
+
+export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBREL = 6, PUBCOMP = 7,
+  SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14;
+
+/** A payload: a string is sent as UTF-8, bytes as they are. */
+export type Payload = string | Uint8Array;
+
+export interface Will { topic: string; payload: Payload; qos?: number; retain?: boolean }
+
+export interface ConnectFields {
+  clientId: string;
+  username?: string;
+  password?: Payload;
+  keepalive: number;
+  clean: boolean;
+  will?: Will | null;
+}
+
+/** A decoded PUBLISH header; the payload follows at `hlen` bytes into the body. */
+export interface PublishHeader { topic: string; qos: number; retain: boolean; dup: boolean; id: number; hlen: number }
+
+/** Bytes a length-prefixed UTF-8 string takes, or a negative code [MQTT-1.5.3-1], [MQTT-1.5.3-2]. */
+export function sizeString(s: string): number {
+  var n = utf8Length(s);
+  return n < 0 || s.indexOf("\0") >= 0 ? E_UTF8 : n > 65535 ? E_TOO_LARGE : n + 2;
+}
+
+/** Bytes of a payload. */
+export function sizePayload(p: Payload): number {
+  return typeof p == "string" ? utf8Length(p) : p.length;
+}
+
+function writeString(b: Uint8Array, off: number, s: string): number {
+  return utf8Write(b, writeU16(b, off, utf8Length(s)), s);
+}
+
+function writeBytes(b: Uint8Array, off: number, p: Payload): number {
+  if (typeof p == "string") return utf8Write(b, off, p);
+  b.set(p, off);
+  return off + p.length;
+}
+
+/** Total frame bytes for a body of `n` bytes, or E_LENGTH past 268,435,455 [MQTT-2.2.3]. */
+export function frameSize(n: number): number {
+  var v = varintLength(n);
+  return n < 0 ? n : v > 4 ? E_LENGTH : 1 + v + n;
+}
+
+/** Writes a fixed header for a body of `n` bytes after checking the whole frame fits; returns the body offset. */
+function head(b: Uint8Array, off: number, byte1: number, n: number): number {
+  var t = frameSize(n);
+  if (t < 0) return t;
+  if (off + t > b.length) return E_BUFFER;
+  b[off] = byte1;
+  return writeVarint(b, off + 1, n);
+}
+
+/** Validates a topic name: not empty, no wildcards [MQTT-4.7.3-1], [MQTT-3.3.2-2]. Returns its string size. */
+export function sizeTopic(t: string): number {
+  return !t || /[+#]/.test(t) ? E_TOPIC : sizeString(t);
+}
+
+/** Validates a topic filter [MQTT-4.7.1-2], [MQTT-4.7.1-3]: '#' last and alone in its level, '+' alone in its level. */
+export function sizeFilter(f: string): number {
+  var i = f.indexOf("#"), p = f.indexOf("+");
+  if (!f || (i >= 0 && (i != f.length - 1 || (i && f.charAt(i - 1) != "/")))) return E_TOPIC;
+  while (p >= 0) {
+    if ((p && f.charAt(p - 1) != "/") || (p < f.length - 1 && f.charAt(p + 1) != "/")) return E_TOPIC;
+    p = f.indexOf("+", p + 1);
+  }
+  return sizeString(f);
+}
+
+function connectBody(c: ConnectFields): number {
+  var w = c.will, n = 10, k: number;
+  // [MQTT-3.1.3-7] an empty client id needs a clean session; [MQTT-3.1.2-22] no password without a user name
+  if ((!c.clientId && !c.clean) || (c.password != null && c.username == null) || !(c.keepalive >= 0 && c.keepalive < 65536)) return E_ARGUMENT;
+  if ((k = sizeString(c.clientId)) < 0) return k;
+  n += k;
+  if (w) {
+    if ((k = sizeTopic(w.topic)) < 0) return k;
+    if (!((w.qos || 0) >= 0 && (w.qos || 0) < 3)) return E_QOS;
+    n += k + 2 + sizePayload(w.payload);
+  }
+  if (c.username != null) {
+    if ((k = sizeString(c.username)) < 0) return k;
+    n += k;
+  }
+  if (c.password != null) n += 2 + sizePayload(c.password);
+  return n;
+}
+
+/** Frame bytes of a CONNECT, or a negative code for an invalid field [MQTT-3.1]. */
+export function sizeConnect(c: ConnectFields): number {
+  return frameSize(connectBody(c));
+}
+
+/** Encodes a CONNECT at `off` [MQTT-3.1]: protocol name "MQTT", level 4. */
+export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): number {
+  var w = c.will, f = 0;
+  if ((off = head(b, off, CONNECT << 4, connectBody(c))) < 0) return off;
+  if (c.clean) f |= 2;
+  if (w) f |= 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0);
+  if (c.password != null) f |= 64;
+  if (c.username != null) f |= 128;
+  off = writeString(b, off, "MQTT");
+  b[off++] = 4;
+  b[off++] = f;
+  off = writeString(b, writeU16(b, off, c.keepalive), c.clientId);
+  if (w) off = writeBytes(b, writeU16(b, writeString(b, off, w.topic), sizePayload(w.payload)), w.payload);
+  if (c.username != null) off = writeString(b, off, c.username);
+  if (c.password != null) off = writeBytes(b, writeU16(b, off, sizePayload(c.password)), c.password);
+  return off;
+}
+
+function publishBody(topic: string, payload: Payload, qos: number, id: number): number {
+  var k = sizeTopic(topic);
+  if (!(qos >= 0 && qos < 3)) return E_QOS; // [MQTT-3.3.1-4]
+  if (qos && !(id > 0 && id < 65536)) return E_PACKET_ID; // [MQTT-2.3.1-1]
+  return k < 0 ? k : k + (qos ? 2 : 0) + sizePayload(payload);
+}
+
+/** Frame bytes of a PUBLISH, or a negative code [MQTT-3.3]. */
+export function sizePublish(topic: string, payload: Payload, qos: number): number {
+  return frameSize(publishBody(topic, payload, qos, 1));
+}
+
+/** Encodes a PUBLISH [MQTT-3.3]; `id` is ignored for QoS 0, and DUP is never set for QoS 0 [MQTT-3.3.1-2]. */
+export function encodePublish(b: Uint8Array, off: number, topic: string, payload: Payload, qos: number, retain: boolean, dup: boolean, id: number): number {
+  off = head(b, off, (PUBLISH << 4) | (dup && qos ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), publishBody(topic, payload, qos, id));
+  if (off < 0) return off;
+  off = writeString(b, off, topic);
+  if (qos) off = writeU16(b, off, id);
+  return writeBytes(b, off, payload);
+}
+
+/** Encodes PUBACK, PUBREC, PUBREL or PUBCOMP (4 bytes); PUBREL carries flags 0010 [MQTT-3.6.1-1]. */
+export function encodeAck(b: Uint8Array, off: number, type: number, id: number): number {
+  if (!(id > 0 && id < 65536)) return E_PACKET_ID;
+  if ((off = head(b, off, (type << 4) | (type == PUBREL ? 2 : 0), 2)) < 0) return off;
+  return writeU16(b, off, id);
+}
+
+function subBody(filter: string, id: number, sub: boolean, qos: number): number {
+  var k = sizeFilter(filter);
+  if (sub && !(qos >= 0 && qos < 3)) return E_QOS; // [MQTT-3.8.3-4]
+  if (!(id > 0 && id < 65536)) return E_PACKET_ID;
+  return k < 0 ? k : k + 2 + (sub ? 1 : 0);
+}
+
+/** Frame bytes of a SUBSCRIBE with one filter [MQTT-3.8], or of an UNSUBSCRIBE when qos < 0. */
+export function sizeSubscribe(filter: string, qos: number): number {
+  return frameSize(subBody(filter, 1, qos >= 0, qos));
+}
+
+/** Encodes a SUBSCRIBE (flags 0010 [MQTT-3.8.1-1]) with one filter, or an UNSUBSCRIBE [MQTT-3.10.1-1] when qos < 0. */
+export function encodeSubscribe(b: Uint8Array, off: number, id: number, filter: string, qos: number): number {
+  var sub = qos >= 0;
+  if ((off = head(b, off, sub ? 0x82 : 0xa2, subBody(filter, id, sub, qos))) < 0) return off;
+  off = writeString(b, writeU16(b, off, id), filter);
+  if (sub) b[off++] = qos;
+  return off;
+}
+
+/** Encodes a packet without a body: PINGREQ or DISCONNECT [MQTT-3.12], [MQTT-3.14]. */
+export function encodeEmpty(b: Uint8Array, off: number, type: number): number {
+  return head(b, off, type << 4, 0);
+}
+
+/** Reads a CONNACK [MQTT-3.2]: 0 or 1 (session present), or the refusal as E_REFUSED_* (return codes 1-5). */
+export function decodeConnack(b: Uint8Array, off: number, len: number, hdr: number): number {
+  var rc = b[off + 1];
+  if (hdr != CONNACK << 4) return E_FLAGS;
+  if (len != 2 || b[off] & 0xfe) return E_MALFORMED; // [MQTT-3.2.2-1] reserved bits
+  return rc ? (rc < 6 ? -10 - rc : E_REFUSED) : b[off];
+}
+
+/**
+ * Reads the packet id of PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (and the head of a SUBACK):
+ * flags must be 0 (PUBREL 0010) [MQTT-2.2.2-2], the id non-zero [MQTT-2.3.1-1].
+ * SUBACK return codes must be 0, 1, 2 or 0x80 [MQTT-3.9.3-2].
+ */
+export function decodeAck(b: Uint8Array, off: number, len: number, hdr: number): number {
+  var t = hdr >> 4, id = readU16(b, off), i = off + 2;
+  if ((hdr & 15) != (t == PUBREL ? 2 : 0)) return E_FLAGS;
+  if (t == SUBACK ? len < 3 : len != 2) return E_MALFORMED;
+  for (; i < off + len; i++) if (b[i] > 2 && b[i] != 0x80) return E_MALFORMED;
+  return id ? id : E_PACKET_ID;
+}
+
+/** Reads a PINGRESP [MQTT-3.13]: 0, or a negative code. */
+export function decodeEmpty(len: number, hdr: number): number {
+  return hdr & 15 ? E_FLAGS : len ? E_MALFORMED : 0;
+}
+
+/**
+ * Reads a PUBLISH header from the first `len` bytes of its body into `p` [MQTT-3.3]; returns
+ * the payload's offset in the body. QoS 3 and DUP on QoS 0 are malformed [MQTT-3.3.1-4], [MQTT-3.3.1-2].
+ */
+export function decodePublish(b: Uint8Array, off: number, len: number, hdr: number, p: PublishHeader): number {
+  var q = (hdr >> 1) & 3, tl = readU16(b, off), h = tl + (q ? 4 : 2), t: string | null;
+  if (q == 3 || (!q && hdr & 8)) return E_FLAGS;
+  if (len < 2 || h > len) return E_MALFORMED;
+  if ((t = utf8Read(b, off + 2, tl, true)) == null) return E_UTF8;
+  if (!t || /[+#]/.test(t)) return E_TOPIC;
+  p.topic = t;
+  p.qos = q;
+  p.dup = !!(hdr & 8);
+  p.retain = !!(hdr & 1);
+  p.id = q ? readU16(b, off + tl + 2) : 0;
+  p.hlen = h;
+  return q && !p.id ? E_PACKET_ID : h;
+}
