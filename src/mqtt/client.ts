@@ -55,7 +55,7 @@ export interface Client {
   connect(): void;
   /** Queues a message: returns the packet id (QoS 1/2), 0 (QoS 0) or a negative code (nothing queued). */
   publish(topic: string, payload: Payload, qos?: number, retain?: boolean, done?: Done): number;
-  /** Subscribes one filter; done(err, grantedQos). The filter is re-subscribed after a reconnect without session. */
+  /** Subscribes one filter; done(err, grantedQos). Once granted, it is re-subscribed after a reconnect without session. */
   subscribe(filter: string, qos?: number, done?: Done): number;
   unsubscribe(filter: string, done?: Done): number;
   /** Drops the connection and reconnects now, keeping queued messages (e.g. to present a new password). */
@@ -277,7 +277,7 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function onPart(hdr: number, total: number, pos: number, len: number): number {
-    var t = hdr >> 4, r: number, q: number, h: number;
+    var t = hdr >> 4, r: number, q: number, h: number, k: number, f: string;
     if (st != UP && st != CONNACK_WAIT) return E_CLOSED;
     lastRx = clock.now();
     if (st == CONNACK_WAIT) {
@@ -353,13 +353,16 @@ export function createClient(o: ClientOptions): Client {
       flush();
       return 0;
     }
-    t = t == SUBACK ? b[2] : 0;
-    if (t == 0x80) {
-      // a refused filter is not re-subscribed later
-      h = recordBody(m, q) + 2;
-      delete subs[utf8Read(b, h + 2, readU16(b, h)) as string];
+    h = recordSize(m, q);
+    if (t > PUBCOMP) {
+      // an accepted filter is re-subscribed after a reconnect that finds no session
+      k = recordBody(m, q) + 2;
+      f = utf8Read(b, k + 2, readU16(b, k)) as string;
+      if (t == UNSUBACK) delete subs[f];
+      else if (b[2] < 3) subs[f] = b[q + h - 1];
     }
-    cut(m, q, recordSize(m, q));
+    t = t == SUBACK ? b[2] : 0;
+    cut(m, q, h);
     writable();
     call(r, t == 0x80 ? E_SUBACK : 0, t);
     return 0;
@@ -391,9 +394,7 @@ export function createClient(o: ClientOptions): Client {
       return id;
     },
     subscribe: function (filter, qos, done) {
-      var r = sendSub(filter, qos || 0, newId(), done);
-      if (r > 0) subs[filter] = qos || 0;
-      return r;
+      return sendSub(filter, qos || 0, newId(), done);
     },
     unsubscribe: function (filter, done) {
       var r = sendSub(filter, -1, newId(), done);

@@ -1,0 +1,289 @@
+// The IoT Hub device client over MQTT: the MQTT session below, the hub's topics and tokens above.
+import { Transport, Clock, TlsOptions } from "../types";
+import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
+import { Payload, sizePayload } from "../mqtt/codec";
+import { utf8Read, utf8Length } from "../bytes";
+import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY } from "../errors";
+import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_SUBS, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
+import { parseConnectionString, ConnectionInfo } from "./connstr";
+import { sasToken, sasExpiry, deviceResourceUri, Hmac } from "./sas";
+import { hubClientId, hubConnectHost, hubUserName } from "./mqtt";
+import { telemetryTopic, MessageProperties } from "./telemetry";
+import { c2dFilter, parseC2DTopic } from "./c2d";
+import { Bag } from "./bag";
+import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "./twin";
+import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "./methods";
+import { HUB_D2C_MAX, HUB_MAX_SUBS, HUB_KEEPALIVE, TOKEN_LIFETIME, TOKEN_RENEW_BEFORE, HUB_MQTT_PORT } from "./limits";
+
+/** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
+export interface C2DMessage { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }
+
+export type Respond = (status: number, payload?: unknown) => void;
+
+export interface DeviceOptions {
+  /** `HostName=...;DeviceId=...;SharedAccessKey=...` (or the parts below). */
+  connectionString?: string;
+  host?: string;
+  deviceId?: string;
+  moduleId?: string;
+  sharedAccessKey?: string;
+  sharedAccessKeyName?: string;
+  sharedAccessSignature?: string;
+  x509?: boolean;
+  gatewayHostName?: string;
+  /** Plug and Play model id, sent in the user name. */
+  modelId?: string;
+  port?: number;
+  tls?: TlsOptions | null;
+  bufferSize?: number;
+  rxSize?: number;
+  keepalive?: number;
+  reconnect?: ReconnectOptions | false;
+  /** Seconds a generated SAS token lives (default 3600); it is renewed 300 s before expiry by reconnecting. */
+  tokenLifetime?: number;
+  /** Milliseconds before a twin request fails with E_TIMEOUT (default 30000). */
+  requestTimeout?: number;
+  transport: Transport;
+  clock: Clock;
+  /** Seconds since the epoch (default Date.now() / 1000): SAS expiry needs wall time. */
+  time?: () => number;
+  /** HMAC-SHA256; a target may pass native crypto. */
+  hmac?: Hmac;
+  onConnect?: () => void;
+  onClose?: (code: number) => void;
+  onError?: (code: number) => void;
+  onMessage?: (msg: C2DMessage) => void;
+  onDesired?: (patch: any, version: number) => void;
+  /** Every direct method; without it (or `methods[name]`) a method is answered 501. */
+  onMethod?: (name: string, payload: any, respond: Respond) => void;
+  methods?: { [name: string]: (payload: any, respond: Respond) => void };
+}
+
+export interface Device {
+  connect(): void;
+  /** Telemetry at QoS 1: done(0) on PUBACK. Returns the packet id or a negative code. */
+  sendEvent(payload: Payload, properties?: MessageProperties | null, done?: (err: number) => void): number;
+  /** done(err, twin) with twin = {desired, reported}. */
+  getTwin(done: (err: number, twin?: any) => void): number;
+  /** done(err, version) with the reported properties' new $version. */
+  patchReported(patch: unknown, done?: (err: number, version?: number) => void): number;
+  /** A raw publish under the hub's rules: QoS 2 is refused with E_HUB_QOS2 (the hub would close the connection). */
+  publish(topic: string, payload: Payload, qos?: number, done?: (err: number) => void): number;
+  /** A raw subscription under the hub's rules: E_HUB_SUBS past 5 filters; QoS 2 asked as 1. */
+  subscribe(filter: string, qos?: number, done?: (err: number, granted?: number) => void): number;
+  end(done?: () => void): void;
+  /** The MQTT client underneath. */
+  mqtt: Client;
+}
+
+interface Request { done: (err: number, v?: any) => void; timer: unknown }
+
+function text(p: Uint8Array): string {
+  return utf8Read(p, 0, p.length) || "";
+}
+
+function json(s: string): any {
+  try {
+    return s ? JSON.parse(s) : null;
+  } catch (e) {
+    return s;
+  }
+}
+
+/** Creates an IoT Hub device (or module) client; returns it, or a negative code for bad options. */
+export function createDevice(o: DeviceOptions): Device | number {
+  var c: ConnectionInfo | number = o.connectionString ? parseConnectionString(o.connectionString) : (o as any),
+    clock = o.clock,
+    time = o.time || function () { return Date.now() / 1000; },
+    reqs: { [rid: string]: Request } = {},
+    rid = 0,
+    nsubs = 0,
+    renew: unknown,
+    big: Uint8Array | null = null,
+    client: Client,
+    info: ConnectionInfo,
+    id: string,
+    mid: string | undefined;
+  if (typeof c == "number") return c;
+  info = c;
+  id = info.deviceId;
+  mid = info.moduleId;
+  if (!info.host || !id) return E_ARGUMENT;
+
+  function err(code: number) {
+    if (o.onError) o.onError(code);
+  }
+
+  /** A fresh password: a token signed now (renewal scheduled), the fixed one (expiry watched), or none (X.509). */
+  function password(): string | undefined | number {
+    var life = o.tokenLifetime || TOKEN_LIFETIME, now = Math.floor(time()), t: string | number, e: number;
+    clock.clear(renew);
+    if (info.sharedAccessKey) {
+      t = sasToken(deviceResourceUri(info.host, id, mid), info.sharedAccessKey, now + life, info.sharedAccessKeyName, o.hmac);
+      e = life - TOKEN_RENEW_BEFORE;
+      if (e < life >> 1) e = life >> 1;
+    } else if (info.sharedAccessSignature) {
+      t = info.sharedAccessSignature;
+      e = sasExpiry(t);
+      if (e < 0) return e;
+      if ((e -= now) <= 0) return E_TOKEN_EXPIRED;
+    } else return;
+    // both timers fire on the clock: a renewal reconnects with a new token, a fixed token's end is final
+    renew = clock.set(function () {
+      var p = password();
+      if (typeof p == "number") return expired(p);
+      mqttOptions.password = p;
+      client.reconnect();
+    }, e * 1000);
+    return t;
+  }
+
+  function expired(code: number) {
+    err(code);
+    client.end();
+  }
+
+  /** Subscribes within the hub's rules: at most 5 filters, QoS 2 granted as 1 anyway. */
+  function subscribe(filter: string, qos?: number, done?: (err: number, granted?: number) => void): number {
+    if (nsubs >= HUB_MAX_SUBS) return E_HUB_SUBS;
+    nsubs++;
+    return client.subscribe(filter, qos == 2 ? 1 : qos || 0, done);
+  }
+
+  function reply(r: string, status: number, body: any) {
+    var q = reqs[r];
+    if (!q) return;
+    delete reqs[r];
+    clock.clear(q.timer);
+    if (status < 200 || status > 299) q.done(E_HUB_STATUS, status);
+    else q.done(0, body);
+  }
+
+  function request(topic: (r: number) => string, body: string, done: (err: number, v?: any) => void): number {
+    var r = "" + (rid = (rid % 1e9) + 1), n: number;
+    n = client.publish(topic(rid), body, 0);
+    if (n < 0) return n;
+    reqs[r] = {
+      done: done,
+      timer: clock.set(function () {
+        delete reqs[r];
+        done(E_TIMEOUT);
+      }, o.requestTimeout || 30000),
+    };
+    return rid;
+  }
+
+  function method(name: string, r: string, payload: any) {
+    var h = o.methods && o.methods[name], done = false;
+    function respond(status: number, body?: unknown) {
+      if (done) return;
+      done = true;
+      if (client.publish(methodResponseTopic(status, r), body === undefined ? "" : JSON.stringify(body), 0) < 0) err(E_BUSY);
+    }
+    try {
+      if (h) h(payload, respond);
+      else if (o.onMethod) o.onMethod(name, payload, respond);
+      else respond(501, { message: "method not implemented: " + name });
+    } catch (e) {
+      respond(500, { message: "" + e });
+    }
+  }
+
+  /** One whole message: topic, text; large payloads arrive in chunks and are joined in `big` first. */
+  function onWhole(topic: string, s: string) {
+    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number;
+    if (typeof t != "number") {
+      if (t.kind == TWIN_DESIRED) {
+        if (o.onDesired) o.onDesired(json(s), t.version);
+      } else reply(t.rid, t.status, t.status == 204 ? t.version : json(s));
+      return;
+    }
+    mt = parseMethodTopic(topic);
+    if (typeof mt != "number") method(mt.name, mt.rid, json(s));
+  }
+
+  var mqttOptions = {
+    host: hubConnectHost(info),
+    port: o.port || HUB_MQTT_PORT,
+    tls: o.tls === undefined ? {} : o.tls,
+    clientId: hubClientId(info),
+    username: hubUserName(info.host, id, mid, null, o.modelId),
+    password: undefined as string | undefined,
+    keepalive: o.keepalive || HUB_KEEPALIVE,
+    clean: false,
+    bufferSize: o.bufferSize,
+    rxSize: o.rxSize,
+    reconnect: o.reconnect,
+    transport: o.transport,
+    clock: clock,
+    onConnect: function () {
+      if (o.onConnect) o.onConnect();
+    },
+    onClose: function (code: number) {
+      if (o.onClose) o.onClose(code);
+    },
+    onError: err,
+    onMessage: function (topic: string, p: Uint8Array, mi: MessageInfo) {
+      var props = parseC2DTopic(topic, id, mid);
+      if (typeof props != "number") {
+        if (o.onMessage) o.onMessage({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
+        return;
+      }
+      if (mi.total == p.length) return onWhole(topic, text(p));
+      // a twin or method payload larger than the receive region: joined here, the one allocation it needs
+      if (!mi.offset) big = new Uint8Array(mi.total);
+      big!.set(p, mi.offset);
+      if (mi.offset + p.length == mi.total) {
+        p = big!;
+        big = null;
+        onWhole(topic, text(p));
+      }
+    },
+  };
+
+  client = createClient(mqttOptions);
+  // subscriptions for what the application listens to, queued before any request so the hub has them
+  // before the first answer is due; twin answers always (at most 4 of the hub's 5)
+  if (o.onMessage) subscribe(c2dFilter(id, mid), 1);
+  subscribe(TWIN_RES_FILTER);
+  if (o.onDesired) subscribe(TWIN_DESIRED_FILTER);
+  if (o.onMethod || o.methods) subscribe(METHODS_FILTER);
+
+  return {
+    mqtt: client,
+    connect: function () {
+      var p = password();
+      if (typeof p == "number") return err(p);
+      mqttOptions.password = p;
+      client.connect();
+    },
+    sendEvent: function (payload, props, done) {
+      var t = telemetryTopic(id, mid, props);
+      if (typeof t == "number") return t;
+      // IoT Hub counts the body plus property names and values
+      if (sizePayload(payload) + utf8Length(t) > HUB_D2C_MAX) return E_HUB_SIZE;
+      return client.publish(t, payload, 1, false, done);
+    },
+    getTwin: function (done) {
+      return request(twinGetTopic, "", done);
+    },
+    patchReported: function (patch, done) {
+      return request(twinPatchTopic, JSON.stringify(patch), done || function () {});
+    },
+    publish: function (topic, payload, qos, done) {
+      return qos == 2 ? E_HUB_QOS2 : client.publish(topic, payload, qos, false, done);
+    },
+    subscribe: subscribe,
+    end: function (done) {
+      var r: string, q: Request;
+      clock.clear(renew);
+      for (r in reqs) {
+        q = reqs[r];
+        delete reqs[r];
+        clock.clear(q.timer);
+        q.done(E_ENDED);
+      }
+      client.end(done);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// IoT Hub error codes, -40..-69 (-1..-32 are MQTT and core, in src/errors.ts).
+// Names for development builds are in errornames.ts.
+
+export const E_CS_SYNTAX = -40;      // connection string: a segment without '=' or with an empty key
+export const E_CS_HOST = -41;        // connection string: HostName missing or empty
+export const E_CS_DEVICE = -42;      // connection string: DeviceId missing, empty, too long or with a character IoT Hub refuses
+export const E_CS_CREDENTIAL = -43;  // connection string: no credential, more than one, or SharedAccessKeyName without SharedAccessKey
+export const E_CS_KEY = -44;         // SharedAccessKey (or a DPS group key) empty or not valid base64
+export const E_CS_UNKNOWN = -45;     // connection string: a key this library does not know
+export const E_TOKEN_EXPIRED = -46;  // a fixed SharedAccessSignature has expired: a new connection string is needed
+export const E_HUB_QOS2 = -47;       // QoS 2 refused in IoT Hub mode (the hub closes the connection on a QoS 2 PUBLISH)
+export const E_HUB_SUBS = -48;       // more than 5 subscriptions on one IoT Hub connection
+export const E_HUB_SIZE = -49;       // message over the IoT Hub limit (limits.ts)
+export const E_HUB_STATUS = -50;     // twin, method or DPS answer with a status other than 2xx
+export const E_DPS_FAILED = -51;     // DPS registration ended "failed", "disabled" or "unassigned"
+export const E_PROPERTY = -52;       // property name empty, unknown "$" system name, value not string/finite number/boolean, or bad escape in a bag
+export const E_CS_DUPLICATE = -53;   // connection string: the same key twice
+export const E_CS_MODULE = -54;      // connection string: ModuleId empty, too long or with a character IoT Hub refuses
+export const E_CS_VALUE = -55;       // connection string: x509 with a value other than "true"
+export const E_TOKEN = -56;          // SAS token malformed: no "SharedAccessSignature " prefix, no sr/sig, or se not a number
+export const E_HUB_TOPIC = -57;      // topic is not of the kind being parsed (twin, method, C2D, DPS) or is malformed
+export const E_HUB_JSON = -58;       // DPS answer not JSON, or without operationId/status and without an error

@@ -1,0 +1,108 @@
+// DPS registration over MQTT: register, poll the operation honouring retry-after, hand back the assignment.
+import { Transport, Clock, TlsOptions } from "../types";
+import { createClient, Client } from "../mqtt/client";
+import { utf8Read } from "../bytes";
+import { E_TIMEOUT } from "../errors";
+import { E_DPS_FAILED, E_HUB_STATUS } from "./errors";
+import { sasToken, dpsResourceUri, Hmac } from "./sas";
+import { dpsUserName, DPS_GLOBAL_HOST } from "./mqtt";
+import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse } from "./dps";
+import { DPS_RETRY_AFTER, HUB_MQTT_PORT, TOKEN_LIFETIME } from "./limits";
+
+export interface ProvisionOptions {
+  idScope: string;
+  registrationId: string;
+  /** The enrollment's symmetric key (base64). */
+  symmetricKey: string;
+  /** Default global.azure-devices-provisioning.net. */
+  host?: string;
+  port?: number;
+  tls?: TlsOptions | null;
+  /** Sent as the registration's custom payload (e.g. {modelId}). */
+  payload?: unknown;
+  bufferSize?: number;
+  /** Milliseconds for the whole registration (default 60000). */
+  timeout?: number;
+  transport: Transport;
+  clock: Clock;
+  time?: () => number;
+  hmac?: Hmac;
+}
+
+export interface Provisioned {
+  assignedHub: string;
+  deviceId: string;
+  /** Ready for createDevice: `HostName={assignedHub};DeviceId={deviceId};SharedAccessKey={symmetricKey}`. */
+  connectionString: string;
+}
+
+/** Registers with DPS, then done(0, {assignedHub, deviceId, connectionString}) or done(code). */
+export function provision(o: ProvisionOptions, done: (err: number, r?: Provisioned) => void): void {
+  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client,
+    now = Math.floor(o.time ? o.time() : Date.now() / 1000),
+    token = sasToken(dpsResourceUri(o.idScope, o.registrationId), o.symmetricKey, now + TOKEN_LIFETIME, "registration", o.hmac),
+    limit: unknown;
+
+  function finish(err: number, r?: Provisioned) {
+    if (finished) return;
+    finished = true;
+    clock.clear(limit);
+    clock.clear(poll);
+    client.end();
+    done(err, r);
+  }
+
+  function send(topic: string, body: string) {
+    var e = client.publish(topic, body, 0);
+    if (e < 0) finish(e);
+  }
+
+  if (typeof token == "number") return done(token);
+  limit = clock.set(function () {
+    finish(E_TIMEOUT);
+  }, o.timeout || 60000);
+  client = createClient({
+    host: o.host || DPS_GLOBAL_HOST,
+    port: o.port || HUB_MQTT_PORT,
+    tls: o.tls === undefined ? {} : o.tls,
+    clientId: o.registrationId,
+    username: dpsUserName(o.idScope, o.registrationId),
+    password: token,
+    bufferSize: o.bufferSize,
+    reconnect: { min: 1000, max: 5000 },
+    transport: o.transport,
+    clock: clock,
+    onConnect: function () {
+      client.subscribe(DPS_RES_FILTER, 1, function (e) {
+        if (e) return finish(e);
+        send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, o.payload));
+      });
+    },
+    onError: function (e) {
+      // a refused CONNECT (wrong key, unknown enrollment) is final
+      if (e > -20 && e < -10) finish(e);
+    },
+    onMessage: function (topic, p) {
+      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || ""), op: string;
+      if (typeof t == "number" || +t.rid != rid) return;
+      // 202 or "assigning": ask again after retry-after; 429 throttled: the same wait
+      if (t.status == 429 || (t.status < 300 && (typeof r == "number" || r.status == "assigning"))) {
+        op = typeof r == "number" ? "" : r.operationId;
+        poll = clock.set(function () {
+          if (op) send(dpsPollTopic(++rid, op), "");
+          else send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, o.payload));
+        }, (t.retryAfter || DPS_RETRY_AFTER) * 1000);
+        return;
+      }
+      if (t.status > 299) return finish(E_HUB_STATUS);
+      if (typeof r == "number") return finish(r);
+      if (r.status != "assigned") return finish(E_DPS_FAILED);
+      finish(0, {
+        assignedHub: r.assignedHub,
+        deviceId: r.deviceId,
+        connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + ";SharedAccessKey=" + o.symmetricKey,
+      });
+    },
+  });
+  client.connect();
+}

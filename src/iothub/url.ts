@@ -1,0 +1,58 @@
+// Percent-encoding of UTF-8 bytes (RFC 3986 §2.1), by hand: encodeURIComponent leaves ! ' ( ) *
+// alone and Espruino's 8-bit strings make its non-ASCII handling doubtful.
+import { utf8Read } from "../bytes";
+
+var HEX = "0123456789abcdef";
+
+function pct(b: number): string {
+  return "%" + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+}
+
+// value of a hex digit's char code, -1 for anything else (NaN past the end included)
+function hexv(c: number): number {
+  return c > 47 && c < 58 ? c - 48 : (c |= 32) > 96 && c < 103 ? c - 87 : -1;
+}
+
+/**
+ * Percent-encodes the UTF-8 bytes of `s` with upper-case hex, keeping only the RFC 3986 §2.3 unreserved
+ * A-Z a-z 0-9 - _ . ~ (so ! ' ( ) * are encoded too); a lone surrogate is encoded as U+FFFD, as TextEncoder does.
+ */
+export function urlEncode(s: string): string {
+  for (var r = "", i = 0, c: number; i < s.length; i++) {
+    c = s.charCodeAt(i);
+    if (c < 128) {
+      r += (c > 47 && c < 58) || (c > 64 && c < 91) || (c > 96 && c < 123) || c == 45 || c == 46 || c == 95 || c == 126
+        ? s.charAt(i) : pct(c);
+    } else {
+      if ((c & 0xfc00) == 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) == 0xdc00) {
+        c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
+      } else if ((c & 0xf800) == 0xd800) c = 0xfffd;
+      r += (c < 0x800 ? pct(0xc0 | c >> 6)
+        : (c < 0x10000 ? pct(0xe0 | c >> 12) : pct(0xf0 | c >> 18) + pct(0x80 | c >> 12 & 63)) + pct(0x80 | c >> 6 & 63))
+        + pct(0x80 | c & 63);
+    }
+  }
+  return r;
+}
+
+/** Decodes %XX escapes (either case) as UTF-8; null for a truncated or non-hex escape or ill-formed UTF-8. "+" stays "+". */
+export function urlDecode(s: string): string | null {
+  var r = "", i = 0, n = s.length, j: number, x: number, y: number, b: Uint8Array, t: string | null;
+  if (s.indexOf("%") < 0) return s;
+  while (i < n) {
+    if (s.charAt(i) != "%") r += s.charAt(i++);
+    else {
+      // a run of escapes is a run of UTF-8 bytes, decoded as a whole
+      for (b = new Uint8Array((n - i) / 3 | 0), j = 0; s.charAt(i) == "%"; i += 3) {
+        x = hexv(s.charCodeAt(i + 1));
+        y = hexv(s.charCodeAt(i + 2));
+        if (x < 0 || y < 0) return null;
+        b[j++] = x << 4 | y;
+      }
+      t = utf8Read(b, 0, j);
+      if (t == null) return null;
+      r += t;
+    }
+  }
+  return r;
+}

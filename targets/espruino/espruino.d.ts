@@ -1,0 +1,29 @@
+// The few Espruino globals the target glue touches (https://www.espruino.com/Reference).
+
+/** An Espruino socket from require("net") or require("tls"). Data arrives as binary strings. */
+interface EspruinoSocket {
+  on(event: "data", fn: (data: string) => void): void;
+  on(event: "close", fn: (hadError?: boolean) => void): void;
+  on(event: "error", fn: (err: { code?: number; message?: string }) => void): void;
+  on(event: "drain", fn: () => void): void;
+  /** Takes a (binary) string; a Uint8Array would be sent as decimal text. */
+  write(data: string): unknown;
+  end(): void;
+}
+
+interface EspruinoNet {
+  connect(options: { host: string; port: number; ca?: unknown; cert?: unknown; key?: unknown }, onConnect: () => void): EspruinoSocket;
+}
+
+declare var E: {
+  /** Binary string to bytes. */
+  toUint8Array(s: string): Uint8Array;
+  /** Bytes to a binary string; undefined when no flat string could be allocated. */
+  toString(bytes: Uint8Array): string | undefined;
+};
+
+declare function require(module: "net" | "tls"): EspruinoNet;
+
+declare function setTimeout(fn: () => void, ms: number): number;
+/** Throws for an id that already fired or was cleared; clears every timer when called with no argument. */
+declare function clearTimeout(id: unknown): void;

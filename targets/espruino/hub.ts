@@ -1,0 +1,16 @@
+// espruino entry, IoT Hub over MQTT: createDevice (SAS with the built-in SHA-256) and provision (DPS).
+
+import { createDevice as core } from "../../src/iothub/device";
+import type { Device, DeviceOptions } from "../../src/iothub/device";
+import type { Clock, Transport } from "../../src/types";
+import { espruinoClock, espruinoTransport } from "./transport";
+
+/** Device options with the transport and clock optional: Espruino's net/tls sockets and timers fill them in. */
+export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock };
+
+/** An IoT Hub device client over Espruino's net/tls sockets (or the transport given); a negative code for bad options. */
+export function createDevice(o: HubOptions): Device | number {
+  o.transport = o.transport || espruinoTransport();
+  o.clock = o.clock || espruinoClock;
+  return core(o as DeviceOptions);
+}

@@ -1,0 +1,89 @@
+// Espruino glue: a Transport over require("net") / require("tls") and a Clock over setTimeout.
+// Espruino sockets speak binary strings: 'data' delivers one (E.toUint8Array converts it) and
+// write() must be given one (E.toString), because write(uint8array) sends "16,2,0,255" as text.
+
+import type { Clock, TlsOptions, Transport, TransportEvents } from "../../src/types";
+import { E_CLOSED, E_NO_MEMORY, E_TRANSPORT } from "../../src/errors";
+
+/** Bytes handed to the socket since its last 'drain' beyond which write() answers "try later". */
+const HIGH_WATER = 1024;
+
+/** A Transport over Espruino's net (or tls, when TLS options are given) sockets. */
+export function espruinoTransport(): Transport {
+  var socket: EspruinoSocket | null = null, events: TransportEvents | null = null;
+  var queued = 0, blocked = false, err = 0;
+
+  // ends the connection once: the first of 'error' and 'close' reports it, the other is ignored
+  function closed(s: EspruinoSocket) {
+    var ev = events;
+    if (s != socket) return;
+    socket = events = null;
+    if (ev) ev.onClose(err);
+  }
+
+  return {
+    open: function (host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
+      var s: EspruinoSocket;
+      var o = { host: host, port: port, ca: tls && tls.ca, cert: tls && tls.cert, key: tls && tls.key };
+      var connected = function () {
+        if (s == socket && events) events.onOpen();
+      };
+      events = ev;
+      queued = err = 0;
+      blocked = false;
+      s = socket = tls ? require("tls").connect(o, connected) : require("net").connect(o, connected);
+      s.on("data", function (data: string) {
+        if (s == socket && events) events.onData(E.toUint8Array(data));
+      });
+      s.on("drain", function () {
+        queued = 0;
+        if (blocked && s == socket && events) {
+          blocked = false;
+          events.onWritable();
+        }
+      });
+      s.on("error", function () {
+        err = E_TRANSPORT;
+        closed(s);
+      });
+      s.on("close", function () {
+        closed(s);
+      });
+    },
+
+    write: function (buf: Uint8Array, off: number, len: number): number {
+      var str: string | undefined;
+      if (!socket) return E_CLOSED;
+      if (queued && queued + len > HIGH_WATER) {
+        blocked = true;
+        return 0;
+      }
+      str = E.toString(buf.subarray(off, off + len));
+      if (str === undefined) return E_NO_MEMORY;
+      socket.write(str);
+      queued += len;
+      return len;
+    },
+
+    // closing from our side reports nothing more: the caller knows
+    close: function () {
+      var s = socket;
+      socket = events = null;
+      if (s) s.end();
+    }
+  };
+}
+
+/** Milliseconds from Date.now(); timers from setTimeout, cleared without Espruino's throws. */
+export var espruinoClock: Clock = {
+  now: function () {
+    return Date.now();
+  },
+  set: function (fn: () => void, ms: number) {
+    return setTimeout(fn, ms);
+  },
+  clear: function (t: unknown) {
+    // clearTimeout(undefined) throws, and so does clearing a timeout that already fired
+    if (t != null) try { clearTimeout(t); } catch (e) {}
+  }
+};
