@@ -18,7 +18,7 @@ export { c2dFilter as C2D_SUBSCRIBE };
 
 /**
  * The properties of a C2D (or module input) message from its topic, as propertyBagParse gives them, with
- * the input name as "$inputName" for a module; E_HUB_TOPIC if the topic is not this device's C2D topic.
+ * the input name as "$inputName" for a module; E_HUB_TOPIC if the topic is not this device's C2D topic, E_PROPERTY for a bad bag.
  */
 export function parseC2DTopic(topic: string, deviceId: string, moduleId?: string | null): Bag | number {
   var p = c2dPrefix(deviceId, moduleId), s: string, i = 0, r: Bag | number;

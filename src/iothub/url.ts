@@ -2,7 +2,7 @@
 // alone and Espruino's 8-bit strings make its non-ASCII handling doubtful.
 import { utf8Read } from "../bytes";
 
-var HEX = "0123456789abcdef";
+var HEX = "0123456789ABCDEF";
 
 function pct(b: number): string {
   return "%" + HEX.charAt(b >> 4) + HEX.charAt(b & 15);

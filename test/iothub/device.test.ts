@@ -1,0 +1,315 @@
+// The IoT Hub device client end to end against the local hub emulator (tools/hub): every feature
+// over MQTT/TLS on 127.0.0.1, and the bad inputs each giving a named error.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHmac, createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { startHub } from "../../tools/hub/index.js";
+import { createDevice, provision, errorName } from "../../targets/node/index";
+import type { Device } from "../../targets/node/index";
+import {
+  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE,
+} from "../../src/errors";
+import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_SUBS, E_HUB_SIZE, E_HUB_STATUS, E_CS_HOST } from "../../src/iothub/errors";
+
+const dir = mkdtempSync(join(tmpdir(), "tinyhub-dev-"));
+let hub: any;
+const devices: Device[] = [];
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves when `cond()` holds, polling; fails after `ms`. */
+async function until(cond: () => boolean, ms = 5000, what = "condition") {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await wait(10);
+  }
+}
+
+type Log = { connects: number; closes: number[]; errors: number[]; c2d: any[]; desired: any[] };
+
+function device(extra: any = {}, id = "dev-" + devices.length): { d: Device; log: Log; id: string } {
+  if (!extra.connectionString && !hub.registry.get(id)) hub.registry.addDevice(id);
+  const log: Log = { connects: 0, closes: [], errors: [], c2d: [], desired: [] };
+  const d = createDevice({
+    connectionString: extra.connectionString || hub.registry.connectionString(id),
+    port: hub.ports.mqtts,
+    tls: { ca: hub.ca },
+    reconnect: { min: 50, max: 200 },
+    onConnect: () => log.connects++,
+    onClose: (c: number) => log.closes.push(c),
+    onError: (c: number) => log.errors.push(c),
+    onMessage: (m: any) => log.c2d.push({ body: Buffer.from(m.payload).toString(), props: m.properties, total: m.total }),
+    onDesired: (p: any, v: number) => log.desired.push({ p, v }),
+    ...extra,
+  });
+  if (typeof d === "number") throw new Error("createDevice: " + errorName(d));
+  devices.push(d);
+  return { d, log, id };
+}
+
+const twin = (d: Device) => new Promise<[number, any]>((r) => d.getTwin((e, t) => r([e, t])));
+const patch = (d: Device, p: unknown) => new Promise<[number, any]>((r) => d.patchReported(p, (e, v) => r([e, v])));
+const send = (d: Device, body: string, props?: any) => new Promise<number>((r) => {
+  const n = d.sendEvent(body, props, r);
+  if (n < 0) r(n);
+});
+
+test.before(async () => {
+  hub = await startHub({ dir, log: false, plainPort: null });
+});
+
+test.after(async () => {
+  for (const d of devices) d.end();
+  await hub.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("connect, telemetry with application and system properties (percent-encoded, no topic injection)", async () => {
+  const { d, log, id } = device();
+  d.connect();
+  await until(() => log.connects == 1, 5000, "connect");
+  const err = await send(d, '{"t":21.5}', { "a/b&c=d#": "x/y+z?é", $messageId: "m1", $contentType: "application/json", $contentEncoding: "utf-8", $correlationId: "c 1" });
+  assert.is(err, 0);
+  await until(() => hub.telemetry.some((m: any) => m.deviceId == id), 2000, "telemetry");
+  const m = hub.telemetry.find((m: any) => m.deviceId == id);
+  assert.is(m.body.toString(), '{"t":21.5}');
+  assert.is(m.properties["a/b&c=d#"], "x/y+z?é");
+  assert.is(m.system.messageId, "m1");
+  assert.is(m.system.contentType, "application/json");
+  assert.is(m.system.contentEncoding, "utf-8");
+  assert.is(m.system.correlationId, "c 1");
+  assert.is(m.topic.split("/").length, 5, "the property bag added no topic level");
+});
+
+test("C2D with properties, null versus empty", async () => {
+  const { d, log, id } = device();
+  d.connect();
+  await until(() => log.connects == 1);
+  hub.sendC2D(id, "hello device", { k: "v", empty: "", nul: null });
+  await until(() => log.c2d.length == 1, 3000, "c2d");
+  assert.is(log.c2d[0].body, "hello device");
+  assert.is(log.c2d[0].props.k, "v");
+  assert.is(log.c2d[0].props.empty, "");
+  assert.is(log.c2d[0].props.nul, null);
+  assert.ok(log.c2d[0].props.$messageId, "system property message id mapped");
+});
+
+test("twin get, reported patch answered with its version, desired update with its version", async () => {
+  const { d, log, id } = device();
+  d.connect();
+  await until(() => log.connects == 1);
+  let [e, t] = await twin(d);
+  assert.is(e, 0);
+  assert.is(typeof t.desired.$version, "number");
+  const before = t.reported.$version;
+  const [pe, v] = await patch(d, { fw: "1.2.3", nested: { a: 1 } });
+  assert.is(pe, 0);
+  assert.is(v, before + 1);
+  [e, t] = await twin(d);
+  assert.equal(t.reported.nested, { a: 1 });
+  const dv = hub.updateDesired(id, { interval: 7 });
+  await until(() => log.desired.length == 1, 3000, "desired");
+  assert.is(log.desired[0].v, dv);
+  assert.is(log.desired[0].p.interval, 7);
+});
+
+test("direct methods: dispatch by name, respond with status, unknown -> 501, throwing handler -> 500", async () => {
+  const { d, log, id } = device({
+    methods: {
+      add: (p: any, respond: any) => respond(200, { sum: p.a + p.b }),
+      boom: () => {
+        throw new Error("kaput");
+      },
+    },
+  });
+  d.connect();
+  await until(() => log.connects == 1);
+  await wait(100);
+  let r = await hub.invokeMethod(id, "add", { a: 2, b: 3 }, 3000);
+  assert.equal(r, { status: 200, payload: { sum: 5 } });
+  r = await hub.invokeMethod(id, "nope", null, 3000);
+  assert.is(r.status, 501);
+  r = await hub.invokeMethod(id, "boom", null, 3000);
+  assert.is(r.status, 500);
+  assert.match(JSON.stringify(r.payload), "kaput");
+  // the connection survived all of it
+  assert.is(log.connects, 1);
+  assert.is((await twin(d))[0], 0);
+});
+
+test("onMethod handles every method", async () => {
+  const names: string[] = [];
+  const { d, log, id } = device({ onMethod: (n: string, p: any, respond: any) => (names.push(n), respond(202, p)) });
+  d.connect();
+  await until(() => log.connects == 1);
+  await wait(100);
+  const r = await hub.invokeMethod(id, "anything", [1, 2], 3000);
+  assert.equal(r, { status: 202, payload: [1, 2] });
+  assert.equal(names, ["anything"]);
+});
+
+test("wrong key -> CONNACK refusal as a named error, no reconnect loop", async () => {
+  const id = "wrong-key";
+  hub.registry.addDevice(id);
+  const cs = hub.registry.connectionString(id).replace(/SharedAccessKey=[^;]+/, "SharedAccessKey=" + Buffer.alloc(32, 7).toString("base64"));
+  const { d, log } = device({ connectionString: cs });
+  d.connect();
+  await until(() => log.errors.length > 0, 3000, "refusal");
+  await wait(500);
+  assert.equal(log.errors, [E_REFUSED_CREDENTIALS], errorName(log.errors[0]));
+  assert.is(log.connects, 0);
+  assert.is(log.closes.length, 1, "closed once, not retried");
+});
+
+test("unknown device -> E_REFUSED_AUTH", async () => {
+  const cs = `HostName=${hub.hubName};DeviceId=ghost;SharedAccessKey=${Buffer.alloc(32, 1).toString("base64")};GatewayHostName=localhost`;
+  const { d, log } = device({ connectionString: cs });
+  d.connect();
+  await until(() => log.errors.length > 0, 3000, "refusal");
+  assert.is(log.errors[0], E_REFUSED_AUTH, errorName(log.errors[0]));
+});
+
+function fixedToken(id: string, se: number) {
+  const key = hub.registry.get(id).primaryKey;
+  const sr = encodeURIComponent(`${hub.hubName}/devices/${id}`);
+  const sig = createHmac("sha256", Buffer.from(key, "base64")).update(`${sr}\n${se}`).digest("base64");
+  return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${se}`;
+}
+
+test("an expired fixed SharedAccessSignature -> E_TOKEN_EXPIRED before connecting", async () => {
+  const id = "fixed-expired";
+  hub.registry.addDevice(id);
+  const cs = `HostName=${hub.hubName};DeviceId=${id};SharedAccessSignature=${fixedToken(id, Math.floor(Date.now() / 1000) - 10)};GatewayHostName=localhost`;
+  const { d, log } = device({ connectionString: cs });
+  d.connect();
+  await wait(300);
+  assert.equal(log.errors, [E_TOKEN_EXPIRED]);
+  assert.is(log.connects, 0);
+});
+
+test("a fixed SharedAccessSignature that expires during the session -> E_TOKEN_EXPIRED, not a reconnect loop", async () => {
+  const id = "fixed-expiring";
+  hub.registry.addDevice(id);
+  const cs = `HostName=${hub.hubName};DeviceId=${id};SharedAccessSignature=${fixedToken(id, Math.floor(Date.now() / 1000) + 2)};GatewayHostName=localhost`;
+  const { d, log } = device({ connectionString: cs });
+  d.connect();
+  await until(() => log.connects == 1);
+  await until(() => log.errors.includes(E_TOKEN_EXPIRED), 4000, "expiry");
+  await wait(500);
+  assert.is(log.connects, 1);
+  assert.equal(log.errors, [E_TOKEN_EXPIRED]);
+});
+
+test("token renewal reconnects with a fresh token, keeping queued QoS 1 messages and subscriptions", async () => {
+  const { d, log, id } = device({ tokenLifetime: 2 });
+  d.connect();
+  await until(() => log.connects == 1);
+  // renewal after 1 s (half the lifetime when shorter than the 300 s margin): send across it
+  const done: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    d.sendEvent(`n${i}`, null, (e) => done.push(e));
+    await wait(70);
+  }
+  await until(() => log.connects >= 2, 3000, "renewal reconnect");
+  await until(() => done.length == 30, 3000, "all acknowledged");
+  assert.ok(done.every((e) => e == 0), JSON.stringify(done));
+  const got = new Set(hub.telemetry.filter((m: any) => m.deviceId == id).map((m: any) => m.body.toString()));
+  for (let i = 0; i < 30; i++) assert.ok(got.has(`n${i}`), `n${i} arrived`);
+  hub.sendC2D(id, "after renewal", {});
+  await until(() => log.c2d.length == 1, 3000, "c2d after renewal");
+  assert.equal(log.errors, []);
+});
+
+test("twin answered 429 -> E_HUB_STATUS with the status; the connection is kept", async () => {
+  const { d, log } = device();
+  d.connect();
+  await until(() => log.connects == 1);
+  hub.options.twinThrottle = 1;
+  const [e, status] = await twin(d);
+  assert.is(e, E_HUB_STATUS);
+  assert.is(status, 429);
+  assert.is((await twin(d))[0], 0);
+  assert.is(log.connects, 1);
+});
+
+test("twin requests time out with E_TIMEOUT when unanswered", async () => {
+  const { d, log } = device({ requestTimeout: 300 });
+  // never connected: the request waits in the buffer and times out
+  const [e] = await twin(d);
+  assert.is(e, E_TIMEOUT);
+  assert.is(log.connects, 0);
+});
+
+test("hub rules client-side: QoS 2 refused, at most 5 subscriptions, 256 KB telemetry limit", async () => {
+  const { d } = device({ bufferSize: 4096 });
+  assert.is(d.publish(`devices/x/messages/events/`, "x", 2), E_HUB_QOS2);
+  // 3 of 5 taken (C2D, twin answers, desired updates); two more fit, the sixth does not
+  assert.ok(d.subscribe("$iothub/methods/POST/#", 1) > 0);
+  assert.ok(d.subscribe("devices/x/b", 0) > 0);
+  assert.is(d.subscribe("devices/x/c", 0), E_HUB_SUBS);
+  assert.is(d.sendEvent(new Uint8Array(262145), null), E_HUB_SIZE);
+  assert.is(d.sendEvent(new Uint8Array(5000), null), E_TOO_LARGE, "larger than this device's buffer");
+});
+
+test("a malformed connection string is refused with the part that is wrong", () => {
+  assert.is(createDevice({ connectionString: "DeviceId=x;SharedAccessKey=AAAA" }) as number, E_CS_HOST);
+});
+
+test("a module identity: its own client id, user name and telemetry topic", async () => {
+  hub.registry.addDevice("edge-dev");
+  hub.registry.addModule("edge-dev", "filter");
+  const cs = hub.registry.connectionString("edge-dev", "filter");
+  const { d, log } = device({ connectionString: cs, onMessage: undefined });
+  d.connect();
+  await until(() => log.connects == 1);
+  assert.is(await send(d, "from module"), 0);
+  await until(() => hub.telemetry.some((m: any) => m.moduleId == "filter"), 2000, "module telemetry");
+  assert.is((await twin(d))[0], 0);
+});
+
+test("X.509: empty password, client certificate through TLS", async () => {
+  const tmp = mkdtempSync(join(tmpdir(), "tinyhub-x509-"));
+  const key = join(tmp, "k.pem"), crt = join(tmp, "c.pem");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=x509-dev"], { stdio: "ignore" });
+  const der = execFileSync("openssl", ["x509", "-in", crt, "-outform", "DER"]);
+  const thumb = createHash("sha256").update(der).digest("hex").toUpperCase();
+  hub.registry.addDevice("x509-dev", { auth: "x509", thumbprint: thumb });
+  const { d, log } = device({ connectionString: hub.registry.connectionString("x509-dev"), tls: { ca: hub.ca, cert: readFileSync(crt), key: readFileSync(key) } });
+  d.connect();
+  await until(() => log.connects == 1 || log.errors.length > 0, 5000, "x509 connect");
+  assert.equal(log.errors, []);
+  assert.is(await send(d, "signed by certificate"), 0);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test("DPS: register, poll honouring retry-after, then connect to the assigned hub", async () => {
+  const e = hub.registry.addEnrollment("dps-dev-1");
+  const r = await new Promise<any>((res) =>
+    provision({
+      idScope: hub.dpsIdScope, registrationId: "dps-dev-1", symmetricKey: e.key,
+      host: "localhost", port: hub.ports.dps, tls: { ca: hub.ca },
+    }, (err, out) => res({ err, out })));
+  assert.is(r.err, 0, errorName(r.err));
+  assert.is(r.out.deviceId, "dps-dev-1");
+  assert.is(r.out.assignedHub, hub.hubName);
+  const { d, log } = device({ connectionString: r.out.connectionString + ";GatewayHostName=localhost" });
+  d.connect();
+  await until(() => log.connects == 1, 5000, "connect after provisioning");
+});
+
+test("DPS with a wrong key -> a named refusal", async () => {
+  hub.registry.addEnrollment("dps-dev-2");
+  const r = await new Promise<number>((res) =>
+    provision({
+      idScope: hub.dpsIdScope, registrationId: "dps-dev-2", symmetricKey: Buffer.alloc(32, 9).toString("base64"),
+      host: "localhost", port: hub.ports.dps, tls: { ca: hub.ca }, timeout: 3000,
+    }, (err) => res(err)));
+  assert.is(r, E_REFUSED_CREDENTIALS, errorName(r));
+});
+
+test.run();
