@@ -1,5 +1,5 @@
 // IoT Hub error codes, -40..-69 (-1..-32 are MQTT and core, in src/errors.ts).
-// Names for development builds are in errornames.ts.
+// Names for development builds come from src/errornames.ts.
 
 export const E_CS_SYNTAX = -40;      // connection string: a segment without '=' or with an empty key
 export const E_CS_HOST = -41;        // connection string: HostName missing or empty
