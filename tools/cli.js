@@ -6,7 +6,9 @@ import { pathToFileURL } from 'node:url'
 /** @type {Record<string, () => Promise<{ summary: string, run: (args: string[]) => Promise<void> }>>} */
 export const COMMANDS = {
   hub: () => import('./hub/command.js'),
-  device: () => import('./device-command.js')
+  device: () => import('./device-command.js'),
+  moddable: () => import('./moddable-command.js'),
+  flash: () => import('./flash-command.js')
 }
 
 /** @param {string[]} argv arguments after the program name */
