@@ -79,7 +79,7 @@ if (existsSync(NODE_INPUT)) {
       input: NODE_INPUT,
       external,
       onwarn,
-      plugins: [typescript({ tsconfig: "tsconfig.node.json", compilerOptions: { target: "ES2020" }, include: ["src/**/*.ts", "targets/node/**/*.ts"] })],
+      plugins: [typescript({ tsconfig: "tsconfig.node.json", compilerOptions: { target: "ES2020", allowJs: false }, include: ["src/**/*.ts", "targets/node/**/*.ts"] })],
       output: [
         { file: "dist/node/index.js", format: "es", sourcemap: false },
         { file: "dist/node/index.cjs", format: "cjs", exports: "named", sourcemap: false },

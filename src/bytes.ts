@@ -3,64 +3,50 @@
 
 /** Bytes `s` takes as UTF-8, or -1 for a lone surrogate (not encodable). */
 export function utf8Length(s: string): number {
-  var n = 0, i = 0, c: number;
-  for (; i < s.length; i++) {
-    c = s.charCodeAt(i);
-    if (c < 0x80) n++;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c < 0xe000) {
-      // a surrogate pair makes one 4-byte sequence
-      if (c > 0xdbff || (s.charCodeAt(i + 1) & 0xfc00) != 0xdc00) return -1;
-      i++;
-      n += 4;
-    } else n += 3;
-  }
-  return n;
+  return utf8Write(null, 0, s);
 }
 
-/** Writes `s` as UTF-8 at `off` (length checked by the caller with utf8Length); returns the new offset. */
-export function utf8Write(b: Uint8Array, off: number, s: string): number {
-  for (var i = 0, c: number; i < s.length; i++) {
+/** Writes `s` as UTF-8 at `off` (only counts when `b` is null); returns the new offset, or -1 for a lone surrogate. */
+export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
+  for (var i = 0, c: number, n: number, k: number; i < s.length; i++) {
     c = s.charCodeAt(i);
-    if (c < 0x80) b[off++] = c;
-    else {
-      if (c < 0x800) b[off++] = 0xc0 | (c >> 6);
-      else {
-        if (c >= 0xd800 && c < 0xdc00) {
-          c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
-          b[off++] = 0xf0 | (c >> 18);
-          b[off++] = 0x80 | ((c >> 12) & 63);
-        } else b[off++] = 0xe0 | (c >> 12);
-        b[off++] = 0x80 | ((c >> 6) & 63);
-      }
-      b[off++] = 0x80 | (c & 63);
+    if (c >= 0xd800 && c < 0xe000) {
+      // a surrogate pair makes one code point above U+FFFF
+      if (c > 0xdbff || (s.charCodeAt(i + 1) & 0xfc00) != 0xdc00) return -1;
+      c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
     }
+    // n continuation bytes of 6 bits each, after a lead byte with n + 1 high bits set
+    n = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    if (b) {
+      b[off] = n ? (256 - (128 >> n)) | (c >> (6 * n)) : c;
+      for (k = n; k--; ) b[off + n - k] = 0x80 | ((c >> (6 * k)) & 63);
+    }
+    off += n + 1;
   }
   return off;
 }
+
+// the smallest code point a sequence of 1 + n bytes may encode (below it: an overlong form)
+var UTF8_MIN = [0, 0x80, 0x800, 0x10000];
 
 /**
  * Decodes `len` bytes of UTF-8 at `off`. Returns null for ill-formed UTF-8 (overlong forms,
  * surrogates, beyond U+10FFFF, truncated sequences) and, when `noNull`, for U+0000 [MQTT-1.5.3-2].
  */
 export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean): string | null {
-  var s = "", end = off + len, c: number, n: number, min: number;
+  var s = "", end = off + len, c: number, n: number, k: number;
   while (off < end) {
     c = b[off++];
-    if (c < 0x80) {
-      if (c == 0 && noNull) return null;
-    } else {
-      // lead byte: number of continuation bytes and the smallest legal value
-      if (c >= 0xc2 && c < 0xe0) { n = 1; c &= 31; min = 0x80; }
-      else if (c >= 0xe0 && c < 0xf0) { n = 2; c &= 15; min = 0x800; }
-      else if (c >= 0xf0 && c < 0xf5) { n = 3; c &= 7; min = 0x10000; }
-      else return null;
-      if (off + n > end) return null;
-      while (n--) {
+    // continuation bytes after this one: 80-BF never lead, C0 and C1 only start overlong forms, F5-FF go past U+10FFFF
+    n = c < 0x80 ? 0 : c < 0xc2 || c > 0xf4 ? -1 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+    if (n < 0 || off + n > end || (!c && noNull)) return null;
+    if (n) {
+      c &= 63 >> n;
+      for (k = n; k--; ) {
         if ((b[off] & 0xc0) != 0x80) return null;
         c = (c << 6) | (b[off++] & 63);
       }
-      if (c < min || c > 0x10ffff || (c >= 0xd800 && c < 0xe000)) return null;
+      if (c < UTF8_MIN[n] || c > 0x10ffff || (c >= 0xd800 && c < 0xe000)) return null;
       if (c > 0xffff) {
         c -= 0x10000;
         s += String.fromCharCode(0xd800 + (c >> 10));

@@ -12,56 +12,58 @@ import { moveBytes, readU16 } from "./bytes";
 
 export const SENT = 1;
 
+/** Fields start with `_` so the embedded builds shorten their names. */
 export interface Outbox {
-  buf: Uint8Array;
+  _buf: Uint8Array;
   /** Start of the outbox (= size of the receive region). */
-  start: number;
+  _start: number;
   /** End of the used part. */
-  tail: number;
+  _tail: number;
 }
 
 /** Allocates the buffer; `rx` defaults to half. The only allocation the client makes for messages. */
 export function createOutbox(size: number, rx: number): Outbox {
-  return { buf: new Uint8Array(size), start: rx, tail: rx };
+  return { _buf: new Uint8Array(size), _start: rx, _tail: rx };
+
 }
 
 /** Bytes of the record at `p` (state byte + frame). */
 export function recordSize(m: Outbox, p: number): number {
-  var b = m.buf, q = p + 2, n = 0, mul = 1;
+  var b = m._buf, q = p + 2, n = 0, mul = 1;
   do n += (b[q] & 127) * mul, mul *= 128; while (b[q++] & 128);
   return q - p + n;
 }
 
 /** Offset of the body (after the fixed header) of the record at `p`. */
 export function recordBody(m: Outbox, p: number): number {
-  while (m.buf[++p + 1] & 128);
+  while (m._buf[++p + 1] & 128);
   return p + 2;
 }
 
 /** The packet id of the record at `p` (PUBLISH: after the topic; others: first in the body). */
 export function recordId(m: Outbox, p: number): number {
-  var b = m.buf, q = recordBody(m, p);
+  var b = m._buf, q = recordBody(m, p);
   if (b[p + 1] >> 4 == 3) q += 2 + readU16(b, q);
   return readU16(b, q);
 }
 
 /** Reserves a record of `n` frame bytes at the tail, keeping `spare` bytes free; returns the frame offset or -1. */
 export function reserve(m: Outbox, n: number, spare: number): number {
-  var p = m.tail;
-  if (p + 1 + n + spare > m.buf.length) return -1;
-  m.buf[p] = 0;
-  m.tail = p + 1 + n;
+  var p = m._tail;
+  if (p + 1 + n + spare > m._buf.length) return -1;
+  m._buf[p] = 0;
+  m._tail = p + 1 + n;
   return p + 1;
 }
 
 /** Finds the record whose first byte masked by `mask` is `hdr` and whose id is `id`; -1 if none. */
 export function findRecord(m: Outbox, id: number, mask: number, hdr: number): number {
-  for (var p = m.start; p < m.tail; p += recordSize(m, p)) if ((m.buf[p + 1] & mask) == hdr && recordId(m, p) == id) return p;
+  for (var p = m._start; p < m._tail; p += recordSize(m, p)) if ((m._buf[p + 1] & mask) == hdr && recordId(m, p) == id) return p;
   return -1;
 }
 
 /** Removes `n` bytes at `p`, closing the gap. */
 export function cut(m: Outbox, p: number, n: number): void {
-  moveBytes(m.buf, p, p + n, m.tail - p - n);
-  m.tail -= n;
+  moveBytes(m._buf, p, p + n, m._tail - p - n);
+  m._tail -= n;
 }

@@ -10,33 +10,33 @@ import { hex } from './helpers/bytes';
 function push(m: Outbox, encode: (b: Uint8Array, off: number) => number, n: number, spare = 0): number {
   const q = reserve(m, n, spare);
   assert.ok(q > 0, 'reserve');
-  assert.is(encode(m.buf, q), q + n, 'the encoder fills exactly the reserved bytes');
+  assert.is(encode(m._buf, q), q + n, 'the encoder fills exactly the reserved bytes');
   return q - 1;
 }
 
 test('createOutbox: one buffer of the given size, outbox empty at rx', () => {
   const m = createOutbox(512, 256);
-  assert.is(m.buf.length, 512);
-  assert.is(m.start, 256);
-  assert.is(m.tail, 256);
+  assert.is(m._buf.length, 512);
+  assert.is(m._start, 256);
+  assert.is(m._tail, 256);
 });
 
 test('reserve: state byte 0 (unsent) + n bytes at the tail; -1 when n + spare does not fit', () => {
   const m = createOutbox(64, 32);
   assert.is(reserve(m, 10, 0), 33);
-  assert.is(m.buf[32], 0);
-  assert.is(m.tail, 43);
+  assert.is(m._buf[32], 0);
+  assert.is(m._tail, 43);
   assert.is(reserve(m, 20, 2), -1, '43 + 1 + 20 + 2 > 64');
-  assert.is(m.tail, 43, 'a refused reservation changes nothing');
+  assert.is(m._tail, 43, 'a refused reservation changes nothing');
   assert.is(reserve(m, 20, 0), 44, 'exactly to the end');
-  assert.is(m.tail, 64);
+  assert.is(m._tail, 64);
   assert.is(reserve(m, 0, 0), -1);
 });
 
 test('recordSize/recordBody: 1- to 3-byte remaining lengths', () => {
   const m = createOutbox(40000, 0);
   for (const [payload, vl] of [[0, 1], [200, 2], [20000, 3]]) {
-    m.tail = 0;
+    m._tail = 0;
     const n = 1 + vl + 3 + payload; // header, length, topic "t", payload
     const p = push(m, (b, off) => encodePublish(b, off, 't', new Uint8Array(payload), 0, false, false, 0), n);
     assert.is(recordSize(m, p), 1 + n, `payload ${payload}`);
@@ -58,7 +58,7 @@ test('findRecord: matches header under a mask and id; -1 otherwise', () => {
   const m = createOutbox(256, 16);
   const a = push(m, (b, o) => encodePublish(b, o, 't', 'x', 1, true, false, 5), 8);
   const c = push(m, (b, o) => encodePublish(b, o, 't', 'y', 2, false, false, 5), 8);
-  m.buf[a + 1] |= 8; // DUP set by a resend
+  m._buf[a + 1] |= 8; // DUP set by a resend
   assert.is(findRecord(m, 5, 0xf6, 0x32), a, 'QoS 1, DUP and RETAIN masked off');
   assert.is(findRecord(m, 5, 0xf6, 0x34), c, 'QoS 2 with the same id');
   assert.is(findRecord(m, 6, 0xf6, 0x32), -1, 'other id');
@@ -68,14 +68,14 @@ test('findRecord: matches header under a mask and id; -1 otherwise', () => {
 test('cut: removes a record and closes the gap, order kept', () => {
   const m = createOutbox(128, 8);
   const ids = [1, 2, 3].map((id) => push(m, (b, o) => encodeAck(b, o, PUBACK, id), 4));
-  const before = hex(m.buf.subarray(ids[2], m.tail));
+  const before = hex(m._buf.subarray(ids[2], m._tail));
   cut(m, ids[1], recordSize(m, ids[1]));
-  assert.is(m.tail, 8 + 10);
+  assert.is(m._tail, 8 + 10);
   assert.is(recordId(m, ids[0]), 1);
   assert.is(recordId(m, ids[1]), 3);
-  assert.is(hex(m.buf.subarray(ids[1], m.tail)), before);
+  assert.is(hex(m._buf.subarray(ids[1], m._tail)), before);
   cut(m, ids[0], 10);
-  assert.is(m.tail, m.start, 'empty again');
+  assert.is(m._tail, m._start, 'empty again');
 });
 
 test.run();

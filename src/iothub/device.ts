@@ -76,7 +76,7 @@ export interface Device {
   mqtt: Client;
 }
 
-interface Request { done: (err: number, v?: any) => void; timer: unknown }
+interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
 
 function text(p: Uint8Array): string {
   return utf8Read(p, 0, p.length) || "";
@@ -150,13 +150,13 @@ export function createDevice(o: DeviceOptions): Device | number {
     return client.subscribe(filter, qos == 2 ? 1 : qos || 0, done);
   }
 
-  function reply(r: string, status: number, body: any) {
+  /** Ends the request `r` if it is still waiting: done(err, v). */
+  function settle(r: string, err: number, v?: any) {
     var q = reqs[r];
     if (!q) return;
     delete reqs[r];
-    clock.clear(q.timer);
-    if (status < 200 || status > 299) q.done(E_HUB_STATUS, status);
-    else q.done(0, body);
+    clock.clear(q._timer);
+    q._done(err, v);
   }
 
   function request(topic: (r: number) => string, body: string, done: (err: number, v?: any) => void): number {
@@ -164,10 +164,9 @@ export function createDevice(o: DeviceOptions): Device | number {
     n = client.publish(topic(rid), body, 0);
     if (n < 0) return n;
     reqs[r] = {
-      done: done,
-      timer: clock.set(function () {
-        delete reqs[r];
-        done(E_TIMEOUT);
+      _done: done,
+      _timer: clock.set(function () {
+        settle(r, E_TIMEOUT);
       }, o.requestTimeout || 30000),
     };
     return rid;
@@ -195,7 +194,8 @@ export function createDevice(o: DeviceOptions): Device | number {
     if (typeof t != "number") {
       if (t.kind == TWIN_DESIRED) {
         if (o.onDesired) o.onDesired(json(s), t.version);
-      } else reply(t.rid, t.status, t.status == 204 ? t.version : json(s));
+      } else if (t.status < 200 || t.status > 299) settle(t.rid, E_HUB_STATUS, t.status);
+      else settle(t.rid, 0, t.status == 204 ? t.version : json(s));
       return;
     }
     mt = parseMethodTopic(topic);
@@ -275,15 +275,11 @@ export function createDevice(o: DeviceOptions): Device | number {
     },
     subscribe: subscribe,
     end: function (done) {
-      var r: string, q: Request;
+      var r: string;
       clock.clear(renew);
-      for (r in reqs) {
-        q = reqs[r];
-        delete reqs[r];
-        clock.clear(q.timer);
-        q.done(E_ENDED);
-      }
+      for (r in reqs) settle(r, E_ENDED);
       client.end(done);
+
     },
   };
 }

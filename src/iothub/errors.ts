@@ -20,3 +20,6 @@ export const E_CS_VALUE = -55;       // connection string: x509 with a value oth
 export const E_TOKEN = -56;          // SAS token malformed: no "SharedAccessSignature " prefix, no sr/sig, or se not a number
 export const E_HUB_TOPIC = -57;      // topic is not of the kind being parsed (twin, method, C2D, DPS) or is malformed
 export const E_HUB_JSON = -58;       // DPS answer not JSON, or without operationId/status and without an error
+export const E_HTTP_UNSUPPORTED = -59; // twin, direct methods and raw publish/subscribe are MQTT-only (IoT Hub over HTTPS has none)
+export const E_HUB_POLL_FAST = -60;  // warning, once: C2D polling more often than every 25 minutes (fine for development only)
+export const E_HUB_PROTOCOL = -61;   // protocol not in this build: "amqp" and "amqp-ws" never are; "mqtt-ws" and "http" only in the builds that include them

@@ -6,7 +6,7 @@ import {
   E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_PACKET_TYPE, E_MALFORMED,
 } from "../errors";
 import {
-  Payload, Will, PublishHeader, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish,
+  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish,
   sizeSubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
@@ -66,8 +66,8 @@ export interface Client {
   connected(): boolean;
 }
 
-// connection states
-var IDLE = 0, OPENING = 1, CONNACK_WAIT = 2, UP = 3, ENDED = 4;
+// connection states, in order of progress
+var ENDED = 0, IDLE = 1, OPENING = 2, CONNACK_WAIT = 3, UP = 4;
 // persistent records: QoS 1 and 2 PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE
 var SPARE = 16;
 // the outbox record each acknowledgement answers, by packet type - PUBACK
@@ -78,17 +78,20 @@ export function createClient(o: ClientOptions): Client {
   var size = o.bufferSize || 2048,
     rx = o.rxSize || size >> 1,
     m = createOutbox(size, rx),
-    b = m.buf,
+    b = m._buf,
     clock = o.clock,
+    tr = o.transport,
     ka = (o.keepalive == null ? 60 : o.keepalive) * 1000,
     wait = (ka || 20000) >> 1,
     st = IDLE,
     cbs: { [id: number]: Done | null } = {},
     subs: { [filter: string]: number } = {},
     in2: number[] = [],
+    pend: string[] = [],
     nextId = 0,
     tick: unknown,
     retry: unknown,
+    conn = 0,
     attempts = 0,
     lastRx = 0,
     lastTx = 0,
@@ -97,29 +100,36 @@ export function createClient(o: ClientOptions): Client {
     stop = false,
     wantW = false,
     skip = false,
-    p: PublishHeader = { topic: "", qos: 0, retain: false, dup: false, id: 0, hlen: 0 },
-    info: MessageInfo = { qos: 0, retain: false, dup: false, offset: 0, total: 0 },
+    // filled in by each PUBLISH's first part, before anything reads them
+    p = {} as PublishHeader,
+    info = {} as MessageInfo,
+
     reader = createReader(b, rx, onPart),
     ev: TransportEvents = {
       onOpen: function () {
-        var n: number;
+        var c: ConnectFields = {
+            clientId: o.clientId || "",
+            username: o.username,
+            password: o.password,
+            keepalive: ka / 1000,
+            clean: o.clean !== false,
+            will: o.will,
+          },
+          n = sizeConnect(c),
+          q = n > rx ? m._tail : 0;
         st = CONNACK_WAIT;
-        n = encodeConnect(b, 0, {
-          clientId: o.clientId || "",
-          username: o.username,
-          password: o.password,
-          keepalive: ka / 1000,
-          clean: o.clean !== false,
-          will: o.will,
-        });
-        if (n < 0) return fail(n < -1 ? n : E_TOO_LARGE, true);
-        if (o.transport.write(b, 0, n) != n) return drop(E_TRANSPORT);
+        // CONNECT is built in the receive region or, when larger, after the queued records (never over them)
+        if (n > 0 && q + n > size) n = E_TOO_LARGE;
+        if (n > 0) n = encodeConnect(b, q, c) - q;
+        if (n < 0) return fail(n, true);
+        if (tr.write(b, q, n) != n) return drop(E_TRANSPORT);
         lastTx = waitAt = clock.now();
         waiting = true;
       },
       onData: function (chunk: Uint8Array) {
-        var r = reader.feed(chunk);
-        if (r < 0) drop(r);
+        var c = conn, r = reader.feed(chunk);
+        // a malformed or unexpected packet on this connection (not one a callback already closed or replaced)
+        if (r < 0 && c == conn && st >= CONNACK_WAIT) fail(r);
       },
       onWritable: flush,
       onClose: function (err: number) {
@@ -164,17 +174,18 @@ export function createClient(o: ClientOptions): Client {
 
   /** Writes every unsent record in order; transient records leave the outbox once written. */
   function flush() {
-    var q = m.start, n: number, r: number, h: number, freed = false;
-    while (st == UP && q < m.tail) {
+    var q = m._start, n: number, r: number, freed = false;
+    while (st == UP && q < m._tail) {
       n = recordSize(m, q);
       if (!b[q]) {
-        r = o.transport.write(b, q + 1, n - 1);
+        r = tr.write(b, q + 1, n - 1);
         if (!r) break;
         if (r < 0) return drop(E_TRANSPORT);
         lastTx = clock.now();
-        h = b[q + 1];
-        if ((h >> 4 == PUBLISH && h & 6) || h == 0x62 || h == 0x82 || h == 0xa2) b[q] = SENT;
+        // QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE wait for their answer: the only first bytes with bit 1 or 2 set
+        if (b[q + 1] & 6) b[q] = SENT;
         else {
+
           cut(m, q, n);
           freed = true;
           continue;
@@ -186,6 +197,7 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function writable() {
+    if (pend.length) resub();
     if (wantW) {
       wantW = false;
       if (o.onWritable) o.onWritable();
@@ -207,15 +219,15 @@ export function createClient(o: ClientOptions): Client {
 
   /** Closes the transport ourselves; the transport reports nothing after close(). */
   function drop(err: number) {
-    if (st == OPENING || st == CONNACK_WAIT || st == UP) {
-      o.transport.close();
+    if (st >= OPENING) {
+      tr.close();
       closed(err);
     }
   }
 
   function closed(err: number) {
     var r = o.reconnect, d: number;
-    if (st == IDLE || st == ENDED) return;
+    if (st < OPENING) return;
     st = IDLE;
     waiting = false;
     clock.clear(tick);
@@ -230,12 +242,14 @@ export function createClient(o: ClientOptions): Client {
   function open() {
     if (st != IDLE) return;
     st = OPENING;
+    conn++;
     reader.reset();
     skip = false;
     waitAt = clock.now();
     waiting = true;
     tick = clock.set(onTick, wait >> 1);
-    o.transport.open(o.host, o.port || (o.tls ? 8883 : 1883), o.tls || null, ev);
+    tr.open(o.host, o.port || (o.tls ? 8883 : 1883), o.tls || null, ev);
+
   }
 
   /** Keep-alive [MQTT-3.1.2-24]: ping after half the keep-alive without input; no answer within another half: dead. */
@@ -251,13 +265,13 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function onConnack(sp: number) {
-    var q = m.start, h: number, n: number, f: string;
+    var q = m._start, h: number, n: number, f: string;
     if (!sp) in2.length = 0;
     st = UP;
     waiting = false;
     attempts = 0;
     // resend in order [MQTT-4.4.0-1]: PUBLISH with DUP set in place [MQTT-3.3.1-1]
-    while (q < m.tail) {
+    while (q < m._tail) {
       h = b[q + 1];
       n = recordSize(m, q);
       if (!sp && h == 0x62) {
@@ -271,14 +285,18 @@ export function createClient(o: ClientOptions): Client {
       if (h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
       q += n;
     }
-    if (!sp) for (f in subs) sendSub(f, subs[f], newId(), null);
+    if (!sp) {
+      pend.length = 0;
+      for (f in subs) pend.push(f);
+    }
+    resub();
     if (o.onConnect) o.onConnect(!!sp);
     flush();
   }
 
   function onPart(hdr: number, total: number, pos: number, len: number): number {
     var t = hdr >> 4, r: number, q: number, h: number, k: number, f: string;
-    if (st != UP && st != CONNACK_WAIT) return E_CLOSED;
+    if (st < CONNACK_WAIT) return E_CLOSED;
     lastRx = clock.now();
     if (st == CONNACK_WAIT) {
       if (t != 2) return E_PROTOCOL;
@@ -368,6 +386,17 @@ export function createClient(o: ClientOptions): Client {
     return 0;
   }
 
+  /** Re-subscribes the filters a reconnect without session lost, as far as the outbox has room; the rest wait for free space. */
+  function resub() {
+    var f: string | undefined;
+    while ((f = pend.shift()) != null) {
+      if (f in subs && sendSub(f, subs[f], newId(), null) < 0) {
+        pend.unshift(f);
+        return;
+      }
+    }
+  }
+
   function sendSub(filter: string, qos: number, id: number, done: Done | null | undefined): number {
     var q = room(sizeSubscribe(filter, qos));
     if (q < 0) return q;
@@ -416,7 +445,7 @@ export function createClient(o: ClientOptions): Client {
       }
       drop(0);
       st = ENDED;
-      m.tail = m.start;
+      m._tail = m._start;
       for (id in cbs) call(+id, E_ENDED);
       in2.length = 0;
       if (done) done();

@@ -28,23 +28,30 @@ export interface PublishHeader { topic: string; qos: number; retain: boolean; du
 
 /** Bytes a length-prefixed UTF-8 string takes, or a negative code [MQTT-1.5.3-1], [MQTT-1.5.3-2]. */
 export function sizeString(s: string): number {
-  var n = utf8Length(s);
-  return n < 0 || s.indexOf("\0") >= 0 ? E_UTF8 : n > 65535 ? E_TOO_LARGE : n + 2;
+  return s.indexOf("\0") >= 0 ? E_UTF8 : sizeField(s);
 }
 
-/** Bytes of a payload. */
+/** Bytes of a payload, or E_UTF8 for a string with a lone surrogate [MQTT-1.5.3-1]. */
 export function sizePayload(p: Payload): number {
-  return typeof p == "string" ? utf8Length(p) : p.length;
+  var n = typeof p == "string" ? utf8Length(p) : p.length;
+  return n < 0 ? E_UTF8 : n;
 }
 
-function writeString(b: Uint8Array, off: number, s: string): number {
-  return utf8Write(b, writeU16(b, off, utf8Length(s)), s);
+/** Bytes of a length-prefixed field, a string as UTF-8 or bytes (will message, password) [MQTT-1.5.3]: at most 65,535. */
+function sizeField(p: Payload): number {
+  var n = sizePayload(p);
+  return n < 0 ? n : n > 65535 ? E_TOO_LARGE : n + 2;
 }
 
 function writeBytes(b: Uint8Array, off: number, p: Payload): number {
   if (typeof p == "string") return utf8Write(b, off, p);
   b.set(p, off);
   return off + p.length;
+}
+
+/** Writes a length-prefixed string or binary field (sized before with sizeField or sizeString). */
+function writeField(b: Uint8Array, off: number, p: Payload): number {
+  return writeBytes(b, writeU16(b, off, sizePayload(p)), p);
 }
 
 /** Total frame bytes for a body of `n` bytes, or E_LENGTH past 268,435,455 [MQTT-2.2.3]. */
@@ -69,31 +76,23 @@ export function sizeTopic(t: string): number {
 
 /** Validates a topic filter [MQTT-4.7.1-2], [MQTT-4.7.1-3]: '#' last and alone in its level, '+' alone in its level. */
 export function sizeFilter(f: string): number {
-  var i = f.indexOf("#"), p = f.indexOf("+");
-  if (!f || (i >= 0 && (i != f.length - 1 || (i && f.charAt(i - 1) != "/")))) return E_TOPIC;
-  while (p >= 0) {
-    if ((p && f.charAt(p - 1) != "/") || (p < f.length - 1 && f.charAt(p + 1) != "/")) return E_TOPIC;
-    p = f.indexOf("+", p + 1);
-  }
-  return sizeString(f);
+  // a wildcard with anything but "/" beside it, or "#" before a "/"
+  return !f || /[^/][+#]|[+#][^/]|#\//.test(f) ? E_TOPIC : sizeString(f);
+}
+
+/** The sum of two sizes, or the first of them that is a negative code. */
+function plus(n: number, k: number): number {
+  return n < 0 ? n : k < 0 ? k : n + k;
 }
 
 function connectBody(c: ConnectFields): number {
-  var w = c.will, n = 10, k: number;
+  var w = c.will, q = w && (w.qos || 0), n: number;
   // [MQTT-3.1.3-7] an empty client id needs a clean session; [MQTT-3.1.2-22] no password without a user name
   if ((!c.clientId && !c.clean) || (c.password != null && c.username == null) || !(c.keepalive >= 0 && c.keepalive < 65536)) return E_ARGUMENT;
-  if ((k = sizeString(c.clientId)) < 0) return k;
-  n += k;
-  if (w) {
-    if ((k = sizeTopic(w.topic)) < 0) return k;
-    if (!((w.qos || 0) >= 0 && (w.qos || 0) < 3)) return E_QOS;
-    n += k + 2 + sizePayload(w.payload);
-  }
-  if (c.username != null) {
-    if ((k = sizeString(c.username)) < 0) return k;
-    n += k;
-  }
-  if (c.password != null) n += 2 + sizePayload(c.password);
+  n = plus(10, sizeString(c.clientId));
+  if (w) n = plus(plus(n, sizeTopic(w.topic)), q! >= 0 && q! < 3 ? sizeField(w.payload) : E_QOS);
+  if (c.username != null) n = plus(n, sizeString(c.username));
+  if (c.password != null) n = plus(n, sizeField(c.password));
   return n;
 }
 
@@ -110,21 +109,22 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
   if (w) f |= 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0);
   if (c.password != null) f |= 64;
   if (c.username != null) f |= 128;
-  off = writeString(b, off, "MQTT");
+  off = writeField(b, off, "MQTT");
   b[off++] = 4;
   b[off++] = f;
-  off = writeString(b, writeU16(b, off, c.keepalive), c.clientId);
-  if (w) off = writeBytes(b, writeU16(b, writeString(b, off, w.topic), sizePayload(w.payload)), w.payload);
-  if (c.username != null) off = writeString(b, off, c.username);
-  if (c.password != null) off = writeBytes(b, writeU16(b, off, sizePayload(c.password)), c.password);
+  off = writeField(b, writeU16(b, off, c.keepalive), c.clientId);
+  if (w) off = writeField(b, writeField(b, off, w.topic), w.payload);
+  if (c.username != null) off = writeField(b, off, c.username);
+  if (c.password != null) off = writeField(b, off, c.password);
   return off;
+
 }
 
 function publishBody(topic: string, payload: Payload, qos: number, id: number): number {
-  var k = sizeTopic(topic);
+  var k = sizeTopic(topic), n = sizePayload(payload);
   if (!(qos >= 0 && qos < 3)) return E_QOS; // [MQTT-3.3.1-4]
   if (qos && !(id > 0 && id < 65536)) return E_PACKET_ID; // [MQTT-2.3.1-1]
-  return k < 0 ? k : k + (qos ? 2 : 0) + sizePayload(payload);
+  return plus(plus(k, qos ? 2 : 0), n);
 }
 
 /** Frame bytes of a PUBLISH, or a negative code [MQTT-3.3]. */
@@ -136,7 +136,7 @@ export function sizePublish(topic: string, payload: Payload, qos: number): numbe
 export function encodePublish(b: Uint8Array, off: number, topic: string, payload: Payload, qos: number, retain: boolean, dup: boolean, id: number): number {
   off = head(b, off, (PUBLISH << 4) | (dup && qos ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), publishBody(topic, payload, qos, id));
   if (off < 0) return off;
-  off = writeString(b, off, topic);
+  off = writeField(b, off, topic);
   if (qos) off = writeU16(b, off, id);
   return writeBytes(b, off, payload);
 }
@@ -152,7 +152,7 @@ function subBody(filter: string, id: number, sub: boolean, qos: number): number 
   var k = sizeFilter(filter);
   if (sub && !(qos >= 0 && qos < 3)) return E_QOS; // [MQTT-3.8.3-4]
   if (!(id > 0 && id < 65536)) return E_PACKET_ID;
-  return k < 0 ? k : k + 2 + (sub ? 1 : 0);
+  return plus(k, sub ? 3 : 2);
 }
 
 /** Frame bytes of a SUBSCRIBE with one filter [MQTT-3.8], or of an UNSUBSCRIBE when qos < 0. */
@@ -164,7 +164,7 @@ export function sizeSubscribe(filter: string, qos: number): number {
 export function encodeSubscribe(b: Uint8Array, off: number, id: number, filter: string, qos: number): number {
   var sub = qos >= 0;
   if ((off = head(b, off, sub ? 0x82 : 0xa2, subBody(filter, id, sub, qos))) < 0) return off;
-  off = writeString(b, writeU16(b, off, id), filter);
+  off = writeField(b, writeU16(b, off, id), filter);
   if (sub) b[off++] = qos;
   return off;
 }
@@ -176,9 +176,10 @@ export function encodeEmpty(b: Uint8Array, off: number, type: number): number {
 
 /** Reads a CONNACK [MQTT-3.2]: 0 or 1 (session present), or the refusal as E_REFUSED_* (return codes 1-5). */
 export function decodeConnack(b: Uint8Array, off: number, len: number, hdr: number): number {
-  var rc = b[off + 1];
+  var rc: number;
   if (hdr != CONNACK << 4) return E_FLAGS;
   if (len != 2 || b[off] & 0xfe) return E_MALFORMED; // [MQTT-3.2.2-1] reserved bits
+  rc = b[off + 1];
   return rc ? (rc < 6 ? -10 - rc : E_REFUSED) : b[off];
 }
 
@@ -188,9 +189,10 @@ export function decodeConnack(b: Uint8Array, off: number, len: number, hdr: numb
  * SUBACK return codes must be 0, 1, 2 or 0x80 [MQTT-3.9.3-2].
  */
 export function decodeAck(b: Uint8Array, off: number, len: number, hdr: number): number {
-  var t = hdr >> 4, id = readU16(b, off), i = off + 2;
+  var t = hdr >> 4, id: number, i = off + 2;
   if ((hdr & 15) != (t == PUBREL ? 2 : 0)) return E_FLAGS;
   if (t == SUBACK ? len < 3 : len != 2) return E_MALFORMED;
+  id = readU16(b, off);
   for (; i < off + len; i++) if (b[i] > 2 && b[i] != 0x80) return E_MALFORMED;
   return id ? id : E_PACKET_ID;
 }
@@ -205,9 +207,12 @@ export function decodeEmpty(len: number, hdr: number): number {
  * the payload's offset in the body. QoS 3 and DUP on QoS 0 are malformed [MQTT-3.3.1-4], [MQTT-3.3.1-2].
  */
 export function decodePublish(b: Uint8Array, off: number, len: number, hdr: number, p: PublishHeader): number {
-  var q = (hdr >> 1) & 3, tl = readU16(b, off), h = tl + (q ? 4 : 2), t: string | null;
+  var q = (hdr >> 1) & 3, tl: number, h: number, t: string | null;
   if (q == 3 || (!q && hdr & 8)) return E_FLAGS;
-  if (len < 2 || h > len) return E_MALFORMED;
+  if (len < 2) return E_MALFORMED;
+  tl = readU16(b, off);
+  h = tl + (q ? 4 : 2);
+  if (h > len) return E_MALFORMED;
   if ((t = utf8Read(b, off + 2, tl, true)) == null) return E_UTF8;
   if (!t || /[+#]/.test(t)) return E_TOPIC;
   p.topic = t;

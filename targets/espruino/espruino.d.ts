@@ -24,6 +24,6 @@ declare var E: {
 
 declare function require(module: "net" | "tls"): EspruinoNet;
 
-declare function setTimeout(fn: () => void, ms: number): number;
+declare function setTimeout(fn: () => void, ms: number): any;
 /** Throws for an id that already fired or was cleared; clears every timer when called with no argument. */
 declare function clearTimeout(id: unknown): void;

@@ -10,45 +10,39 @@ const HIGH_WATER = 1024;
 
 /** A Transport over Espruino's net (or tls, when TLS options are given) sockets. */
 export function espruinoTransport(): Transport {
-  var socket: EspruinoSocket | null = null, events: TransportEvents | null = null;
-  var queued = 0, blocked = false, err = 0;
-
-  // ends the connection once: the first of 'error' and 'close' reports it, the other is ignored
-  function closed(s: EspruinoSocket) {
-    var ev = events;
-    if (s != socket) return;
-    socket = events = null;
-    if (ev) ev.onClose(err);
-  }
+  var socket: EspruinoSocket | null = null, queued = 0, blocked = false;
 
   return {
+    // the callbacks of a socket report only while it is the current one (s == socket)
     open: function (host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
-      var s: EspruinoSocket;
+      var s: EspruinoSocket, err = 0;
       var o = { host: host, port: port, ca: tls && tls.ca, cert: tls && tls.cert, key: tls && tls.key };
-      var connected = function () {
-        if (s == socket && events) events.onOpen();
-      };
-      events = ev;
-      queued = err = 0;
+      // ends the connection once: the first of 'error' and 'close' reports it, the other is ignored
+      function closed() {
+        if (s != socket) return;
+        socket = null;
+        ev.onClose(err);
+      }
+      queued = 0;
       blocked = false;
-      s = socket = tls ? require("tls").connect(o, connected) : require("net").connect(o, connected);
+      s = socket = require(tls ? "tls" : "net").connect(o, function () {
+        if (s == socket) ev.onOpen();
+      });
       s.on("data", function (data: string) {
-        if (s == socket && events) events.onData(E.toUint8Array(data));
+        if (s == socket) ev.onData(E.toUint8Array(data));
       });
       s.on("drain", function () {
         queued = 0;
-        if (blocked && s == socket && events) {
+        if (blocked && s == socket) {
           blocked = false;
-          events.onWritable();
+          ev.onWritable();
         }
       });
       s.on("error", function () {
         err = E_TRANSPORT;
-        closed(s);
+        closed();
       });
-      s.on("close", function () {
-        closed(s);
-      });
+      s.on("close", closed);
     },
 
     write: function (buf: Uint8Array, off: number, len: number): number {
@@ -59,7 +53,7 @@ export function espruinoTransport(): Transport {
         return 0;
       }
       str = E.toString(buf.subarray(off, off + len));
-      if (str === undefined) return E_NO_MEMORY;
+      if (str == null) return E_NO_MEMORY;
       socket.write(str);
       queued += len;
       return len;
@@ -68,18 +62,18 @@ export function espruinoTransport(): Transport {
     // closing from our side reports nothing more: the caller knows
     close: function () {
       var s = socket;
-      socket = events = null;
+      socket = null;
       if (s) s.end();
+
     }
   };
 }
 
 /** Milliseconds from Date.now(); timers from setTimeout, cleared without Espruino's throws. */
 export var espruinoClock: Clock = {
-  now: function () {
-    return Date.now();
-  },
-  set: function (fn: () => void, ms: number) {
+  now: Date.now,
+  set:
+ function (fn: () => void, ms: number) {
     return setTimeout(fn, ms);
   },
   clear: function (t: unknown) {

@@ -8,19 +8,22 @@ import { E_CLOSED, E_TRANSPORT } from "../../src/errors";
 
 /** A Transport over `embedded:io/socket/tcp`; host names go through `device.network.dns`. */
 export function moddableTransport(): Transport {
+  // `events` is set whenever `socket` is: a callback of the current socket (this == socket) may use it
   let socket: TCP | null = null, events: TransportEvents | null = null;
   let writable = 0, opened = false, blocked = false;
+  // bumped by open() and close(): a DNS answer or a deferred close from an earlier connection is ignored
+  let gen = 0;
 
   // ends the connection once, reporting `code` (deferred when still inside open())
   function fail(code: number) {
-    const ev = events;
+    const ev = events, g = gen;
     if (socket) try { socket.close(); } catch {}
     socket = events = null;
-    if (ev) Timer.set(() => ev.onClose(code), 0);
+    if (ev) Timer.set(() => g == gen && ev.onClose(code), 0);
   }
 
-  function connect(address: string, port: number) {
-    if (!events) return;
+  function connect(address: string, port: number, g: number) {
+    if (!events || g != gen) return;
     try {
       socket = new TCP({
         address,
@@ -28,18 +31,19 @@ export function moddableTransport(): Transport {
         nodelay: true,
         onReadable() {
           const data = this.read();
-          if (data && this == socket && events) events.onData(new Uint8Array(data));
+          if (data && this == socket) events!.onData(new Uint8Array(data));
         },
         onWritable(count) {
-          if (this != socket || !events) return;
+          if (this != socket) return;
           writable = count;
           if (!opened) {
             opened = true;
-            events.onOpen();
+            events!.onOpen();
           } else if (blocked) {
             blocked = false;
-            events.onWritable();
+            events!.onWritable();
           }
+
         },
         onError() {
           if (this == socket) fail(E_CLOSED);
@@ -53,17 +57,18 @@ export function moddableTransport(): Transport {
   return {
     open(host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
       const dns: ModdableDNS | undefined = (globalThis as any).device?.network?.dns;
+      const g = ++gen;
       events = ev;
       writable = 0;
       opened = blocked = false;
       if (tls) fail(E_TRANSPORT);
-      else if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) connect(host, port);
+      else if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) connect(host, port, g);
       else if (!dns) fail(E_TRANSPORT);
       else
         new dns.io(dns).resolve({
           host,
-          onResolved: (_, address) => connect(address, port),
-          onError: () => fail(E_TRANSPORT)
+          onResolved: (_, address) => connect(address, port, g),
+          onError: () => g == gen && fail(E_TRANSPORT)
         });
     },
 
@@ -84,6 +89,7 @@ export function moddableTransport(): Transport {
     // closing from our side reports nothing more: the caller knows
     close() {
       const s = socket;
+      gen++;
       socket = events = null;
       if (s) s.close();
     }

@@ -2,7 +2,10 @@
 import { createHmac } from "node:crypto";
 import { createClient as mqttClient, ClientOptions, Client } from "../../src/mqtt/client";
 import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/iothub/device";
+import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/iothub/https";
 import { provision as dpsProvision, ProvisionOptions, Provisioned } from "../../src/iothub/provision";
+import { selectProtocol } from "../../src/iothub/protocol";
+import { wsTransport } from "../../src/ws/transport";
 import { nodeTransport, nodeClock } from "./transport";
 
 /** Options with the platform parts optional: they default to Node's. */
@@ -22,9 +25,22 @@ export function createClient(o: NodeOptions<ClientOptions>): Client {
   return mqttClient(node(o));
 }
 
-/** An IoT Hub device or module client over MQTT; a negative number for a bad connection string. */
-export function createDevice(o: NodeOptions<DeviceOptions>): Device | number {
-  return hubDevice(node(o));
+/** Which protocol createDevice speaks: "mqtt" (8883, default), "mqtt-ws" (443) or "http" (443). */
+export type Protocol = "mqtt" | "mqtt-ws" | "http" | "amqp" | "amqp-ws";
+
+/**
+ * An IoT Hub device or module client: over MQTT (default), MQTT over WebSockets (`protocol: "mqtt-ws"`)
+ * or HTTPS (`protocol: "http"`, an HttpDevice); a negative number for bad options or an unsupported protocol.
+ */
+export function createDevice(o: NodeOptions<DeviceOptions> & { protocol?: Exclude<Protocol, "http"> }): Device | number;
+export function createDevice(o: NodeOptions<HttpDeviceOptions> & { protocol: "http" }): HttpDevice | number;
+export function createDevice(o: any): Device | HttpDevice | number {
+  return selectProtocol<any, Device | HttpDevice>(node(o), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice });
+}
+
+/** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling; a negative number for bad options. */
+export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice | number {
+  return hubHttpDevice(node(o));
 }
 
 /** DPS registration over MQTT. */
@@ -33,6 +49,7 @@ export function provision(o: NodeOptions<ProvisionOptions>, done: (err: number, 
 }
 
 export { nodeTransport, nodeClock };
+export { wsTransport, type WsOptions } from "../../src/ws/transport";
 export { errorName } from "../../src/errornames";
 export * from "../../src/errors";
 export * from "../../src/iothub/errors";
@@ -40,4 +57,6 @@ export { VERSION } from "../../src/version";
 export type { Client, ClientOptions, MessageInfo, Done } from "../../src/mqtt/client";
 export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/iothub/device";
 export type { ProvisionOptions, Provisioned } from "../../src/iothub/provision";
+export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/iothub/https";
+export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/iothub/https";
 export type { Transport, TransportEvents, Clock, TlsOptions } from "../../src/types";

@@ -1,0 +1,22 @@
+// The firmware's natives (targets/qemu/firmware/main.c), global functions in the Duktape heap.
+
+/** A line on the console (UART0). */
+declare function __print(s: string): void;
+/** Bytes to the link (UART1): returns len, or 0 when the transmit ring is full (onWritable follows). */
+declare function __uartWrite(buf: Uint8Array, off?: number, len?: number): number;
+/** Milliseconds since reset (SysTick). */
+declare function __now(): number;
+/** Calls the bound timer callback once, `ms` from now; a negative value cancels. */
+declare function __setTimer(ms: number): void;
+/** Sets the wall clock behind Date (milliseconds since the epoch); the board has no RTC. */
+declare function __setTime(epochMs: number): void;
+/** The configuration line the harness sent on the link before anything else. */
+declare function __config(): string;
+/** [used, peak, fails, pool size, largest free block] of the JS heap pool, in bytes. */
+declare function __heap(): number[];
+/** A full garbage collection. */
+declare function __gc(): void;
+/** Hands the event loop its callbacks: onData(chunk, n) gets one reused Uint8Array of which n bytes count. */
+declare function __bind(onData: (chunk: Uint8Array, n: number) => void, onTimer: () => void, onWritable: () => void): void;
+/** Ends the run with this exit status once the current callback returns. */
+declare function __exit(code: number): void;

@@ -1,0 +1,125 @@
+// The few Espruino APIs the Espruino bundle's own glue (targets/espruino/transport.ts) uses, emulated
+// over the bridge (after bridge.es5.js), so a bundle given no transport and clock runs as on a board:
+//
+//   require("net").connect({host, port}, onConnect) -> socket: on("data" | "drain" | "error" | "close"),
+//                        write(binaryString), end(); data arrives as binary strings (one char per byte)
+//   E.toUint8Array(binaryString), E.toString(Uint8Array) -> binary string
+//   setTimeout(fn, ms) -> id, clearTimeout(id) (throws for an id that fired or was cleared, like Espruino)
+//
+// As on Espruino, write() buffers whatever it is given and 'drain' comes (later) once all of it is sent;
+// write(uint8array) would send the numbers as decimal text ("16,2,0,255"), and so it does here.
+// Only "net" is offered: require("tls") throws, as on a board built without TLS.
+/* global Bridge */
+/* exported require, E, setTimeout, clearTimeout */
+var E = {
+  toUint8Array: function (s) {
+    var u = new Uint8Array(s.length), i;
+    for (i = 0; i < s.length; i++) u[i] = s.charCodeAt(i) & 255;
+    return u;
+  },
+  toString: function (u) {
+    var s = "", i;
+    for (i = 0; i < u.length; i++) s += String.fromCharCode(u[i]);
+    return s;
+  }
+};
+
+var setTimeout = function (fn, ms) {
+  return Bridge.Timer.set(fn, ms || 0);
+};
+
+var clearTimeout = function (id) {
+  Bridge.Timer.clear(id);
+};
+
+var require = (function () {
+  function Socket(host, port, onConnect) {
+    var self = this;
+    this._h = {};
+    this._out = [];
+    this._ended = false;
+    this._closed = false;
+    this._tcp = new Bridge.TCP({
+      address: host,
+      port: port,
+      onWritable: function (count) {
+        if (!self._open) {
+          self._open = true;
+          self._window = count;
+          if (onConnect) onConnect();
+        }
+        self._flush();
+        // everything given to write() is out (an event of its own, never inside write())
+        if (self._wrote && !self._out.length && self._tcp._writable == self._window) {
+          self._wrote = false;
+          self._emit("drain");
+        }
+      },
+      onReadable: function () {
+        var b = this.read();
+        if (b) self._emit("data", E.toString(new Uint8Array(b)));
+      },
+      onError: function () {
+        // a connection that failed or broke reports 'error' first; the peer's orderly close only 'close'
+        self._close(!!this._error);
+      }
+    });
+  }
+  Socket.prototype.on = function (ev, fn) {
+    (this._h[ev] = this._h[ev] || []).push(fn);
+  };
+  Socket.prototype._emit = function (ev, a) {
+    var l = this._h[ev] || [], i;
+    for (i = 0; i < l.length; i++) l[i](a);
+  };
+  Socket.prototype._close = function (error) {
+    if (this._closed) return;
+    this._out = [];
+    this._closed = true;
+    if (error) this._emit("error", { code: -1, message: "connection lost" });
+    this._emit("close", error);
+  };
+  // sends what the socket can take now; the rest waits for the next onWritable
+  Socket.prototype._flush = function () {
+    var t = this._tcp, s, n, self = this;
+    if (!this._open || this._closed) return;
+    while (this._out.length) {
+      s = this._out[0];
+      n = Math.min(s.length, t._writable);
+      if (!n) return;
+      t.write(E.toUint8Array(s.substr(0, n)).buffer);
+      if (n < s.length) this._out[0] = s.substr(n);
+      else this._out.shift();
+    }
+    if (this._ended) {
+      t.close();
+      this._closed = true;
+      Bridge.Timer.set(function () { self._emit("close", false); }, 0);
+    }
+  };
+  Socket.prototype.write = function (data) {
+    // Espruino writes any non-string as its string conversion: a Uint8Array becomes "1,2,3"
+    var s = typeof data == "string" ? data : String(data);
+    if (this._closed || this._ended) return false;
+    this._out.push(s);
+    this._wrote = true;
+    this._flush();
+    return true;
+  };
+  Socket.prototype.end = function () {
+    if (this._ended || this._closed) return;
+    this._ended = true;
+    this._flush();
+  };
+
+  var net = {
+    connect: function (o, onConnect) {
+      return new Socket(o.host, o.port, onConnect);
+    }
+  };
+
+  return function (name) {
+    if (name == "net") return net;
+    throw new Error("Module " + name + " not found");
+  };
+})();

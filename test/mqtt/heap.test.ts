@@ -1,0 +1,31 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { heapLoop, HeapResult } from '../helpers/heap-loop';
+
+// DESIGN: "bytes of JS heap in use after warm-up do not grow over 100,000 messages".
+// 100,000 publish/receive cycles (QoS 0, every tenth QoS 1) through an in-process loopback broker
+// that echoes each PUBLISH back; heapUsed after 5,000 warm-up cycles vs at the end, each after a
+// forced GC. Without --expose-gc here, the loop runs in a child `node --expose-gc --import tsx`.
+
+const CYCLES = +(process.env.HEAP_N || 100000), WARMUP = 5000, BOUND = 256 * 1024;
+
+function measure(): HeapResult {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) return heapLoop(CYCLES, WARMUP, gc);
+  const script = fileURLToPath(new URL('../helpers/heap-loop.ts', import.meta.url));
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, String(CYCLES), String(WARMUP)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+test(`heap: ${CYCLES} publish/receive cycles after ${WARMUP} warm-up grow the heap by less than ${BOUND / 1024} KB`, () => {
+  const r = measure();
+  console.log(`  heap: ${r.cycles} cycles, ${r.received} received, ${r.acked} QoS 1 acked, ${r.pings} PINGREQ; heapUsed ${(r.warm / 1024).toFixed(0)} KB after warm-up, ${(r.end / 1024).toFixed(0)} KB at the end: growth ${(r.growth / 1024).toFixed(1)} KB`);
+  assert.is(r.received, CYCLES + WARMUP, 'every message came back');
+  assert.is(r.acked, (CYCLES + WARMUP) / 10, 'every QoS 1 publish was acknowledged');
+  assert.ok(r.pings > 0, 'keep-alive pings happened too');
+  assert.ok(r.growth < BOUND, `heap grew by ${r.growth} bytes`);
+});
+
+test.run();

@@ -1,0 +1,430 @@
+// The IoT Hub MQTT front end: an aedes broker whose hooks authenticate devices, enforce the
+// per-device topic rules and answer twin and method traffic itself. Nothing is routed from
+// one device to another; everything a device receives is written to it by the emulator.
+import { Aedes } from 'aedes'
+import mqttPacket from 'mqtt-packet'
+import { createHash } from 'node:crypto'
+import { checkSas } from './sas.js'
+import { parseBag, splitTopic } from './properties.js'
+
+/** Device-to-cloud message limit: body plus property names and values. */
+export const MAX_D2C = 256 * 1024
+/** Subscriptions one connection may hold. */
+export const MAX_SUBSCRIPTIONS = 5
+// CONNACK return codes, MQTT 3.1.1 §3.2.2.3
+export const IDENTIFIER_REJECTED = 2
+export const BAD_USER_NAME_OR_PASSWORD = 4
+export const NOT_AUTHORIZED = 5
+
+const TWIN_RES = '$iothub/twin/res/'
+const TWIN_DESIRED = '$iothub/twin/PATCH/properties/desired/'
+const METHODS = '$iothub/methods/POST/'
+
+/**
+ * @typedef {import('./index.js').Hub} Hub
+ * @typedef {import('./index.js').C2DMessage} C2DMessage
+ * @typedef {import('aedes').Client} Client
+ * @typedef {{ id: string, deviceId: string, moduleId?: string, serial: number,
+ *   subs: Map<string, number>, nextMessageId: number }} Session
+ * @typedef {{ status: number, payload: unknown }} MethodResult
+ */
+
+/**
+ * An Error that makes aedes answer CONNACK with `code`.
+ * @param {number} code
+ * @param {string} message
+ */
+export function refuse (code, message) {
+  return Object.assign(new Error(message), { returnCode: code })
+}
+
+/**
+ * Write a PUBLISH straight to one client, outside aedes routing.
+ * @param {Client} client
+ * @param {{ topic: string, payload: string | Buffer, qos?: 0 | 1, messageId?: number, dup?: boolean }} packet
+ */
+export function send (client, packet) {
+  if (!client.connected || client.closed) return false
+  client.conn.write(mqttPacket.generate({ cmd: 'publish', qos: 0, dup: false, retain: false, ...packet }))
+  return true
+}
+
+/**
+ * Does the MQTT topic filter match the topic? [MQTT-4.7]
+ * @param {string} filter
+ * @param {string} topic
+ */
+export function matches (filter, topic) {
+  const f = filter.split('/')
+  const t = topic.split('/')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false
+  }
+  return f.length === t.length
+}
+
+/**
+ * Check a device's credentials: its SAS token, or for an X.509 device the client certificate
+ * the TLS socket presented (SHA-1 or SHA-256 thumbprint of its DER, as registered).
+ * @param {import('./registry.js').Registry} registry
+ * @param {string} id device id or `deviceId/moduleId`
+ * @param {import('./registry.js').Identity} ident
+ * @param {string | undefined} token
+ * @param {any} socket a TLSSocket, or anything else when there is none
+ * @returns {string | null} null when good, else why not
+ */
+export function checkCredentials (registry, id, ident, token, socket) {
+  if (ident.auth !== 'x509') return checkSas(token, registry.sasResources(id), [ident.primaryKey, ident.secondaryKey])
+  const cert = typeof socket?.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null
+  const presented = cert?.raw ? ['sha1', 'sha256'].map(a => createHash(a).update(cert.raw).digest('hex')) : []
+  const registered = [ident.thumbprint, ident.secondaryThumbprint].map(t => t?.replace(/:/g, '').toLowerCase())
+  return presented.some(t => registered.includes(t)) ? null : 'no client certificate with a registered thumbprint'
+}
+
+/**
+ * Start the aedes broker that plays IoT Hub for `hub`'s registry.
+ * @param {Hub} hub
+ */
+export async function createHubBroker (hub) {
+  const { registry } = hub
+  const hubNames = [registry.hubName, registry.host].map(n => n.toLowerCase())
+  /** @type {WeakMap<Client, string>} client ids as sent, before aedes substitutes one for '' */
+  const clientIds = new WeakMap()
+  /** @type {WeakMap<Client, Session>} */
+  const sessions = new WeakMap()
+  /** @type {Map<string, { id: string, finish: (r: MethodResult) => void }>} */
+  const methods = new Map()
+  let serial = 0
+  let lastRid = 0
+
+  /** @type {Aedes & { persistence: any, clients: Record<string, Client> }} typed without these */
+  const broker = /** @type {any} */ (await Aedes.createBroker({
+    preConnect (client, packet, done) {
+      clientIds.set(client, packet.clientId)
+      grantAtMostQos1(client)
+      done(null, true)
+    },
+    authenticate,
+    authorizePublish,
+    authorizeSubscribe,
+    authorizeForward: () => null // devices never receive each other's messages
+  }))
+
+  // PUBACKs of C2D messages: aedes hands every acknowledged packet id to its persistence.
+  const persistence = broker.persistence
+  const clearMessageId = persistence.outgoingClearMessageId.bind(persistence)
+  persistence.outgoingClearMessageId = (/** @type {Client} */ client, /** @type {{ messageId: number }} */ packet) => {
+    acknowledged(client, packet.messageId)
+    return clearMessageId(client, packet)
+  }
+
+  broker.on('clientReady', client => {
+    const s = sessions.get(client)
+    if (!s) return
+    hub.log(`connected ${s.id}${client.clean ? '' : ' (persistent session)'}`)
+    hub.emit('connect', info(s))
+    flushC2D(s.deviceId)
+  })
+  broker.on('clientDisconnect', client => {
+    const s = sessions.get(client)
+    if (!s) return
+    hub.log(`disconnected ${s.id}`)
+    hub.emit('disconnect', info(s))
+  })
+  broker.on('subscribe', (subs, client) => {
+    const s = sessions.get(client)
+    if (!s) return
+    hub.log(`subscribe ${s.id} ${subs.map(sub => /** @type {number} */ (sub.qos) === 128 ? `${sub.topic} (refused)` : sub.topic).join(' ')}`)
+    flushC2D(s.deviceId)
+  })
+  broker.on('unsubscribe', (topics, client) => {
+    const s = sessions.get(client)
+    for (const topic of topics) s?.subs.delete(topic)
+  })
+  broker.on('clientError', (client, err) => hub.log(`closed ${sessions.get(client)?.id ?? client.id}: ${err.message}`))
+
+  /** @type {NonNullable<import('aedes').AedesOptions['authenticate']>} */
+  function authenticate (client, username, password, done) {
+    const id = clientIds.get(client) || ''
+    const [deviceId, moduleId, extra] = id.split('/')
+    const fail = (/** @type {number} */ code, /** @type {string} */ why) => {
+      hub.log(`refused ${JSON.stringify(id)}: ${why}`)
+      done(refuse(code, why), false)
+    }
+    if (!deviceId || moduleId === '' || extra !== undefined) return fail(IDENTIFIER_REJECTED, 'client id is not {deviceId} or {deviceId}/{moduleId}')
+    const ident = registry.get(id)
+    if (!ident) return fail(NOT_AUTHORIZED, 'no such device')
+    if (ident.status === 'disabled') return fail(NOT_AUTHORIZED, 'device disabled')
+    /** @type {any} */
+    const conn = client.conn
+    const socket = conn.getPeerCertificate ? conn : client.req?.socket // TLS, or WebSocket over TLS
+    const why = checkUserName(username, deviceId, moduleId) ?? checkCredentials(registry, id, ident, password?.toString(), socket)
+    if (why) return fail(BAD_USER_NAME_OR_PASSWORD, why)
+    sessions.set(client, { id, deviceId, moduleId, serial: ++serial, subs: new Map(), nextMessageId: 1 })
+    done(null, true)
+  }
+
+  /**
+   * `{hub}/{deviceId}[/{moduleId}]/?api-version=...[&DeviceClientType=...][&model-id=...]`
+   * @param {string | undefined} username
+   * @param {string} deviceId
+   * @param {string} [moduleId]
+   * @returns {string | null} what is wrong with it
+   */
+  function checkUserName (username = '', deviceId, moduleId) {
+    const q = username.indexOf('/?')
+    if (q < 0) return `user name ${JSON.stringify(username)} has no /?api-version=`
+    if (!new URLSearchParams(username.slice(q + 1)).get('api-version')) return 'user name has no api-version'
+    const [host, d, m, ...rest] = username.slice(0, q).split('/')
+    if (!hubNames.includes(host.toLowerCase()) || d !== deviceId || m !== moduleId || rest.length) {
+      return `user name ${JSON.stringify(username)} is not ${registry.hubName}/${deviceId}${moduleId ? '/' + moduleId : ''}/?api-version=...`
+    }
+    return null
+  }
+
+  /** @type {NonNullable<import('aedes').AedesOptions['authorizeSubscribe']>} */
+  function authorizeSubscribe (client, sub, done) {
+    const s = sessions.get(client)
+    if (!s) return done(null, null)
+    const scopes = s.moduleId ? [TWIN_RES, TWIN_DESIRED, METHODS] : [`devices/${s.deviceId}/messages/devicebound/`, TWIN_RES, TWIN_DESIRED, METHODS]
+    if (!scopes.some(scope => sub.topic.startsWith(scope))) {
+      hub.log(`refused ${s.id} subscribe ${sub.topic}: not a topic of this device`)
+      return done(null, null) // SUBACK 0x80
+    }
+    if (!s.subs.has(sub.topic) && s.subs.size >= MAX_SUBSCRIPTIONS) {
+      hub.log(`refused ${s.id} subscribe ${sub.topic}: more than ${MAX_SUBSCRIPTIONS} subscriptions`)
+      return done(null, null)
+    }
+    s.subs.set(sub.topic, sub.qos)
+    done(null, sub)
+  }
+
+  /** @type {NonNullable<import('aedes').AedesOptions['authorizePublish']>} */
+  function authorizePublish (client, packet, done) {
+    const s = client && sessions.get(client)
+    if (!client || !s) return done(new Error('not authenticated'))
+    const topic = packet.topic
+    const events = s.moduleId ? `devices/${s.deviceId}/modules/${s.moduleId}/messages/events/` : `devices/${s.deviceId}/messages/events/`
+    const retained = packet.retain
+    packet.retain = false // IoT Hub does not store retained messages
+    let why = null
+    if (packet.qos === 2) why = 'QoS 2 publish is not supported'
+    else if (topic.startsWith(events) || topic + '/' === events) why = telemetry(client, s, packet, topic.slice(events.length), retained)
+    else if (topic.startsWith('$iothub/twin/')) why = twin(client, s, topic, packet.payload)
+    else if (topic.startsWith('$iothub/methods/res/')) why = methodResponse(s, topic, packet.payload)
+    else why = `may not publish to ${topic}`
+    done(why ? new Error(why) : null)
+  }
+
+  /**
+   * @param {Client} client
+   * @param {Session} s
+   * @param {import('aedes').PublishPacket} packet
+   * @param {string} bag
+   * @param {boolean} retained
+   */
+  function telemetry (client, s, packet, bag, retained) {
+    const body = Buffer.from(packet.payload)
+    if (body.length + Buffer.byteLength(bag) > MAX_D2C) return 'message over 256 KB'
+    const { properties, system } = parseBag(bag)
+    if (retained) properties['mqtt-retain'] = 'true'
+    if (client.closed) properties['iothub-MessageType'] = 'Will' // aedes publishes the will as the client goes
+    hub.recordTelemetry({ deviceId: s.deviceId, moduleId: s.moduleId, topic: packet.topic, body, properties, system, at: new Date() })
+    return null
+  }
+
+  /**
+   * GET and reported PATCH, answered on $iothub/twin/res/{status}/?$rid={rid}.
+   * @param {Client} client
+   * @param {Session} s
+   * @param {string} topic
+   * @param {Buffer | string} payload
+   */
+  function twin (client, s, topic, payload) {
+    const { path, query } = splitTopic(topic)
+    const rid = query.get('$rid')
+    const get = path === '$iothub/twin/GET/'
+    if ((!get && path !== '$iothub/twin/PATCH/properties/reported/') || rid === null) return `may not publish to ${topic}`
+    const answer = (/** @type {number} */ status, body = '', extra = '') =>
+      reply(client, s, `${TWIN_RES}${status}/?$rid=${rid}${extra}`, body)
+    if (hub.options.twinThrottle > 0) {
+      hub.options.twinThrottle--
+      answer(429, JSON.stringify({ errorCode: 429001, message: 'throttled (twinThrottle)' }))
+      return null
+    }
+    try {
+      if (get) return void answer(200, JSON.stringify(registry.twin(s.id)))
+      const patch = JSON.parse(payload.toString())
+      const version = registry.patchTwin(s.id, 'reported', patch)
+      answer(204, '', `&$version=${version}`)
+      hub.log(`reported ${s.id} ${JSON.stringify(patch)} $version=${version}`)
+      hub.emit('reported', { ...info(s), patch, version })
+    } catch (err) {
+      const e = /** @type {Error & { status?: number }} */ (err)
+      answer(e.status || 400, JSON.stringify({ message: e.message }))
+    }
+    return null
+  }
+
+  /**
+   * $iothub/methods/res/{status}/?$rid={rid}
+   * @param {Session} s
+   * @param {string} topic
+   * @param {Buffer | string} payload
+   */
+  function methodResponse (s, topic, payload) {
+    const { path, query } = splitTopic(topic)
+    const status = Number(path.split('/')[3])
+    const rid = query.get('$rid')
+    if (!Number.isInteger(status) || rid === null) return `may not publish to ${topic}`
+    const pending = methods.get(rid)
+    if (pending && pending.id === s.id) pending.finish({ status, payload: parseJson(payload) })
+    else hub.log(`${s.id} answered method request ${rid}, which is not pending`)
+    return null
+  }
+
+  /**
+   * Publish to the session's connection if one of its subscriptions matches.
+   * @param {Client} client
+   * @param {Session} s
+   * @param {string} topic
+   * @param {string} payload
+   */
+  function reply (client, s, topic, payload) {
+    return grantedQos(s, topic) >= 0 && send(client, { topic, payload })
+  }
+
+  /** @param {Session} s @param {string} topic granted QoS of the best matching subscription, -1 for none */
+  function grantedQos (s, topic) {
+    let qos = -1
+    for (const [filter, q] of s.subs) if (q > qos && matches(filter, topic)) qos = q
+    return qos
+  }
+
+  /** @param {string} id */
+  function connection (id) {
+    const client = broker.clients[id]
+    const s = client && sessions.get(client)
+    return s && client.connected ? { client, s } : null
+  }
+
+  /**
+   * Send the device's queued C2D messages that are not already in flight on its connection.
+   * @param {string} deviceId
+   */
+  function flushC2D (deviceId) {
+    const c = connection(deviceId)
+    if (!c) return
+    const { client, s } = c
+    for (const m of hub.c2dQueue(deviceId).slice()) {
+      const qos = grantedQos(s, m.topic)
+      if (qos < 0) return
+      if (m.conn === s.serial || m.lockedUntil > Date.now()) continue
+      const dup = m.conn !== 0
+      m.deliveryCount++
+      if (qos === 0) {
+        send(client, { topic: m.topic, payload: m.body })
+        hub.settleC2D(deviceId, m, 'Success') // QoS 0: delivered is done
+        continue
+      }
+      m.conn = s.serial
+      m.packetId = s.nextMessageId
+      s.nextMessageId = s.nextMessageId % 65535 + 1
+      send(client, { topic: m.topic, payload: m.body, qos: 1, messageId: m.packetId, dup })
+    }
+  }
+
+  /** @param {Client} client @param {number} packetId */
+  function acknowledged (client, packetId) {
+    const s = sessions.get(client)
+    if (!s || s.moduleId) return
+    const m = hub.c2dQueue(s.deviceId).find(m => m.conn === s.serial && m.packetId === packetId)
+    if (m) hub.settleC2D(s.deviceId, m, 'Success')
+  }
+
+  return {
+    broker,
+    flushC2D,
+
+    /** @param {string} id */
+    connected: (id) => connection(id) !== null,
+
+    /**
+     * Push a desired-properties patch to the device if it subscribed to them.
+     * @param {string} id
+     * @param {Record<string, unknown>} patch
+     * @param {number} version
+     */
+    pushDesired (id, patch, version) {
+      const c = connection(id)
+      if (c) reply(c.client, c.s, `${TWIN_DESIRED}?$version=${version}`, JSON.stringify({ ...patch, $version: version }))
+    },
+
+    /**
+     * Call a direct method; 404 when the device is not connected and subscribed, 504 on timeout.
+     * @param {string} id
+     * @param {string} name
+     * @param {unknown} payload
+     * @param {number} timeoutMs
+     * @returns {Promise<MethodResult>}
+     */
+    invokeMethod (id, name, payload, timeoutMs) {
+      return new Promise(resolve => {
+        const rid = String(++lastRid)
+        const topic = `${METHODS}${name}/?$rid=${rid}`
+        /** @type {NodeJS.Timeout | undefined} */
+        let timer
+        const finish = (/** @type {MethodResult} */ result) => {
+          clearTimeout(timer)
+          methods.delete(rid)
+          hub.log(`method ${id} ${name} -> ${result.status} ${JSON.stringify(result.payload)}`)
+          resolve(result)
+        }
+        const c = connection(id)
+        if (!c || grantedQos(c.s, topic) < 0) {
+          return finish({ status: 404, payload: { errorCode: 404103, message: `${id} is not online or not subscribed to methods` } })
+        }
+        timer = setTimeout(() => finish({ status: 504, payload: { errorCode: 504101, message: `${id} did not answer ${name} in ${timeoutMs} ms` } }), timeoutMs)
+        methods.set(rid, { id, finish })
+        send(c.client, { topic, payload: JSON.stringify(payload ?? null) })
+      })
+    },
+
+    /** Close every connection; pending method calls answer 503. */
+    async close () {
+      for (const m of [...methods.values()]) m.finish({ status: 503, payload: { message: 'hub closed' } })
+      await new Promise(resolve => broker.close(() => resolve(undefined)))
+    }
+  }
+}
+
+/**
+ * Subscriptions asking for QoS 2 are granted QoS 1, like the service does. aedes takes the
+ * granted QoS from the SUBSCRIBE before authorizeSubscribe runs, so lower it as it is parsed.
+ * @param {Client} client
+ */
+export function grantAtMostQos1 (client) {
+  /** @type {any} */ (client)._parser.prependListener('packet', (/** @type {any} */ packet) => {
+    if (packet.cmd === 'subscribe') for (const sub of packet.subscriptions) sub.qos = Math.min(sub.qos, 1)
+  })
+}
+
+/** @param {Session} s */
+function info (s) {
+  return { id: s.id, deviceId: s.deviceId, moduleId: s.moduleId }
+}
+
+/**
+ * JSON if it parses, the text if not, null when empty.
+ * @param {Buffer | string} payload
+ */
+export function parseJson (payload) {
+  const text = payload.toString()
+  if (!text) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}

@@ -1,0 +1,158 @@
+// HTTPS on one port, like the service's 443: MQTT over WebSockets at /$iothub/websocket
+// (subprotocol mqtt) and the HTTPS device API (telemetry, cloud-to-device receive and settle).
+import https from 'node:https'
+import { randomUUID } from 'node:crypto'
+import { WebSocketServer, createWebSocketStream } from 'ws'
+import { MAX_D2C, checkCredentials } from './broker.js'
+import { headersToProperties, propertiesToHeaders } from './properties.js'
+
+const LOCK_MS = 60 * 1000
+/** A message delivered this often over HTTPS without being completed is dead-lettered. */
+const MAX_DELIVERY_COUNT = 10
+const BATCH = 'application/vnd.microsoft.iothub.json'
+const ROUTE = /^\/devices\/([^/]+)(?:\/modules\/([^/]+))?\/messages\/(events|deviceBound)(?:\/([^/]+))?(\/abandon)?$/
+
+/**
+ * @typedef {import('./index.js').Hub} Hub
+ * @typedef {import('node:http').IncomingMessage} Request
+ * @typedef {import('node:http').ServerResponse} Response
+ */
+
+/**
+ * @param {Hub} hub
+ * @param {import('node:tls').TlsOptions} tlsOptions
+ */
+export function createHttpsServer (hub, tlsOptions) {
+  const server = https.createServer(tlsOptions, (req, res) => {
+    deviceApi(hub, req, res).catch(err => reply(res, err.status || 500, { Message: err.message }))
+  })
+  const wss = new WebSocketServer({
+    server,
+    path: '/$iothub/websocket',
+    handleProtocols: protocols => protocols.has('mqtt') ? 'mqtt' : false
+  })
+  wss.on('error', () => {}) // the server's own errors (EADDRINUSE) reach startHub through it
+  wss.on('connection', (ws, req) => hub.mqtt.broker.handle(createWebSocketStream(ws), req))
+  return server
+}
+
+/**
+ * POST /devices/{id}/messages/events, GET /devices/{id}/messages/deviceBound,
+ * DELETE /devices/{id}/messages/deviceBound/{etag}[?reject], POST .../deviceBound/{etag}/abandon
+ * (with /modules/{mid} after the device id for module telemetry).
+ * @param {Hub} hub
+ * @param {Request} req
+ * @param {Response} res
+ */
+async function deviceApi (hub, req, res) {
+  const url = new URL(req.url || '/', 'https://localhost')
+  const route = ROUTE.exec(url.pathname)
+  if (!route) return reply(res, 404, { Message: `no route ${req.method} ${url.pathname}` })
+  const [, deviceId, moduleId, kind, etag, abandon] = route.map(p => p && decodeURIComponent(p))
+  const id = moduleId ? `${deviceId}/${moduleId}` : deviceId
+  if (!url.searchParams.get('api-version')) return reply(res, 400, { Message: 'api-version missing' })
+  const ident = hub.registry.get(id)
+  const why = !ident ? 'no such device' : ident.status === 'disabled' ? 'device disabled'
+    : checkCredentials(hub.registry, id, ident, req.headers.authorization, req.socket)
+  if (why) {
+    hub.log(`https refused ${id}: ${why}`)
+    return reply(res, 401, { Message: why })
+  }
+  const method = `${req.method} ${kind}${etag ? '/{etag}' : ''}${abandon ? '/abandon' : ''}`
+  if (method === 'POST events') return events(hub, req, res, deviceId, moduleId)
+  if (moduleId) return reply(res, 404, { Message: 'modules do not receive cloud-to-device messages' })
+  const queue = hub.c2dQueue(deviceId)
+  if (method === 'GET deviceBound') {
+    for (const m of queue.slice()) {
+      if (m.lockedUntil > Date.now()) continue
+      if (++m.deliveryCount > MAX_DELIVERY_COUNT) {
+        hub.settleC2D(deviceId, m, 'DeliveryCountExceeded')
+        continue
+      }
+      m.lockToken = randomUUID()
+      m.lockedUntil = Date.now() + LOCK_MS
+      res.writeHead(200, {
+        ETag: `"${m.lockToken}"`,
+        'iothub-sequencenumber': String(m.sequenceNumber),
+        'iothub-deliverycount': String(m.deliveryCount - 1),
+        'iothub-enqueuedtime': m.enqueuedAt.toUTCString(),
+        ...propertiesToHeaders(m.properties, m.system)
+      })
+      return res.end(m.body)
+    }
+    return reply(res, 204)
+  }
+  const m = queue.find(m => m.lockToken === etag?.replace(/"/g, '') && m.lockedUntil > Date.now())
+  if (method === 'DELETE deviceBound/{etag}' || method === 'POST deviceBound/{etag}/abandon') {
+    if (!m) return reply(res, 412, { Message: `no locked message ${etag}` })
+    if (abandon) {
+      m.lockToken = null
+      m.lockedUntil = 0
+      hub.log(`c2d ${deviceId} ${m.messageId} abandoned`)
+      hub.mqtt.flushC2D(deviceId)
+    } else hub.settleC2D(deviceId, m, url.searchParams.has('reject') ? 'Rejected' : 'Success')
+    return reply(res, 204)
+  }
+  return reply(res, 405, { Message: `${req.method} not allowed here` })
+}
+
+/**
+ * Telemetry, one message (properties in headers) or a batch (JSON array of
+ * {body: base64, properties: {"iothub-app-k": "v"}}).
+ * @param {Hub} hub
+ * @param {Request} req
+ * @param {Response} res
+ * @param {string} deviceId
+ * @param {string} [moduleId]
+ */
+async function events (hub, req, res, deviceId, moduleId) {
+  const body = await readBody(req, MAX_D2C)
+  if (!body) return reply(res, 413, { Message: 'message over 256 KB' })
+  /** @type {{ body: Buffer, props: [string, string][] }[]} */
+  let messages
+  if ((req.headers['content-type'] || '').startsWith(BATCH)) {
+    try {
+      messages = JSON.parse(body.toString()).map((/** @type {any} */ m) => ({
+        body: Buffer.from(m.body || '', 'base64'),
+        props: Object.entries(m.properties || {})
+      }))
+    } catch {
+      return reply(res, 400, { Message: 'a batch is a JSON array of {body, properties}' })
+    }
+  } else {
+    const pairs = req.rawHeaders
+    messages = [{ body, props: pairs.filter((_, i) => i % 2 === 0).map((name, i) => [name, pairs[2 * i + 1]]) }]
+  }
+  for (const m of messages) {
+    const { properties, system } = headersToProperties(m.props)
+    hub.recordTelemetry({ deviceId, moduleId, protocol: 'https', topic: '', body: m.body, properties, system, at: new Date() })
+  }
+  reply(res, 204)
+}
+
+/**
+ * The request body, or null when it is over `limit` bytes.
+ * @param {Request} req
+ * @param {number} limit
+ * @returns {Promise<Buffer | null>}
+ */
+export async function readBody (req, limit) {
+  /** @type {Buffer[]} */
+  const chunks = []
+  let size = 0
+  for await (const chunk of req) {
+    size += chunk.length
+    if (size <= limit) chunks.push(chunk) // past the limit, read on but keep nothing
+  }
+  return size > limit ? null : Buffer.concat(chunks)
+}
+
+/**
+ * @param {Response} res
+ * @param {number} status
+ * @param {unknown} [body] sent as JSON
+ */
+export function reply (res, status, body) {
+  if (body === undefined) return res.writeHead(status).end()
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2) + '\n')
+}

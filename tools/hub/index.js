@@ -1,0 +1,295 @@
+// The local Azure IoT Hub emulator: MQTT over TLS (and, opt-in, plain TCP), MQTT over
+// WebSockets and the HTTPS device API on one port, DPS on another, an admin HTTP API on a
+// third. Everything listens on 127.0.0.1. See README.md.
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import net from 'node:net'
+import tls from 'node:tls'
+import { join, resolve } from 'node:path'
+import { ensureCerts } from './certs.js'
+import { HubError, Registry } from './registry.js'
+import { createHubBroker } from './broker.js'
+import { createDpsBroker } from './dps.js'
+import { createHttpsServer } from './https.js'
+import { createAdminServer } from './admin.js'
+import { buildBag, splitProperties } from './properties.js'
+
+export { HubError, Registry } from './registry.js'
+export { sasToken, checkSas } from './sas.js'
+
+/** Pending cloud-to-device messages per device. */
+export const MAX_C2D_QUEUE = 50
+/** Cloud-to-device message body limit. */
+export const MAX_C2D_BODY = 64 * 1024
+
+/**
+ * @typedef {import('./properties.js').Bag} Bag
+ * @typedef {{ deviceId: string, moduleId?: string, protocol: 'mqtt' | 'https', topic: string,
+ *   body: Buffer, properties: Bag, system: Bag, at: Date }} Telemetry
+ * @typedef {{ messageId: string, deviceId: string, body: Buffer, properties: Bag, system: Bag,
+ *   topic: string, sequenceNumber: number, enqueuedAt: Date, deliveryCount: number,
+ *   conn: number, packetId: number, lockToken: string | null, lockedUntil: number }} C2DMessage
+ * @typedef {{
+ *   dir?: string, host?: string, bind?: string, hubName?: string,
+ *   mqttsPort?: number | null, plainPort?: number | null, httpsPort?: number | null,
+ *   dpsPort?: number | null, adminPort?: number | null,
+ *   log?: ((line: string) => void) | false, twinThrottle?: number, telemetryLimit?: number }} HubOptions
+ * @typedef {{ mqtts?: number, plain?: number, https?: number, dps?: number, admin?: number }} Ports
+ */
+
+const DEFAULTS = {
+  dir: '.hub',
+  host: 'localhost', // the name devices connect to (GatewayHostName), in the certificate
+  bind: '127.0.0.1',
+  hubName: 'tinyhub-emu.azure-devices.net', // the name in user names, SAS resources, HostName
+  mqttsPort: 0, // 0 = ephemeral, null = off
+  plainPort: null,
+  httpsPort: 0,
+  dpsPort: 0,
+  adminPort: 0,
+  /** @type {((line: string) => void) | false} */
+  log: (/** @type {string} */ line) => console.log(line),
+  twinThrottle: 0, // test hook: the next n twin requests answer 429
+  telemetryLimit: 1000 // captured messages kept
+}
+
+export class Hub extends EventEmitter {
+  /**
+   * Use startHub().
+   * @param {typeof DEFAULTS} options
+   * @param {Registry} registry
+   * @param {{ caPath: string, ca: string }} certs
+   */
+  constructor (options, registry, certs) {
+    super()
+    this.options = options
+    this.registry = registry
+    this.caPath = certs.caPath
+    this.ca = certs.ca
+    /** @type {Ports} */
+    this.ports = {}
+    /** @type {Telemetry[]} captured device-to-cloud messages, oldest first */
+    this.telemetry = []
+    /** @type {Map<string, C2DMessage[]>} */
+    this.c2d = new Map()
+    this.sequenceNumber = 0
+    /** @type {Awaited<ReturnType<typeof createHubBroker>>} */
+    this.mqtt = /** @type {any} */ (null)
+    /** @type {Awaited<ReturnType<typeof createDpsBroker>>} */
+    this.dps = /** @type {any} */ (null)
+    /** @type {(() => Promise<void>)[]} */
+    this.closers = []
+  }
+
+  get hubName () { return this.registry.hubName }
+  get host () { return this.registry.host }
+  get dpsIdScope () { return this.registry.idScope }
+
+  /** @param {string} line */
+  log (line) {
+    if (this.options.log) this.options.log('[hub] ' + line)
+  }
+
+  /**
+   * Capture a device-to-cloud message, emit 'telemetry' and log it.
+   * @param {Omit<Telemetry, 'protocol'> & { protocol?: Telemetry['protocol'] }} message
+   */
+  recordTelemetry (message) {
+    const m = /** @type {Telemetry} */ ({ protocol: 'mqtt', ...message })
+    this.telemetry.push(m)
+    if (this.telemetry.length > this.options.telemetryLimit) this.telemetry.shift()
+    this.log(`telemetry ${m.moduleId ? `${m.deviceId}/${m.moduleId}` : m.deviceId} ${preview(m.body)}${describe(m.properties, m.system)}`)
+    this.emit('telemetry', m)
+  }
+
+  /**
+   * The pending cloud-to-device messages of a device (live array).
+   * @param {string} deviceId
+   */
+  c2dQueue (deviceId) {
+    let queue = this.c2d.get(deviceId)
+    if (!queue) this.c2d.set(deviceId, queue = [])
+    return queue
+  }
+
+  /**
+   * Queue a cloud-to-device message. It is delivered at QoS 1 on
+   * devices/{id}/messages/devicebound/{bag} while the device is subscribed, and stays queued
+   * until the device acknowledges it (PUBACK, or HTTPS complete/reject).
+   * @param {string} deviceId
+   * @param {string | Uint8Array | object} body objects are sent as JSON
+   * @param {Bag} [properties] application properties; `$.`-keys (`$.mid`, `$.cid`, `$.ct`, ...) are system properties
+   * @returns {C2DMessage}
+   */
+  sendC2D (deviceId, body, properties = {}) {
+    if (deviceId.includes('/')) throw new HubError(400, 'modules do not receive cloud-to-device messages')
+    this.registry.mustGet(deviceId)
+    const queue = this.c2dQueue(deviceId)
+    if (queue.length >= MAX_C2D_QUEUE) throw new HubError(403, `${deviceId} already has ${MAX_C2D_QUEUE} messages pending`)
+    const data = body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
+    if (data.length > MAX_C2D_BODY) throw new HubError(413, 'cloud-to-device message over 64 KB')
+    const split = splitProperties(properties)
+    const messageId = split.system.messageId || randomUUID()
+    const system = { messageId, to: `/devices/${deviceId}/messages/deviceBound`, ...split.system }
+    /** @type {C2DMessage} */
+    const m = {
+      messageId,
+      deviceId,
+      body: data,
+      properties: split.properties,
+      system,
+      topic: `devices/${deviceId}/messages/devicebound/${buildBag(split.properties, system)}`,
+      sequenceNumber: ++this.sequenceNumber,
+      enqueuedAt: new Date(),
+      deliveryCount: 0,
+      conn: 0,
+      packetId: 0,
+      lockToken: null,
+      lockedUntil: 0
+    }
+    queue.push(m)
+    this.log(`c2d ${deviceId} ${preview(data)}${describe(m.properties, {})} (${queue.length} pending)`)
+    this.mqtt.flushC2D(deviceId)
+    return m
+  }
+
+  /**
+   * Take a message off the queue and emit 'feedback' ({deviceId, messageId, statusCode}).
+   * @param {string} deviceId
+   * @param {C2DMessage} m
+   * @param {'Success' | 'Rejected' | 'DeliveryCountExceeded'} statusCode
+   */
+  settleC2D (deviceId, m, statusCode) {
+    const queue = this.c2dQueue(deviceId)
+    const i = queue.indexOf(m)
+    if (i < 0) return
+    queue.splice(i, 1)
+    this.log(`c2d ${deviceId} ${m.messageId} ${statusCode}`)
+    this.emit('feedback', { deviceId, messageId: m.messageId, statusCode })
+  }
+
+  /**
+   * Merge a patch into the desired properties, bump their $version and push the patch to the
+   * device on $iothub/twin/PATCH/properties/desired/?$version={n} if it is subscribed.
+   * @param {string} id device id or `deviceId/moduleId`
+   * @param {Record<string, unknown>} patch
+   * @returns {number} the new desired $version
+   */
+  updateDesired (id, patch) {
+    const version = this.registry.patchTwin(id, 'desired', patch)
+    this.log(`desired ${id} ${JSON.stringify(patch)} $version=${version}`)
+    this.mqtt.pushDesired(id, patch, version)
+    return version
+  }
+
+  /**
+   * @param {string} id device id or `deviceId/moduleId`
+   * @returns {import('./registry.js').Twin} a copy: {desired: {..., $version}, reported: {..., $version}}
+   */
+  getTwin (id) {
+    return this.registry.twin(id)
+  }
+
+  /**
+   * Invoke a direct method. Resolves (never rejects) with the device's {status, payload}, or
+   * status 404 when the device is not connected and subscribed, 504 when it does not answer in time.
+   * @param {string} id device id or `deviceId/moduleId`
+   * @param {string} name
+   * @param {unknown} [payload]
+   * @param {number} [timeoutMs]
+   */
+  invokeMethod (id, name, payload = null, timeoutMs = 30000) {
+    return this.mqtt.invokeMethod(id, name, payload, timeoutMs)
+  }
+
+  /** Is the device (or `deviceId/moduleId`) connected over MQTT? @param {string} id */
+  connected (id) {
+    return this.mqtt.connected(id)
+  }
+
+  /** Stop listening and drop every connection. */
+  async close () {
+    await Promise.all(this.closers.splice(0).map(close => close()))
+  }
+}
+
+/**
+ * Start the emulator. Ports given as 0 are ephemeral; see `hub.ports` for the real ones.
+ * @param {HubOptions} [options]
+ */
+export async function startHub (options = {}) {
+  const opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) }
+  opts.dir = resolve(opts.dir)
+  mkdirSync(opts.dir, { recursive: true })
+  const certs = ensureCerts(opts.dir, [opts.host, 'localhost', '127.0.0.1', opts.hubName])
+  const registry = new Registry(join(opts.dir, 'registry.json'), opts)
+  const hub = new Hub(opts, registry, certs)
+  hub.mqtt = await createHubBroker(hub)
+  hub.dps = await createDpsBroker(hub)
+  hub.closers.push(() => hub.mqtt.close(), () => hub.dps.close())
+  const tlsOptions = { key: certs.key, cert: certs.cert, requestCert: true, rejectUnauthorized: false }
+  /** @type {[keyof Ports, number | null, () => net.Server][]} */
+  const servers = [
+    ['mqtts', opts.mqttsPort, () => tls.createServer(tlsOptions, hub.mqtt.broker.handle)],
+    ['plain', opts.plainPort, () => net.createServer(hub.mqtt.broker.handle)],
+    ['https', opts.httpsPort, () => createHttpsServer(hub, tlsOptions)],
+    ['dps', opts.dpsPort, () => tls.createServer({ key: certs.key, cert: certs.cert }, hub.dps.broker.handle)],
+    ['admin', opts.adminPort, () => createAdminServer(hub)]
+  ]
+  try {
+    for (const [name, port, create] of servers) {
+      if (port === null || port === undefined) continue
+      hub.ports[name] = await listen(hub, create(), port, opts.bind)
+    }
+  } catch (err) {
+    await hub.close()
+    throw err
+  }
+  return hub
+}
+
+/**
+ * Listen on bind:port; register a closer that also drops open connections.
+ * @param {Hub} hub
+ * @param {net.Server} server
+ * @param {number} port
+ * @param {string} bind
+ * @returns {Promise<number>} the port
+ */
+async function listen (hub, server, port, bind) {
+  /** @type {Set<net.Socket>} */
+  const sockets = new Set()
+  server.on('connection', socket => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, bind, () => resolve(undefined))
+  })
+  hub.closers.push(() => new Promise(resolve => {
+    server.close(() => resolve(undefined))
+    for (const socket of sockets) socket.destroy()
+  }))
+  return /** @type {net.AddressInfo} */ (server.address()).port
+}
+
+/**
+ * A body for the log: its text when it is printable UTF-8 (shortened), else its size.
+ * @param {Buffer} body
+ */
+export function preview (body) {
+  const text = body.toString('utf8')
+  // eslint-disable-next-line no-control-regex
+  if (!Buffer.from(text, 'utf8').equals(body) || /[\x00-\x08\x0e-\x1f\x7f]/.test(text)) return `<${body.length} bytes>`
+  const line = text.replace(/\s+/g, ' ')
+  return line.length > 200 ? line.slice(0, 200) + `... (${body.length} bytes)` : line
+}
+
+/** @param {Bag} properties @param {Bag} system */
+function describe (properties, system) {
+  const list = (/** @type {Bag} */ bag) => Object.entries(bag).map(([k, v]) => v === null ? k : `${k}=${v}`).join(' ')
+  return (Object.keys(properties).length ? ` props: ${list(properties)}` : '') +
+    (Object.keys(system).length ? ` system: ${list(system)}` : '')
+}

@@ -1,0 +1,238 @@
+// The device registry: identities, keys, twins and DPS enrollments, kept in one JSON file.
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+
+/** Device and module ids: 1–128 of the characters IoT Hub allows (no `/`). */
+const ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
+const MAX_TWIN_PART = 32 * 1024
+export const DEMO_DEVICE = 'demo-device'
+
+/**
+ * @typedef {Record<string, any>} Json
+ * @typedef {{ desired: Json, reported: Json }} Twin
+ * @typedef {{ auth: 'sas' | 'x509', primaryKey?: string, secondaryKey?: string,
+ *   thumbprint?: string, secondaryThumbprint?: string, status: 'enabled' | 'disabled', twin: Twin }} Identity
+ * @typedef {Identity & { modules: Record<string, Identity> }} Device
+ * @typedef {{ primaryKey?: string, secondaryKey?: string, auth?: 'sas' | 'x509',
+ *   thumbprint?: string, secondaryThumbprint?: string, status?: 'enabled' | 'disabled' }} IdentityOptions
+ * @typedef {{ idScope: string, devices: Record<string, Device>, enrollments: Record<string, { key: string }> }} RegistryData
+ */
+
+/** A new base64 symmetric key: 32 random bytes, like the service generates. */
+export const newKey = () => randomBytes(32).toString('base64')
+
+/** An error carrying the HTTP status the service would answer. */
+export class HubError extends Error {
+  /** @param {number} status @param {string} message */
+  constructor (status, message) {
+    super(message)
+    this.status = status
+  }
+}
+
+export class Registry {
+  /**
+   * Open `file`, or create it with one demo device.
+   * @param {string} file
+   * @param {{ hubName: string, host: string }} names hub name (in user names, SAS and
+   *   connection strings) and the host devices connect to (GatewayHostName when they differ)
+   */
+  constructor (file, { hubName, host }) {
+    this.file = file
+    this.hubName = hubName
+    this.host = host
+    /** @type {RegistryData} */
+    this.data = existsSync(file)
+      ? JSON.parse(readFileSync(file, 'utf8'))
+      : { idScope: '0ne' + randomBytes(4).toString('hex').toUpperCase(), devices: {}, enrollments: {} }
+    if (!existsSync(file)) this.addDevice(DEMO_DEVICE)
+  }
+
+  /** The DPS ID scope of this emulator. */
+  get idScope () { return this.data.idScope }
+
+  /**
+   * The identity for `id`: a device id, or `deviceId/moduleId` for a module.
+   * @param {string} id
+   * @returns {Identity | undefined}
+   */
+  get (id) {
+    const [deviceId, moduleId] = id.split('/')
+    const device = Object.hasOwn(this.data.devices, deviceId) ? this.data.devices[deviceId] : undefined
+    if (moduleId === undefined) return device
+    return device && Object.hasOwn(device.modules, moduleId) ? device.modules[moduleId] : undefined
+  }
+
+  /** Every device and module id (`deviceId/moduleId`). */
+  ids () {
+    return Object.entries(this.data.devices).flatMap(([d, dev]) => [d, ...Object.keys(dev.modules).map(m => `${d}/${m}`)])
+  }
+
+  /**
+   * Create a device, or update the given fields of an existing one.
+   * @param {string} deviceId
+   * @param {IdentityOptions} [options]
+   * @returns {Device}
+   */
+  addDevice (deviceId, options = {}) {
+    check(deviceId)
+    const devices = this.data.devices
+    if (!Object.hasOwn(devices, deviceId)) devices[deviceId] = { ...identity(), modules: {} }
+    Object.assign(devices[deviceId], defined(options))
+    this.save()
+    return devices[deviceId]
+  }
+
+  /**
+   * Create a module identity on an existing device, or update it.
+   * @param {string} deviceId
+   * @param {string} moduleId
+   * @param {IdentityOptions} [options]
+   * @returns {Identity}
+   */
+  addModule (deviceId, moduleId, options = {}) {
+    check(moduleId)
+    const device = /** @type {Device | undefined} */ (this.get(deviceId))
+    if (!device) throw new HubError(404, `no device ${deviceId}`)
+    if (!Object.hasOwn(device.modules, moduleId)) device.modules[moduleId] = identity()
+    Object.assign(device.modules[moduleId], defined(options))
+    this.save()
+    return device.modules[moduleId]
+  }
+
+  /** Delete a device (with its modules) or a module. @param {string} id */
+  remove (id) {
+    if (!this.get(id)) throw new HubError(404, `no device ${id}`)
+    const [deviceId, moduleId] = id.split('/')
+    if (moduleId === undefined) delete this.data.devices[deviceId]
+    else delete this.data.devices[deviceId].modules[moduleId]
+    this.save()
+  }
+
+  /**
+   * Create (or re-key) an individual DPS enrollment with a symmetric key.
+   * @param {string} registrationId
+   * @param {string} [key]
+   */
+  addEnrollment (registrationId, key) {
+    check(registrationId)
+    const enrollments = this.data.enrollments
+    enrollments[registrationId] = { key: key || enrollments[registrationId]?.key || newKey() }
+    this.save()
+    return { registrationId, ...enrollments[registrationId] }
+  }
+
+  /** @param {string} registrationId */
+  enrollment (registrationId) {
+    return Object.hasOwn(this.data.enrollments, registrationId) ? this.data.enrollments[registrationId] : undefined
+  }
+
+  /**
+   * A copy of the twin of `id`: `{desired: {..., $version}, reported: {..., $version}}`.
+   * @param {string} id
+   * @returns {Twin}
+   */
+  twin (id) {
+    return structuredClone(this.mustGet(id).twin)
+  }
+
+  /**
+   * Merge `patch` into the desired or reported properties (null deletes a key, objects
+   * merge recursively, `$` keys are ignored) and bump that part's $version.
+   * @param {string} id
+   * @param {'desired' | 'reported'} part
+   * @param {unknown} patch
+   * @returns {number} the new $version
+   */
+  patchTwin (id, part, patch) {
+    const twin = this.mustGet(id).twin
+    if (!isObject(patch)) throw new HubError(400, 'a twin patch is a JSON object')
+    const next = structuredClone(twin[part])
+    merge(next, patch)
+    if (JSON.stringify(next).length > MAX_TWIN_PART) throw new HubError(400, `${part} properties over 32 KB`)
+    next.$version = (twin[part].$version || 0) + 1
+    twin[part] = next
+    this.save()
+    return next.$version
+  }
+
+  /**
+   * The connection string a device (or module) uses with this emulator.
+   * @param {string} id device id or `deviceId/moduleId`
+   * @param {string} [moduleId]
+   */
+  connectionString (id, moduleId) {
+    if (moduleId) id = `${id}/${moduleId}`
+    const ident = this.mustGet(id)
+    const [deviceId, mid] = id.split('/')
+    const parts = [`HostName=${this.hubName}`, `DeviceId=${deviceId}`]
+    if (mid) parts.push(`ModuleId=${mid}`)
+    parts.push(ident.auth === 'x509' ? 'x509=true' : `SharedAccessKey=${ident.primaryKey}`)
+    if (this.host !== this.hubName) parts.push(`GatewayHostName=${this.host}`)
+    return parts.join(';')
+  }
+
+  /**
+   * The SAS resource URIs a token for `id` may name: `{host}/devices/{id}[/modules/{mid}]`,
+   * with the hub name or the host devices connect to.
+   * @param {string} id device id or `deviceId/moduleId`
+   */
+  sasResources (id) {
+    const [deviceId, moduleId] = id.split('/')
+    const path = `/devices/${deviceId}` + (moduleId ? `/modules/${moduleId}` : '')
+    return [...new Set([this.hubName, this.host])].map(h => h + path)
+  }
+
+  /** @param {string} id */
+  mustGet (id) {
+    const ident = this.get(id)
+    if (!ident) throw new HubError(404, `no device ${id}`)
+    return ident
+  }
+
+  /** Write the file (atomically). */
+  save () {
+    writeFileSync(this.file + '.tmp', JSON.stringify(this.data, null, 2) + '\n')
+    renameSync(this.file + '.tmp', this.file)
+  }
+}
+
+/** @returns {Identity} */
+function identity () {
+  return {
+    auth: 'sas',
+    primaryKey: newKey(),
+    secondaryKey: newKey(),
+    status: 'enabled',
+    twin: { desired: { $version: 1 }, reported: { $version: 1 } }
+  }
+}
+
+/** @param {string} id */
+function check (id) {
+  if (typeof id !== 'string' || !ID.test(id)) throw new HubError(400, `invalid id ${JSON.stringify(id)}`)
+}
+
+const OPTIONS = ['primaryKey', 'secondaryKey', 'auth', 'thumbprint', 'secondaryThumbprint', 'status']
+
+/** The identity options present in `o`. @param {Record<string, unknown>} o */
+function defined (o) {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && OPTIONS.includes(k)))
+}
+
+/** @param {unknown} v @returns {v is Json} */
+function isObject (v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** @param {Json} target @param {Json} patch */
+function merge (target, patch) {
+  for (const [key, value] of Object.entries(patch)) {
+    if (key.startsWith('$') || key === '__proto__') continue
+    if (value === null) delete target[key]
+    else if (isObject(value)) {
+      if (!isObject(target[key])) target[key] = {}
+      merge(target[key], value)
+    } else target[key] = value
+  }
+}
