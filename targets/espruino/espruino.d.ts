@@ -21,9 +21,3 @@ declare var E: {
   /** Bytes to a binary string; undefined when no flat string could be allocated. */
   toString(bytes: Uint8Array): string | undefined;
 };
-
-declare function require(module: "net" | "tls"): EspruinoNet;
-
-declare function setTimeout(fn: () => void, ms: number): any;
-/** Throws for an id that already fired or was cleared; clears every timer when called with no argument. */
-declare function clearTimeout(id: unknown): void;

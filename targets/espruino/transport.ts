@@ -64,7 +64,6 @@ export function espruinoTransport(): Transport {
       var s = socket;
       socket = null;
       if (s) s.end();
-
     }
   };
 }
@@ -78,6 +77,6 @@ export var espruinoClock: Clock = {
   },
   clear: function (t: unknown) {
     // clearTimeout(undefined) throws, and so does clearing a timeout that already fired
-    if (t != null) try { clearTimeout(t); } catch (e) {}
+    if (t != null) try { clearTimeout(t as any); } catch (e) {}
   }
 };

@@ -1,0 +1,8 @@
+// Espruino's module loader and timers, declared only for the Espruino build (Node has its own;
+// espruino.d.ts, with E and the socket types, is shared with the Node-side tests of this target).
+
+declare function require(module: "net" | "tls"): EspruinoNet;
+
+declare function setTimeout(fn: () => void, ms: number): any;
+/** Throws for an id that already fired or was cleared; clears every timer when called with no argument. */
+declare function clearTimeout(id: unknown): void;
