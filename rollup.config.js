@@ -51,7 +51,7 @@ function minify(ecma, module) {
     ecma,
     module,
     toplevel: true,
-    compress: { passes: 2, ecma, toplevel: true, unsafe_arrows: false },
+    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false },
     mangle: { toplevel: true, properties: { regex: /^_/ } },
     format: { ecma, comments: false },
   });

@@ -24,7 +24,6 @@ export interface Outbox {
 /** Allocates the buffer; `rx` defaults to half. The only allocation the client makes for messages. */
 export function createOutbox(size: number, rx: number): Outbox {
   return { _buf: new Uint8Array(size), _start: rx, _tail: rx };
-
 }
 
 /** Bytes of the record at `p` (state byte + frame). */

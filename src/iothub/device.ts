@@ -279,7 +279,6 @@ export function createDevice(o: DeviceOptions): Device | number {
       clock.clear(renew);
       for (r in reqs) settle(r, E_ENDED);
       client.end(done);
-
     },
   };
 }

@@ -1,8 +1,11 @@
 // Percent-encoding of UTF-8 bytes (RFC 3986 §2.1), by hand: encodeURIComponent leaves ! ' ( ) *
 // alone and Espruino's 8-bit strings make its non-ASCII handling doubtful.
-import { utf8Read } from "../bytes";
+import { utf8Read, utf8Write } from "../bytes";
 
 var HEX = "0123456789ABCDEF";
+
+// the UTF-8 bytes of one character being encoded
+var CHAR = new Uint8Array(4);
 
 function pct(b: number): string {
   return "%" + HEX.charAt(b >> 4) + HEX.charAt(b & 15);
@@ -18,18 +21,16 @@ function hexv(c: number): number {
  * A-Z a-z 0-9 - _ . ~ (so ! ' ( ) * are encoded too); a lone surrogate is encoded as U+FFFD, as TextEncoder does.
  */
 export function urlEncode(s: string): string {
-  for (var r = "", i = 0, c: number; i < s.length; i++) {
+  for (var r = "", i = 0, c: number, n: number, k: number; i < s.length; i++) {
     c = s.charCodeAt(i);
-    if (c < 128) {
-      r += (c > 47 && c < 58) || (c > 64 && c < 91) || (c > 96 && c < 123) || c == 45 || c == 46 || c == 95 || c == 126
-        ? s.charAt(i) : pct(c);
-    } else {
-      if ((c & 0xfc00) == 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) == 0xdc00) {
-        c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
-      } else if ((c & 0xf800) == 0xd800) c = 0xfffd;
-      r += (c < 0x800 ? pct(0xc0 | c >> 6)
-        : (c < 0x10000 ? pct(0xe0 | c >> 12) : pct(0xf0 | c >> 18) + pct(0x80 | c >> 12 & 63)) + pct(0x80 | c >> 6 & 63))
-        + pct(0x80 | c & 63);
+    if ((c > 47 && c < 58) || (c > 64 && c < 91) || (c > 96 && c < 123) || c == 45 || c == 46 || c == 95 || c == 126) r += s.charAt(i);
+    else {
+      // one character's UTF-8 bytes: a surrogate pair as one code point
+      n = (c & 0xfc00) == 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) == 0xdc00 ? 2 : 1;
+      k = utf8Write(CHAR, 0, s.substr(i, n));
+      if (k < 0) k = utf8Write(CHAR, 0, "\ufffd");
+      i += n - 1;
+      for (n = 0; n < k; n++) r += pct(CHAR[n]);
     }
   }
   return r;

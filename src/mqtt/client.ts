@@ -103,7 +103,6 @@ export function createClient(o: ClientOptions): Client {
     // filled in by each PUBLISH's first part, before anything reads them
     p = {} as PublishHeader,
     info = {} as MessageInfo,
-
     reader = createReader(b, rx, onPart),
     ev: TransportEvents = {
       onOpen: function () {
@@ -141,13 +140,13 @@ export function createClient(o: ClientOptions): Client {
     return (clock.now() - t) >>> 0;
   }
 
-  function emit(f: ((c: number) => void) | undefined, code: number) {
-    if (f) f(code);
+  function error(code: number) {
+    if (o.onError) o.onError(code);
   }
 
   /** An error the application hears about; `final` stops reconnecting (refused credentials and the like). */
   function fail(code: number, final?: boolean) {
-    emit(o.onError, code);
+    error(code);
     if (final) stop = true;
     drop(code);
   }
@@ -156,7 +155,7 @@ export function createClient(o: ClientOptions): Client {
     var f = cbs[id];
     delete cbs[id];
     if (f) f(err, g);
-    else if (err) emit(o.onError, err);
+    else if (err) error(err);
   }
 
   function newId(): number {
@@ -185,7 +184,6 @@ export function createClient(o: ClientOptions): Client {
         // QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE wait for their answer: the only first bytes with bit 1 or 2 set
         if (b[q + 1] & 6) b[q] = SENT;
         else {
-
           cut(m, q, n);
           freed = true;
           continue;
@@ -231,7 +229,7 @@ export function createClient(o: ClientOptions): Client {
     st = IDLE;
     waiting = false;
     clock.clear(tick);
-    emit(o.onClose, err);
+    if (o.onClose) o.onClose(err);
     if (r !== false && !stop) {
       r = r || {};
       d = Math.min(r.max || 30000, (r.min || 1000) * Math.pow(2, attempts++));
@@ -249,7 +247,6 @@ export function createClient(o: ClientOptions): Client {
     waiting = true;
     tick = clock.set(onTick, wait >> 1);
     tr.open(o.host, o.port || (o.tls ? 8883 : 1883), o.tls || null, ev);
-
   }
 
   /** Keep-alive [MQTT-3.1.2-24]: ping after half the keep-alive without input; no answer within another half: dead. */
@@ -317,7 +314,7 @@ export function createClient(o: ClientOptions): Client {
           // a topic too long for the receive region cannot be read: report, skip the frame, stay connected
           if (len < total && r == E_MALFORMED) {
             p.qos = 0;
-            emit(o.onError, E_TOO_LARGE);
+            error(E_TOO_LARGE);
             return 0;
           }
           return r;
@@ -348,7 +345,8 @@ export function createClient(o: ClientOptions): Client {
       waiting = false;
       return decodeEmpty(len, hdr);
     }
-    if (t < PUBACK || (t > PUBCOMP && t != SUBACK && t != UNSUBACK)) return E_PACKET_TYPE;
+    // a client receives PUBREL and the acknowledgements of the records it sends, nothing else
+    if (t != PUBREL && !ACKED[t - PUBACK]) return E_PACKET_TYPE;
     if ((r = decodeAck(b, 0, len, hdr)) < 0) return r;
     if (t == PUBREL) {
       if ((q = in2.indexOf(r)) >= 0) in2.splice(q, 1);
@@ -390,17 +388,18 @@ export function createClient(o: ClientOptions): Client {
   function resub() {
     var f: string | undefined;
     while ((f = pend.shift()) != null) {
-      if (f in subs && sendSub(f, subs[f], newId(), null) < 0) {
+      if (f in subs && sendSub(f, subs[f], null) < 0) {
         pend.unshift(f);
         return;
       }
     }
   }
 
-  function sendSub(filter: string, qos: number, id: number, done: Done | null | undefined): number {
-    var q = room(sizeSubscribe(filter, qos));
+  /** Queues a SUBSCRIBE, or an UNSUBSCRIBE when qos < 0; returns its packet id or a negative code. */
+  function sendSub(filter: string, qos: number, done: Done | null | undefined): number {
+    var q = room(sizeSubscribe(filter, qos)), id: number;
     if (q < 0) return q;
-    encodeSubscribe(b, q, id, filter, qos);
+    encodeSubscribe(b, q, (id = newId()), filter, qos);
     cbs[id] = done || null;
     flush();
     return id;
@@ -423,10 +422,10 @@ export function createClient(o: ClientOptions): Client {
       return id;
     },
     subscribe: function (filter, qos, done) {
-      return sendSub(filter, qos || 0, newId(), done);
+      return sendSub(filter, qos || 0, done);
     },
     unsubscribe: function (filter, done) {
-      var r = sendSub(filter, -1, newId(), done);
+      var r = sendSub(filter, -1, done);
       if (r > 0) delete subs[filter];
       return r;
     },

@@ -86,11 +86,11 @@ function plus(n: number, k: number): number {
 }
 
 function connectBody(c: ConnectFields): number {
-  var w = c.will, q = w && (w.qos || 0), n: number;
+  var w = c.will, q = w ? w.qos || 0 : 0, n: number;
   // [MQTT-3.1.3-7] an empty client id needs a clean session; [MQTT-3.1.2-22] no password without a user name
   if ((!c.clientId && !c.clean) || (c.password != null && c.username == null) || !(c.keepalive >= 0 && c.keepalive < 65536)) return E_ARGUMENT;
   n = plus(10, sizeString(c.clientId));
-  if (w) n = plus(plus(n, sizeTopic(w.topic)), q! >= 0 && q! < 3 ? sizeField(w.payload) : E_QOS);
+  if (w) n = plus(plus(n, sizeTopic(w.topic)), q >= 0 && q < 3 ? sizeField(w.payload) : E_QOS);
   if (c.username != null) n = plus(n, sizeString(c.username));
   if (c.password != null) n = plus(n, sizeField(c.password));
   return n;
@@ -117,7 +117,6 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
   if (c.username != null) off = writeField(b, off, c.username);
   if (c.password != null) off = writeField(b, off, c.password);
   return off;
-
 }
 
 function publishBody(topic: string, payload: Payload, qos: number, id: number): number {

@@ -71,8 +71,7 @@ export function espruinoTransport(): Transport {
 /** Milliseconds from Date.now(); timers from setTimeout, cleared without Espruino's throws. */
 export var espruinoClock: Clock = {
   now: Date.now,
-  set:
- function (fn: () => void, ms: number) {
+  set: function (fn: () => void, ms: number) {
     return setTimeout(fn, ms);
   },
   clear: function (t: unknown) {

@@ -43,7 +43,6 @@ export function moddableTransport(): Transport {
             blocked = false;
             events!.onWritable();
           }
-
         },
         onError() {
           if (this == socket) fail(E_CLOSED);

@@ -4,6 +4,9 @@ import * as tls from "node:tls";
 import type { Transport, TransportEvents, TlsOptions, Clock } from "../../src/types";
 import { E_TRANSPORT } from "../../src/errors";
 
+/** Bytes the socket may hold before write() answers "try later" within one tick. */
+const MAX_QUEUED = 1 << 20;
+
 /** A Transport over node:net, or node:tls when TLS options are given (certificates verified by default). */
 export function nodeTransport(): Transport {
   var sock: net.Socket | null = null, full = false;
@@ -36,21 +39,30 @@ export function nodeTransport(): Transport {
     },
     write(buf: Uint8Array, off: number, len: number): number {
       if (!sock || sock.destroyed) return E_TRANSPORT;
-      if (full) return 0;
-      // packets written in one tick leave in one system call (writev), as MQTT.js does
+      // a tick's worth of writes is bounded too (the library's buffer is the only source)
+      if (full || sock.writableLength > MAX_QUEUED) return (full = true), 0;
+      // packets written in one tick leave in one system call (writev), as MQTT.js does; backpressure
+      // is judged once they have been handed over, so a write is never refused halfway through a tick
       if (!sock.writableCorked) {
         const s = sock;
         s.cork();
-        process.nextTick(() => s.uncork());
+        process.nextTick(() => {
+          s.uncork();
+          if (s === sock && s.writableNeedDrain) full = true;
+        });
       }
       // copy: the library reuses its buffer as soon as write returns
-      full = !sock.write(Buffer.from(buf.subarray(off, off + len)));
+      sock.write(Buffer.from(buf.subarray(off, off + len)));
       return len;
     },
     close() {
       var s = sock;
       sock = null;
-      if (s) s.destroy();
+      if (s) {
+        // hand corked bytes (a DISCONNECT, a WebSocket close frame) to the kernel before closing
+        while (s.writableCorked) s.uncork();
+        s.destroy();
+      }
     },
   };
 }

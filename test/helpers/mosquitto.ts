@@ -37,6 +37,11 @@ export interface MosquittoOptions {
   extra?: string[];
   /** Milliseconds to wait for the ports (default 10000). */
   startTimeout?: number;
+  /**
+   * Open-file limit for the broker (each connection is a descriptor): started through
+   * `/bin/sh -c "ulimit -n N; exec mosquitto ..."` (the same pid once exec'd). Default: inherited.
+   */
+  fdLimit?: number;
 }
 
 export interface Ports { mqtt: number; tls: number; ws: number; auth: number }
@@ -238,7 +243,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
 
   async function launch() {
     const out = fs.openSync(outFile, "a");
-    const p = spawn(MOSQUITTO, ["-c", configFile], { stdio: ["ignore", out, out] });
+    const p = opts.fdLimit
+      ? spawn("/bin/sh", ["-c", `ulimit -n ${opts.fdLimit | 0} && exec "$0" -c "$1"`, MOSQUITTO, configFile], { stdio: ["ignore", out, out] })
+      : spawn(MOSQUITTO, ["-c", configFile], { stdio: ["ignore", out, out] });
     fs.closeSync(out);
     let gone = false;
     exited = new Promise<void>((resolve) => {
