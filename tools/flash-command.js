@@ -49,7 +49,9 @@ export function upload(port, commands, { baud = 115200, timeout = 10000, log = (
       waiting();
     });
   const run = async () => {
+    // Ctrl-C clears whatever the board was doing; it answers with a prompt
     output.write("\x03");
+    await prompt(0).catch(() => {});
     for (const c of commands) {
       const from = seen.length;
       log(c.length > 80 ? c.slice(0, 77) + "..." : c);

@@ -8,7 +8,6 @@ print(os.ttyname(slave), flush=True)
 out = open(sys.argv[1], "w")
 buf = b""
 deadline = time.time() + float(sys.argv[2] if len(sys.argv) > 2 else 20)
-os.write(master, b"\r\n>")
 while time.time() < deadline:
     r, _, _ = select.select([master], [], [], 0.2)
     if not r:
@@ -17,6 +16,9 @@ while time.time() < deadline:
         data = os.read(master, 65536)
     except OSError:
         break
+    if b"\x03" in data:
+        os.write(master, b"\r\n>")  # Ctrl-C: a fresh prompt, as the board gives
+        data = data.replace(b"\x03", b"")
     buf += data
     while b"\n" in buf:
         line, buf = buf.split(b"\n", 1)
