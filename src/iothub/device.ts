@@ -52,6 +52,8 @@ export interface DeviceOptions {
   onConnect?: () => void;
   onClose?: (code: number) => void;
   onError?: (code: number) => void;
+  /** Room again after sendEvent (or a request) returned E_OUTBOX_FULL. */
+  onWritable?: () => void;
   onMessage?: (msg: C2DMessage) => void;
   onDesired?: (patch: any, version: number) => void;
   /** Every direct method; without it (or `methods[name]`) a method is answered 501. */
@@ -223,6 +225,9 @@ export function createDevice(o: DeviceOptions): Device | number {
       if (o.onClose) o.onClose(code);
     },
     onError: err,
+    onWritable: function () {
+      if (o.onWritable) o.onWritable();
+    },
     onMessage: function (topic: string, p: Uint8Array, mi: MessageInfo) {
       var props = parseC2DTopic(topic, id, mid);
       if (typeof props != "number") {

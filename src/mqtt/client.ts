@@ -278,8 +278,9 @@ export function createClient(o: ClientOptions): Client {
         call(h, 0);
         continue;
       }
+      // DUP only on a message that went out before [MQTT-3.3.1-1]; a never-sent one goes as new
+      if (b[q] && h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
       b[q] = 0;
-      if (h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
       q += n;
     }
     if (!sp) {
@@ -367,6 +368,7 @@ export function createClient(o: ClientOptions): Client {
       b[q] = 0;
       encodeAck(b, q + 1, PUBREL, r);
       flush();
+      writable();
       return 0;
     }
     h = recordSize(m, q);

@@ -12,7 +12,7 @@ import { startHub } from "../../tools/hub/index.js";
 import { createDevice, provision, errorName } from "../../targets/node/index";
 import type { Device } from "../../targets/node/index";
 import {
-  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE,
+  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE, E_OUTBOX_FULL,
 } from "../../src/errors";
 import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_SUBS, E_HUB_SIZE, E_HUB_STATUS, E_CS_HOST } from "../../src/iothub/errors";
 
@@ -254,6 +254,20 @@ test("hub rules client-side: QoS 2 refused, at most 5 subscriptions, 256 KB tele
   assert.is(d.subscribe("devices/x/c", 0), E_HUB_SUBS);
   assert.is(d.sendEvent(new Uint8Array(262145), null), E_HUB_SIZE);
   assert.is(d.sendEvent(new Uint8Array(5000), null), E_TOO_LARGE, "larger than this device's buffer");
+});
+
+test("backpressure: sendEvent answers E_OUTBOX_FULL while the buffer is full, then onWritable once room frees", async () => {
+  let writable = 0;
+  const { d, log } = device({ bufferSize: 1024, onWritable: () => writable++ });
+  // not connected yet: messages wait in the buffer until it is full
+  let n = 0, r: number;
+  while ((r = d.sendEvent("x".repeat(100), null)) > 0) n++;
+  assert.is(r, E_OUTBOX_FULL);
+  assert.ok(n >= 2);
+  d.connect();
+  await until(() => log.connects == 1);
+  await until(() => writable == 1, 3000, "onWritable");
+  assert.ok(d.sendEvent("after", null) > 0);
 });
 
 test("a malformed connection string is refused with the part that is wrong", () => {
