@@ -18,6 +18,23 @@ const DIST = join(ROOT, "dist");
 const BUDGET = join(ROOT, "size-budget.json");
 const REPORT_JSON = join(ROOT, "size-report.json");
 const REPORT_MD = join(ROOT, "size-report.md");
+// RAM figures written by the engine tests (test/engines) and the QEMU bench (test/qemu), when they ran
+const ENGINES = join(ROOT, "engines-report.json");
+const QEMU = join(ROOT, ".cache/qemu/last-run.json");
+
+/** RAM columns for a bundle: QuickJS bytes after load / at the end of its session, XS slots, QEMU peak heap. */
+function ram(name, engines, qemu) {
+  const [target, entry] = name.split("/");
+  const e = engines && engines.entries && engines.entries[entry];
+  const kb = (n) => (n == null ? "" : (n / 1024).toFixed(1) + " KB");
+  const r = { quickjs: "", xs: "", mcu: "" };
+  if (e && target === "espruino" && e.quickjs) r.quickjs = `${kb(e.quickjs.afterLoad)} / ${kb(e.quickjs.end)}`;
+  if (e && target === "moddable" && e.xs) r.xs = `${e.xs.afterLoad} / ${e.xs.end}`;
+  // the QEMU board runs the hub client (ES5, the Espruino build's code) in a 192 KB pool
+  const full = Array.isArray(qemu) && qemu.find((q) => q.ok && q.expect === "pass" && q.heap);
+  if (full && name === "espruino/hub") r.mcu = kb(full.heap.peak);
+  return r;
+}
 
 /** Bundles measured: dist/<target>/<name>.js (the .cjs twin and .d.ts are not measured). */
 function bundles() {
@@ -97,13 +114,16 @@ async function main() {
   }
 
   // table
-  const head = ["entry", "raw", "min", "gzip", "budget min", "budget gzip", "min vs budget", "gzip vs budget", "goal min/gzip", "vs goal", "min vs last", "gzip vs last"];
+  const engines = readJson(ENGINES);
+  const qemu = readJson(QEMU);
+  for (const name of names) if (entries[name] && !entries[name].missing) entries[name].ram = ram(name, engines, qemu);
+  const head = ["entry", "raw", "min", "gzip", "budget min", "budget gzip", "min vs budget", "gzip vs budget", "goal min/gzip", "vs goal", "min vs last", "gzip vs last", "QuickJS load/end", "XS slots load/end", "MCU peak heap"];
   const rows = names.map((name) => {
     const e = entries[name];
     const b = e.budget || {};
     const p = previous[name] && !previous[name].missing ? previous[name] : null;
     const g = b.goal;
-    if (e.missing) return [name, "not built", "", "", b.min ?? "", b.gzip ?? "", "", "", "", "", "", ""];
+    if (e.missing) return [name, "not built", "", "", b.min ?? "", b.gzip ?? "", "", "", "", "", "", "", "", "", ""];
     return [
       name,
       e.raw,
@@ -117,6 +137,9 @@ async function main() {
       g ? (e.min <= g.min && e.gzip <= g.gzip ? "met" : `${signed(e.min - g.min)}/${signed(e.gzip - g.gzip)}`) : "",
       p ? signed(e.min - p.min) : "",
       p ? signed(e.gzip - p.gzip) : "",
+      e.ram.quickjs,
+      e.ram.xs,
+      e.ram.mcu,
     ].map(String);
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
