@@ -18,8 +18,10 @@ const FEATURES = [
   ["moddable", "mqtt"],
   ["espruino", "hub"], ["moddable", "hub"], // IoT Hub over MQTT
   ["espruino", "dps"], ["moddable", "dps"], // Device Provisioning
-  // ["espruino", "hub-http"], ["moddable", "hub-http"],  IoT Hub over HTTPS
-  // ["espruino", "ws"], ["moddable", "ws"],              MQTT over WebSockets
+  ["espruino", "hub-ws"], ["moddable", "hub-ws"], // IoT Hub over MQTT or MQTT over WebSockets
+  ["espruino", "hub-http"], ["moddable", "hub-http"], // IoT Hub over HTTPS
+  ["espruino", "ws"], ["moddable", "ws"], // MQTT over WebSockets, any broker
+  ["moddable", "classic"], // the classic Socket/SecureSocket transport
 ];
 
 /** Platform modules the Moddable build imports at run time (resolved by mcconfig, not bundled). */

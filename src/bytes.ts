@@ -10,15 +10,21 @@ export function utf8Length(s: string): number {
 export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
   for (var i = 0, c: number, n: number, k: number; i < s.length; i++) {
     c = s.charCodeAt(i);
+    if (c < 0x80) {
+      // ASCII: one byte
+      if (b) b[off] = c;
+      off++;
+      continue;
+    }
     if (c >= 0xd800 && c < 0xe000) {
       // a surrogate pair makes one code point above U+FFFF
       if (c > 0xdbff || (s.charCodeAt(i + 1) & 0xfc00) != 0xdc00) return -1;
       c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
     }
     // n continuation bytes of 6 bits each, after a lead byte with n + 1 high bits set
-    n = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    n = c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
     if (b) {
-      b[off] = n ? (256 - (128 >> n)) | (c >> (6 * n)) : c;
+      b[off] = (256 - (128 >> n)) | (c >> (6 * n));
       for (k = n; k--; ) b[off + n - k] = 0x80 | ((c >> (6 * k)) & 63);
     }
     off += n + 1;
@@ -84,9 +90,11 @@ export function writeVarint(b: Uint8Array, off: number, v: number): number {
   return off;
 }
 
-/** Copies `len` bytes inside one array, overlapping allowed (typed-array `copyWithin` is not on every engine). */
+/**
+ * Moves `len` bytes inside one array towards its start (`to` <= `from`), overlapping allowed. One `set`:
+ * the spec copies an overlapping source first, Duktape uses memmove (test/build/duktape.test.ts), and an
+ * engine that copies element by element from the front (Espruino) is right in this direction too.
+ */
 export function moveBytes(b: Uint8Array, to: number, from: number, len: number): void {
-  var i: number;
-  if (to < from) for (i = 0; i < len; i++) b[to + i] = b[from + i];
-  else for (i = len; i--; ) b[to + i] = b[from + i];
+  b.set(b.subarray(from, from + len), to);
 }

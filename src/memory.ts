@@ -6,8 +6,10 @@
 //                QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE records stay until acknowledged;
 //                the others (QoS 0 PUBLISH, acks, PINGREQ, DISCONNECT) leave once written.
 //
-// Records are kept in order and compacted on removal, so a resend after reconnect is in order
-// and free space is always one block at the tail.
+// The records lie in order between `_head` and `_tail`, so a resend after reconnect is in order.
+// Removing the first record (the usual case: acknowledgements come in order) only moves `_head`;
+// removing another one closes the gap behind it. The room before `_head` is reclaimed by moving
+// the records back to the start when a reservation does not fit at the tail.
 import { moveBytes, readU16 } from "./bytes";
 
 export const SENT = 1;
@@ -17,13 +19,15 @@ export interface Outbox {
   _buf: Uint8Array;
   /** Start of the outbox (= size of the receive region). */
   _start: number;
+  /** The first record. */
+  _head: number;
   /** End of the used part. */
   _tail: number;
 }
 
 /** Allocates the buffer; `rx` defaults to half. The only allocation the client makes for messages. */
 export function createOutbox(size: number, rx: number): Outbox {
-  return { _buf: new Uint8Array(size), _start: rx, _tail: rx };
+  return { _buf: new Uint8Array(size), _start: rx, _head: rx, _tail: rx };
 }
 
 /** Bytes of the record at `p` (state byte + frame). */
@@ -46,23 +50,38 @@ export function recordId(m: Outbox, p: number): number {
   return readU16(b, q);
 }
 
-/** Reserves a record of `n` frame bytes at the tail, keeping `spare` bytes free; returns the frame offset or -1. */
+/** Moves the records back to the start of the outbox (record offsets change). */
+export function compact(m: Outbox): void {
+  moveBytes(m._buf, m._start, m._head, m._tail - m._head);
+  m._tail -= m._head - m._start;
+  m._head = m._start;
+}
+
+/**
+ * Reserves a record of `n` frame bytes at the tail, keeping `spare` bytes free; returns the frame
+ * offset or -1. When the tail lacks room it compacts first: record offsets taken before are then stale.
+ */
 export function reserve(m: Outbox, n: number, spare: number): number {
   var p = m._tail;
+  if (p + 1 + n + spare > m._buf.length) compact(m), (p = m._tail);
   if (p + 1 + n + spare > m._buf.length) return -1;
   m._buf[p] = 0;
   m._tail = p + 1 + n;
   return p + 1;
 }
 
-/** Finds the record whose first byte masked by `mask` is `hdr` and whose id is `id`; -1 if none. */
+/** Finds the record whose first byte masked by `mask` is `hdr` and whose id is `id` (any id for 0); -1 if none. */
 export function findRecord(m: Outbox, id: number, mask: number, hdr: number): number {
-  for (var p = m._start; p < m._tail; p += recordSize(m, p)) if ((m._buf[p + 1] & mask) == hdr && recordId(m, p) == id) return p;
+  for (var p = m._head; p < m._tail; p += recordSize(m, p)) if ((m._buf[p + 1] & mask) == hdr && (!id || recordId(m, p) == id)) return p;
   return -1;
 }
 
-/** Removes `n` bytes at `p`, closing the gap. */
-export function cut(m: Outbox, p: number, n: number): void {
-  moveBytes(m._buf, p, p + n, m._tail - p - n);
-  m._tail -= n;
+/**
+ * Removes `n` bytes at `p`; returns where the bytes that followed them are now. At the head this
+ * moves nothing (the head moves); elsewhere the gap closes behind `p` and the records before it stay.
+ */
+export function cut(m: Outbox, p: number, n: number): number {
+  if (p == m._head) m._head = p += n;
+  else moveBytes(m._buf, p, p + n, (m._tail -= n) - p);
+  return p;
 }

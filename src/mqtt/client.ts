@@ -3,7 +3,7 @@
 import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
 import {
   E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_KEEPALIVE, E_CLOSED, E_SUBACK, E_PROTOCOL, E_TRANSPORT,
-  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_PACKET_TYPE, E_MALFORMED,
+  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED,
 } from "../errors";
 import {
   Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish,
@@ -11,7 +11,7 @@ import {
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
 import { createReader } from "./reader";
-import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, SENT } from "../memory";
+import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
 import { readU16, utf8Read } from "../bytes";
 
 /** Delivery details; `offset`/`total` locate a chunk of a message larger than the receive region. */
@@ -115,7 +115,7 @@ export function createClient(o: ClientOptions): Client {
             will: o.will,
           },
           n = sizeConnect(c),
-          q = n > rx ? m._tail : 0;
+          q = n > rx ? (compact(m), m._tail) : 0;
         st = CONNACK_WAIT;
         // CONNECT is built in the receive region or, when larger, after the queued records (never over them)
         if (n > 0 && q + n > size) n = E_TOO_LARGE;
@@ -173,7 +173,7 @@ export function createClient(o: ClientOptions): Client {
 
   /** Writes every unsent record in order; transient records leave the outbox once written. */
   function flush() {
-    var q = m._start, n: number, r: number, freed = false;
+    var q = m._head, n: number, r: number, freed = false;
     while (st == UP && q < m._tail) {
       n = recordSize(m, q);
       if (!b[q]) {
@@ -184,7 +184,7 @@ export function createClient(o: ClientOptions): Client {
         // QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE wait for their answer: the only first bytes with bit 1 or 2 set
         if (b[q + 1] & 6) b[q] = SENT;
         else {
-          cut(m, q, n);
+          q = cut(m, q, n);
           freed = true;
           continue;
         }
@@ -262,26 +262,25 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function onConnack(sp: number) {
-    var q = m._start, h: number, n: number, f: string;
+    var q = m._head, h: number, f: string;
     if (!sp) in2.length = 0;
     st = UP;
     waiting = false;
     attempts = 0;
     // resend in order [MQTT-4.4.0-1]: PUBLISH with DUP set in place [MQTT-3.3.1-1]
-    while (q < m._tail) {
+    for (; q < m._tail; q += recordSize(m, q)) {
       h = b[q + 1];
-      n = recordSize(m, q);
-      if (!sp && h == 0x62) {
-        // no session: the server has forgotten the message it acknowledged with PUBREC
-        h = recordId(m, q);
-        cut(m, q, n);
-        call(h, 0);
-        continue;
-      }
       // DUP only on a message that went out before [MQTT-3.3.1-1]; a never-sent one goes as new
       if (b[q] && h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
-      b[q] = 0;
-      q += n;
+      // no session: the server has forgotten the message it acknowledged with PUBREC (kept from
+      // being written, removed below)
+      b[q] = !sp && h == 0x62 ? SENT : 0;
+    }
+    // done callbacks may publish and so move the records: each search starts from the head again
+    while (!sp && (q = findRecord(m, 0, 0xff, 0x62)) >= 0) {
+      h = recordId(m, q);
+      cut(m, q, recordSize(m, q));
+      call(h, 0);
     }
     if (!sp) {
       pend.length = 0;
@@ -300,8 +299,8 @@ export function createClient(o: ClientOptions): Client {
       if (t != 2) return E_PROTOCOL;
       r = decodeConnack(b, 0, len, hdr);
       if (r < 0) {
-        // [MQTT-3.2.2-5] a refusal closes the connection; only "server unavailable" is worth retrying
-        fail(r, r != E_REFUSED_UNAVAILABLE);
+        // [MQTT-3.2.2-5] a refusal (1-5, or above) closes for good but "server unavailable"; a malformed CONNACK is retried
+        fail(r, r <= E_REFUSED_PROTOCOL && r != E_REFUSED_UNAVAILABLE);
         return 0;
       }
       onConnack(r);
@@ -363,8 +362,8 @@ export function createClient(o: ClientOptions): Client {
       return 0;
     }
     if (t == PUBREC) {
-      // the stored PUBLISH becomes its PUBREL, kept until PUBCOMP [MQTT-4.3.3-1]
-      cut(m, q + 5, recordSize(m, q) - 5);
+      // the stored PUBLISH becomes its PUBREL in its last 5 bytes, kept until PUBCOMP [MQTT-4.3.3-1]
+      q = cut(m, q, recordSize(m, q) - 5);
       b[q] = 0;
       encodeAck(b, q + 1, PUBREL, r);
       flush();
@@ -446,7 +445,7 @@ export function createClient(o: ClientOptions): Client {
       }
       drop(0);
       st = ENDED;
-      m._tail = m._start;
+      m._head = m._tail = m._start;
       for (id in cbs) call(+id, E_ENDED);
       in2.length = 0;
       if (done) done();

@@ -31,9 +31,12 @@ export function sizeString(s: string): number {
   return s.indexOf("\0") >= 0 ? E_UTF8 : sizeField(s);
 }
 
+// the last string payload measured, and its UTF-8 length (publish sizes it, then encodes it)
+var lastP: string | undefined, lastN = 0;
+
 /** Bytes of a payload, or E_UTF8 for a string with a lone surrogate [MQTT-1.5.3-1]. */
 export function sizePayload(p: Payload): number {
-  var n = typeof p == "string" ? utf8Length(p) : p.length;
+  var n = typeof p != "string" ? p.length : p === lastP ? lastN : (lastN = utf8Length((lastP = p)));
   return n < 0 ? E_UTF8 : n;
 }
 
@@ -49,9 +52,11 @@ function writeBytes(b: Uint8Array, off: number, p: Payload): number {
   return off + p.length;
 }
 
-/** Writes a length-prefixed string or binary field (sized before with sizeField or sizeString). */
+/** Writes a length-prefixed string or binary field (sized before with sizeField or sizeString): the bytes, then their length before them. */
 function writeField(b: Uint8Array, off: number, p: Payload): number {
-  return writeBytes(b, writeU16(b, off, sizePayload(p)), p);
+  var e = writeBytes(b, off + 2, p);
+  writeU16(b, off, e - off - 2);
+  return e;
 }
 
 /** Total frame bytes for a body of `n` bytes, or E_LENGTH past 268,435,455 [MQTT-2.2.3]. */
@@ -69,9 +74,13 @@ function head(b: Uint8Array, off: number, byte1: number, n: number): number {
   return writeVarint(b, off + 1, n);
 }
 
+// the last topic name checked and its size: telemetry repeats its topic, and a publish sizes it, then encodes it
+var lastT: string | undefined, lastS = E_TOPIC;
+
 /** Validates a topic name: not empty, no wildcards [MQTT-4.7.3-1], [MQTT-3.3.2-2]. Returns its string size. */
 export function sizeTopic(t: string): number {
-  return !t || /[+#]/.test(t) ? E_TOPIC : sizeString(t);
+  if (t !== lastT) (lastS = !t || /[+#]/.test(t) ? E_TOPIC : sizeString(t)), (lastT = t);
+  return lastS;
 }
 
 /** Validates a topic filter [MQTT-4.7.1-2], [MQTT-4.7.1-3]: '#' last and alone in its level, '+' alone in its level. */
@@ -201,19 +210,28 @@ export function decodeEmpty(len: number, hdr: number): number {
   return hdr & 15 ? E_FLAGS : len ? E_MALFORMED : 0;
 }
 
+// the last topic received, when it was ASCII (at first a character that matches no byte)
+var lastIn = "\u0100";
+
 /**
  * Reads a PUBLISH header from the first `len` bytes of its body into `p` [MQTT-3.3]; returns
  * the payload's offset in the body. QoS 3 and DUP on QoS 0 are malformed [MQTT-3.3.1-4], [MQTT-3.3.1-2].
  */
 export function decodePublish(b: Uint8Array, off: number, len: number, hdr: number, p: PublishHeader): number {
-  var q = (hdr >> 1) & 3, tl: number, h: number, t: string | null;
+  var q = (hdr >> 1) & 3, tl: number, h: number, t: string | null = lastIn, i = -1;
   if (q == 3 || (!q && hdr & 8)) return E_FLAGS;
   if (len < 2) return E_MALFORMED;
   tl = readU16(b, off);
   h = tl + (q ? 4 : 2);
   if (h > len) return E_MALFORMED;
-  if ((t = utf8Read(b, off + 2, tl, true)) == null) return E_UTF8;
-  if (!t || /[+#]/.test(t)) return E_TOPIC;
+  // the same topic as the last one: its bytes are that (ASCII) string's characters
+  if (t.length == tl) for (i = 0; i < tl && t.charCodeAt(i) == b[off + 2 + i]; ) i++;
+  if (i != tl) {
+    if ((t = utf8Read(b, off + 2, tl, true)) == null) return E_UTF8;
+    if (!t || /[+#]/.test(t)) return E_TOPIC;
+    // only an ASCII topic has as many characters as bytes
+    if (t.length == tl) lastIn = t;
+  }
   p.topic = t;
   p.qos = q;
   p.dup = !!(hdr & 8);

@@ -1,13 +1,15 @@
-// espruino entry, Device Provisioning Service over MQTT.
+// espruino entry, Device Provisioning Service over MQTT (SAS with the board's native SHA-256 when it has one).
 
 import { provision as core } from "../../src/iothub/provision";
 import type { ProvisionOptions, Provisioned } from "../../src/iothub/provision";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport } from "./transport";
+import { nativeHmac } from "./crypto";
 
 /** Registers with DPS over Espruino's net/tls sockets (or the transport given). */
 export function provision(o: Omit<ProvisionOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock }, done: (err: number, r?: Provisioned) => void): void {
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
+  o.hmac = o.hmac || nativeHmac();
   core(o as ProvisionOptions, done);
 }

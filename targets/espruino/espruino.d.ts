@@ -15,6 +15,11 @@ interface EspruinoNet {
   connect(options: { host: string; port: number; ca?: unknown; cert?: unknown; key?: unknown }, onConnect: () => void): EspruinoSocket;
 }
 
+/** Espruino's crypto module (libs/crypto/jswrap_crypto.c): mbedTLS hashes of a string, array or typed array. */
+interface EspruinoCrypto {
+  SHA256?(message: string | Uint8Array): ArrayBuffer;
+}
+
 declare var E: {
   /** Binary string to bytes. */
   toUint8Array(s: string): Uint8Array;

@@ -1,9 +1,10 @@
-// espruino entry, IoT Hub over MQTT: createDevice (SAS with the built-in SHA-256) and provision (DPS).
+// espruino entry, IoT Hub over MQTT: createDevice (SAS with the board's native SHA-256 when it has one).
 
 import { createDevice as core } from "../../src/iothub/device";
 import type { Device, DeviceOptions } from "../../src/iothub/device";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport } from "./transport";
+import { nativeHmac } from "./crypto";
 
 /** Device options with the transport and clock optional: Espruino's net/tls sockets and timers fill them in. */
 export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock };
@@ -12,5 +13,6 @@ export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transpor
 export function createDevice(o: HubOptions): Device | number {
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
+  o.hmac = o.hmac || nativeHmac();
   return core(o as DeviceOptions);
 }

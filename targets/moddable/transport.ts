@@ -1,16 +1,25 @@
-// Moddable XS glue: a Transport over the ECMA-419 TCP socket and a Clock over XS timers.
-// TLS and the classic Socket come with a later issue; asking for TLS fails the open for now.
+// Moddable XS glue: a Transport over the ECMA-419 TCP socket, or Moddable's ECMA-419 TLS socket when TLS
+// options are given, and a Clock over XS timers. (The classic Socket/SecureSocket API: classic.ts.)
 
 import TCP from "embedded:io/socket/tcp";
+import TLSSocket from "embedded:io/socket/tcp/tls";
 import Timer from "timer";
 import type { Clock, TlsOptions, Transport, TransportEvents } from "../../src/types";
 import { E_CLOSED, E_TRANSPORT } from "../../src/errors";
+import { secureOptions } from "./secure";
 
-/** A Transport over `embedded:io/socket/tcp`; host names go through `device.network.dns`. */
+/** Bytes one TLS record may add to what is written (Moddable's own allowance). */
+const TLS_OVERHEAD = 96;
+
+/**
+ * A Transport over `embedded:io/socket/tcp`, or `embedded:io/socket/tcp/tls` (over that TCP class) when
+ * open() is given TLS options; host names go through `device.network.dns` (the TLS socket gets the name
+ * for SNI and the address to connect to).
+ */
 export function moddableTransport(): Transport {
-  // `events` is set whenever `socket` is: a callback of the current socket (this == socket) may use it
-  let socket: TCP | null = null, events: TransportEvents | null = null;
-  let writable = 0, opened = false, blocked = false;
+  // `events` is set whenever `socket` is; a callback reports only while its socket is the current one
+  let socket: TCP | TLSSocket | null = null, events: TransportEvents | null = null;
+  let writable = 0, opened = false, blocked = false, secure = false;
   // bumped by open() and close(): a DNS answer or a deferred close from an earlier connection is ignored
   let gen = 0;
 
@@ -22,32 +31,40 @@ export function moddableTransport(): Transport {
     if (ev) Timer.set(() => g == gen && ev.onClose(code), 0);
   }
 
-  function connect(address: string, port: number, g: number) {
+  function connect(address: string, port: number, host: string, tls: TlsOptions | null, g: number) {
     if (!events || g != gen) return;
-    try {
-      socket = new TCP({
-        address,
-        port,
-        nodelay: true,
-        onReadable() {
-          const data = this.read();
-          if (data && this == socket) events!.onData(new Uint8Array(data));
-        },
-        onWritable(count) {
-          if (this != socket) return;
-          writable = count;
-          if (!opened) {
-            opened = true;
-            events!.onOpen();
-          } else if (blocked) {
-            blocked = false;
-            events!.onWritable();
-          }
-        },
-        onError() {
-          if (this == socket) fail(E_CLOSED);
+    // the TLS socket calls these on an object of its own, not on the socket: `s` (not `this`) is the socket
+    let s: TCP | TLSSocket;
+    const o: any = {
+      address,
+      port,
+      nodelay: true,
+      onReadable() {
+        const data = s.read();
+        if (data && s == socket) events!.onData(new Uint8Array(data));
+      },
+      onWritable(count: number) {
+        if (s != socket) return;
+        writable = count;
+        if (!opened) {
+          opened = true;
+          events!.onOpen();
+        } else if (blocked) {
+          blocked = false;
+          events!.onWritable();
         }
-      });
+      },
+      onError() {
+        if (s == socket) fail(opened ? E_CLOSED : E_TRANSPORT);
+      }
+    };
+    try {
+      if ((secure = !!tls)) {
+        o.host = host;
+        o.TCP = { io: TCP };
+        o.secure = secureOptions(tls!);
+        s = socket = new TLSSocket(o);
+      } else s = socket = new TCP(o);
     } catch {
       fail(E_TRANSPORT);
     }
@@ -60,13 +77,12 @@ export function moddableTransport(): Transport {
       events = ev;
       writable = 0;
       opened = blocked = false;
-      if (tls) fail(E_TRANSPORT);
-      else if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) connect(host, port, g);
+      if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) connect(host, port, host, tls, g);
       else if (!dns) fail(E_TRANSPORT);
       else
         new dns.io(dns).resolve({
           host,
-          onResolved: (_, address) => connect(address, port, g),
+          onResolved: (_, address) => connect(address, port, host, tls, g),
           onError: () => g == gen && fail(E_TRANSPORT)
         });
     },
@@ -78,7 +94,9 @@ export function moddableTransport(): Transport {
         return 0;
       }
       try {
-        writable = socket.write(buf.subarray(off, off + len));
+        const n = socket.write(buf.subarray(off, off + len));
+        // the TLS socket's answer does not shrink with each write: count the record ourselves
+        writable = secure ? writable - len - TLS_OVERHEAD : n;
       } catch {
         return E_TRANSPORT;
       }

@@ -4,12 +4,12 @@ import * as tls from "node:tls";
 import type { Transport, TransportEvents, TlsOptions, Clock } from "../../src/types";
 import { E_TRANSPORT } from "../../src/errors";
 
-/** Bytes the socket may hold before write() answers "try later" within one tick. */
-const MAX_QUEUED = 1 << 20;
+/** Bytes the socket may hold when a tick's first write comes, and bytes one tick may add, before "try later". */
+const MAX_QUEUED = 1 << 20, MAX_TICK = 1 << 24;
 
 /** A Transport over node:net, or node:tls when TLS options are given (certificates verified by default). */
 export function nodeTransport(): Transport {
-  var sock: net.Socket | null = null, full = false;
+  var sock: net.Socket | null = null, full = false, tick = 0;
   return {
     open(host: string, port: number, t: TlsOptions | null, ev: TransportEvents) {
       var s: net.Socket = t
@@ -39,8 +39,10 @@ export function nodeTransport(): Transport {
     },
     write(buf: Uint8Array, off: number, len: number): number {
       if (!sock || sock.destroyed) return E_TRANSPORT;
-      // a tick's worth of writes is bounded too (the library's buffer is the only source)
-      if (full || sock.writableLength > MAX_QUEUED) return (full = true), 0;
+      // refused at the start of a tick when the socket holds too much, and past a generous bound within
+      // one tick: a frame written in pieces within a tick (the WebSocket transport's) is not cut short
+      if (full || (!sock.writableCorked && sock.writableLength > MAX_QUEUED) || tick + len > MAX_TICK) return (full = true), 0;
+      tick += len;
       // packets written in one tick leave in one system call (writev), as MQTT.js does; backpressure
       // is judged once they have been handed over, so a write is never refused halfway through a tick
       if (!sock.writableCorked) {
@@ -48,6 +50,7 @@ export function nodeTransport(): Transport {
         s.cork();
         process.nextTick(() => {
           s.uncork();
+          tick = 0;
           if (s === sock && s.writableNeedDrain) full = true;
         });
       }

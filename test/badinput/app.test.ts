@@ -72,7 +72,7 @@ test("MQTT publish/subscribe/unsubscribe: bad topics, filters, QoS and payloads 
   assert.is(capacity(client), capacity(fresh.client), "the same room as a fresh client");
   // and the session works: acknowledge them all, a message round trip
   const pubs = t.take().filter((p) => p.cmd == "publish");
-  for (const p of pubs) t.send([0x40, 2, p.messageId! >> 8, p.messageId! & 255]);
+  for (const p of pubs) t.send([0x40, 2, (p.messageId as number) >> 8, (p.messageId as number) & 255]);
   assert.ok(client.publish("a/b", "fine", 1) > 0);
   assert.equal(t.cmds(), ["publish"]);
 });
@@ -121,7 +121,7 @@ test("device.sendEvent: property names that try to inject into the topic are enc
   d.connect();
   t.take();
   t.send([0x20, 2, 0, 0]);
-  for (const p of t.take()) if (p.cmd == "subscribe") t.send([0x90, 3, p.messageId! >> 8, p.messageId! & 255, 0]);
+  for (const p of t.take()) if (p.cmd == "subscribe") t.send([0x90, 3, (p.messageId as number) >> 8, (p.messageId as number) & 255, 0]);
   const codes = {
     inject: d.sendEvent("x", INJECT),
     unknownSystem: d.sendEvent("x", { $foo: "1" }),

@@ -132,11 +132,11 @@ const corpus: Entry[] = [
   { name: "CONNACK 5 (not authorized)", connack: [0x20, 0x02, 0x00, 0x05], expect: E.E_REFUSED_AUTH, final: true },
   { name: "CONNACK 6 (reserved)", connack: [0x20, 0x02, 0x00, 0x06], expect: E.E_REFUSED, final: true },
   { name: "CONNACK 255 (reserved)", connack: [0x20, 0x02, 0x00, 0xff], expect: E.E_REFUSED, final: true },
-  // malformed CONNACKs are final too (the client treats every CONNACK error but "unavailable" as a refusal)
-  { name: "CONNACK with flags 0001 (0x21)", connack: [0x21, 0x02, 0x00, 0x00], expect: E.E_FLAGS, final: true },
-  { name: "CONNACK with reserved acknowledge flags", connack: [0x20, 0x02, 0x02, 0x00], expect: E.E_MALFORMED, final: true },
-  { name: "CONNACK of 3 bytes", connack: [0x20, 0x03, 0x00, 0x00, 0x00], expect: E.E_MALFORMED, final: true },
-  { name: "oversize CONNACK", connack: big(0x20), expect: E.E_MALFORMED, final: true },
+  // a malformed CONNACK is not a refusal: the client closes and tries again
+  { name: "CONNACK with flags 0001 (0x21)", connack: [0x21, 0x02, 0x00, 0x00], expect: E.E_FLAGS },
+  { name: "CONNACK with reserved acknowledge flags", connack: [0x20, 0x02, 0x02, 0x00], expect: E.E_MALFORMED },
+  { name: "CONNACK of 3 bytes", connack: [0x20, 0x03, 0x00, 0x00, 0x00], expect: E.E_MALFORMED },
+  { name: "oversize CONNACK", connack: big(0x20), expect: E.E_MALFORMED },
   // something else before the CONNACK
   { name: "PUBLISH before CONNACK", connack: publish("a"), expect: E.E_PROTOCOL },
   { name: "PINGRESP before CONNACK", connack: [0xd0, 0x00], expect: E.E_PROTOCOL },

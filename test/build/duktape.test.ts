@@ -94,4 +94,32 @@ test("end(): DISCONNECT, transport closed, done called, no errors on the way", (
   assert.equal(out.errors, []);
 });
 
+test("Duktape's typed-array set copies overlapping ranges in both directions like copyWithin (moveBytes relies on it)", () => {
+  // every (to, from, len) of a 12-byte array: set(subarray(from, from + len), to) against Node's copyWithin
+  const script = `var out = [];
+for (var to = 0; to < 12; to++) for (var from = 0; from < 12; from++)
+  for (var len = 0; len <= 12 - Math.max(to, from); len++) {
+    var a = new Uint8Array(12), i;
+    for (i = 0; i < 12; i++) a[i] = i;
+    a.set(a.subarray(from, from + len), to);
+    out.push(Array.prototype.join.call(a, ","));
+  }
+print(out.join(";"));`;
+  const dir = mkdtempSync(join(tmpdir(), "tinyhub-duk-"));
+  try {
+    const file = join(dir, "set.js");
+    writeFileSync(file, script);
+    const r = spawnSync(duk(), [file], { encoding: "utf8", timeout: 20000 });
+    assert.is(r.status, 0, r.stderr + r.stdout);
+    const want: string[] = [];
+    for (let to = 0; to < 12; to++)
+      for (let from = 0; from < 12; from++)
+        for (let len = 0; len <= 12 - Math.max(to, from); len++)
+          want.push(Array.from(new Uint8Array([...Array(12).keys()]).copyWithin(to, from, from + len)).join(","));
+    assert.equal(r.stdout.trim().split(";"), want);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

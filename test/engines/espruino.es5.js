@@ -8,7 +8,10 @@
 //
 // As on Espruino, write() buffers whatever it is given and 'drain' comes (later) once all of it is sent;
 // write(uint8array) would send the numbers as decimal text ("16,2,0,255"), and so it does here.
-// Only "net" is offered: require("tls") throws, as on a board built without TLS.
+//   require("tls").connect({host, port, ca, cert, key}, onConnect): the same socket over TLS (done by the
+//                        Node parent); as on Espruino the server's certificate is checked (against `ca`, for
+//                        `host`) only when `ca` is given
+//   require("crypto"):   absent unless Espruino.crypto is set (E.g. to a model of the native SHA256)
 /* global Bridge */
 /* exported require, E, setTimeout, clearTimeout */
 var E = {
@@ -32,14 +35,68 @@ var clearTimeout = function (id) {
   Bridge.Timer.clear(id);
 };
 
+/* exported Espruino */
+var Espruino = { crypto: null };
+
 var require = (function () {
-  function Socket(host, port, onConnect) {
+  /** An ECMA-419-TCP-like pipe over a TLS connection of the bridge (what Socket needs of Bridge.TCP). */
+  function TlsPipe(o, tls) {
     var self = this;
+    this._q = [];
+    this._writable = 0;
+    this._closed = false;
+    this._id = Bridge.tls(o.address, o.port, tls, {
+      onOpen: function () {
+        self._writable = 4096;
+        o.onWritable.call(self, self._writable);
+      },
+      onData: function (b) {
+        self._q.push(b);
+        o.onReadable.call(self, b.length);
+      },
+      onDrain: function (n) {
+        self._writable += n;
+        o.onWritable.call(self, self._writable);
+      },
+      onClose: function (err) {
+        self._closed = true;
+        self._error = err;
+        o.onError.call(self);
+      }
+    });
+  }
+  TlsPipe.prototype.read = function () {
+    var q = this._q, n = 0, i, out, k = 0;
+    for (i = 0; i < q.length; i++) n += q[i].length;
+    if (!n) return undefined;
+    out = new Uint8Array(n);
+    for (i = 0; i < q.length; i++) {
+      out.set(q[i], k);
+      k += q[i].length;
+    }
+    this._q = [];
+    return out.buffer;
+  };
+  TlsPipe.prototype.write = function (data) {
+    var u = new Uint8Array(data);
+    if (this._closed) throw new Error("write on a closed socket");
+    if (u.length > this._writable) throw new Error("write of " + u.length + " bytes exceeds writable " + this._writable);
+    this._writable -= u.length;
+    Bridge.write(this._id, u, 0, u.length);
+    return this._writable;
+  };
+  TlsPipe.prototype.close = function () {
+    this._closed = true;
+    Bridge.close(this._id);
+  };
+
+  function Socket(host, port, onConnect, tls) {
+    var self = this, o;
     this._h = {};
     this._out = [];
     this._ended = false;
     this._closed = false;
-    this._tcp = new Bridge.TCP({
+    o = {
       address: host,
       port: port,
       onWritable: function (count) {
@@ -63,7 +120,8 @@ var require = (function () {
         // a connection that failed or broke reports 'error' first; the peer's orderly close only 'close'
         self._close(!!this._error);
       }
-    });
+    };
+    this._tcp = tls ? new TlsPipe(o, tls) : new Bridge.TCP(o);
   }
   Socket.prototype.on = function (ev, fn) {
     (this._h[ev] = this._h[ev] || []).push(fn);
@@ -118,8 +176,19 @@ var require = (function () {
     }
   };
 
+  var tls = {
+    // Espruino takes the certificates and key as PEM text; the host name is the SNI and the name checked
+    connect: function (o, onConnect) {
+      if ((o.ca && typeof o.ca != "string") || (o.cert && typeof o.cert != "string") || (o.key && typeof o.key != "string"))
+        throw new Error("tls.connect: ca, cert and key are PEM strings on Espruino");
+      return new Socket(o.host, o.port, onConnect, { servername: o.host, ca: o.ca, cert: o.cert, key: o.key, verify: !!o.ca });
+    }
+  };
+
   return function (name) {
     if (name == "net") return net;
+    if (name == "tls") return tls;
+    if (name == "crypto" && Espruino.crypto) return Espruino.crypto;
     throw new Error("Module " + name + " not found");
   };
 })();

@@ -68,8 +68,14 @@ async function settled(e: Engine) {
 }
 
 /** The options giving a bundle the bridge's transport and clock, unless its own target glue runs over the bridge. */
-function io(e: Engine): string {
-  return e.ownGlue ? "" : ", transport: Bridge.transport(), clock: Bridge.clock";
+function io(e: Engine, given?: string): string {
+  return given != null ? given : e.ownGlue ? "" : ", transport: Bridge.transport(), clock: Bridge.clock";
+}
+
+/** A certificate as Moddable takes it (DER bytes) in engine code: `new Uint8Array([...])` of a PEM's first certificate. */
+export function derLiteral(pem: string): string {
+  const b64 = pem.split("-----")[2].replace(/\s+/g, "");
+  return `new Uint8Array([${Array.from(Buffer.from(b64, "base64")).join(",")}])`;
 }
 
 /** What a session leaves behind for the report. */
@@ -81,6 +87,10 @@ export interface MqttContext {
   /** Called after connect and after end (engine memory figures). */
   measure?: (e: Engine, when: "connected" | "end") => Promise<void>;
   id: string;
+  /** Options text giving the clients their transport (default: none with the bundle's own glue, else the bridge's). */
+  io?: string;
+  /** The broker port the engine's clients use (default the plain MQTT listener; e.g. the websockets one). */
+  port?: () => number;
 }
 
 /** A full MQTT 3.1.1 session; `ctx.broker()` must log at debug level (PINGREQ lines). */
@@ -109,8 +119,8 @@ export function mqttSession(ctx: MqttContext): { steps: Step[]; engine: () => En
         obs.on("message", (topic, payload, packet) => seen.push({ topic, payload, retain: packet.retain, qos: packet.qos }));
         await obs.subscribeAsync(`${P}/#`, { qos: 2 });
         const t = await e.eval(
-          `var c = tinyhub.createClient(S.mqttEvents({ host: "127.0.0.1", port: ${ctx.broker().ports.mqtt}, clientId: ${j(ID)}, ` +
-            `keepalive: 1, clean: true, reconnect: false${io(e)} })); c.connect(); typeof tinyhub.createClient`,
+          `var c = tinyhub.createClient(S.mqttEvents({ host: "127.0.0.1", port: ${ctx.port ? ctx.port() : ctx.broker().ports.mqtt}, clientId: ${j(ID)}, ` +
+            `keepalive: 1, clean: true, reconnect: false${io(e, ctx.io)} })); c.connect(); typeof tinyhub.createClient`,
         );
         assert.is(t, "function");
         assert.equal(await e.host.until("connect", 5000), { sessionPresent: false });
@@ -226,8 +236,8 @@ export function mqttSession(ctx: MqttContext): { steps: Step[]; engine: () => En
       async run() {
         const ex = need(), R = ID + "-r";
         await ex.eval(
-          `var c2 = tinyhub.createClient({ host: "127.0.0.1", port: ${ctx.broker().ports.mqtt}, clientId: ${j(R)}, keepalive: 10, clean: false, ` +
-            `reconnect: { min: 50, max: 100, jitter: 0.5 }${io(ex)}, onConnect: function (sp) { Bridge.report("c2-connect", sp); }, ` +
+          `var c2 = tinyhub.createClient({ host: "127.0.0.1", port: ${ctx.port ? ctx.port() : ctx.broker().ports.mqtt}, clientId: ${j(R)}, keepalive: 10, clean: false, ` +
+            `reconnect: { min: 50, max: 100, jitter: 0.5 }${io(ex, ctx.io)}, onConnect: function (sp) { Bridge.report("c2-connect", sp); }, ` +
             `onClose: function (code) { Bridge.report("c2-close", code); }, onError: function (code) { Bridge.report("c2-error", code); }, ` +
             `onMessage: function (t, p, info) { Bridge.report("c2-message", { topic: t, text: Bridge.text(p), qos: info.qos }); } }); c2.connect()`,
         );
@@ -283,9 +293,13 @@ export interface HubContext {
   hub: () => any;
   measure?: (e: Engine, when: "connected" | "end") => Promise<void>;
   id: string;
+  /** Options text choosing port, TLS and protocol (default: the emulator's plain MQTT listener, no TLS). */
+  connect?: (hub: any) => string;
+  /** Options text giving the device its transport (as MqttContext.io). */
+  io?: string;
 }
 
-/** A full IoT Hub session over MQTT against the emulator's plain listener. */
+/** A full IoT Hub session over MQTT (or MQTT over WebSockets) against the emulator: plain, or TLS as `ctx.connect` says. */
 export function hubSession(ctx: HubContext): { steps: Step[]; engine: () => Engine | null; close: () => Promise<void> } {
   let e: Engine | null = null;
   const ID = ctx.id;
@@ -304,7 +318,7 @@ export function hubSession(ctx: HubContext): { steps: Step[]; engine: () => Engi
         const cs = hub.registry.connectionString(ID);
         e = await ctx.start({ [hub.hubName]: "127.0.0.1" });
         const ok = await e.eval(
-          `var d = tinyhub.createDevice(S.hubEvents({ connectionString: ${j(cs)}, port: ${hub.ports.plain}, tls: null, reconnect: false${io(e)} })); ` +
+          `var d = tinyhub.createDevice(S.hubEvents({ connectionString: ${j(cs)}, ${ctx.connect ? ctx.connect(hub) : `port: ${hub.ports.plain}, tls: null`}, reconnect: false${io(e, ctx.io)} })); ` +
             `typeof d == "object" && (d.connect(), true)`,
         );
         assert.is(ok, true, "createDevice gave a device");
@@ -406,6 +420,109 @@ export function hubSession(ctx: HubContext): { steps: Step[]; engine: () => Engi
         const errs = ex.host.reports.filter((r) => r.name == "error" || r.name == "exception");
         assert.equal(errs.map((r) => [r.name, r.value]), [], "no onError / exception inside the engine");
         if (ctx.measure) await ctx.measure(ex, "end");
+      },
+    },
+  ];
+
+  return {
+    steps,
+    engine: () => e,
+    async close() {
+      if (e) await e.close();
+      e = null;
+    },
+  };
+}
+
+export interface HttpContext {
+  start: (names: Record<string, string>) => Promise<Engine>;
+  hub: () => any;
+  id: string;
+  /** Options text with the port and TLS of the emulator's HTTPS listener as the bundle takes them. */
+  connect: (hub: any) => string;
+}
+
+/** An IoT Hub session over HTTPS against the emulator: telemetry, a batch, a C2D message by polling, MQTT-only calls refused. */
+export function httpSession(ctx: HttpContext): { steps: Step[]; engine: () => Engine | null; close: () => Promise<void> } {
+  let e: Engine | null = null;
+  const ID = ctx.id;
+  const need = () => {
+    if (!e) throw new Error("no engine: an earlier step failed");
+    return e;
+  };
+  const mine = () => ctx.hub().telemetry.filter((m: any) => m.deviceId == ID);
+
+  const steps: Step[] = [
+    {
+      name: "connects over HTTPS (TLS, SAS signed by the bundle) and sends telemetry with properties",
+      ms: 15000,
+      async run() {
+        const hub = ctx.hub();
+        hub.registry.addDevice(ID);
+        const cs = hub.registry.connectionString(ID);
+        e = await ctx.start({ [hub.hubName]: "127.0.0.1" });
+        const ok = await e.eval(
+          `var h = tinyhub.createDevice(S.httpEvents({ connectionString: ${j(cs)}, ${ctx.connect(hub)}, requestTimeout: 5000 })); ` +
+            `typeof h == "object" && h.sendEvent('{"t":21.5}', { alert: "hot", "unit-x": "deg C a/b", $messageId: "h-1", $contentType: "application/json" }, S.done("sent"))`,
+        );
+        assert.is(ok, 0, "sendEvent queued the request");
+        assert.equal(await e.host.until("sent", 8000), { err: 0, value: 204 }, JSON.stringify(e.host.errors));
+        await until(() => mine().length == 1, 3000, "the hub to record it");
+        const m = mine()[0];
+        assert.is(m.protocol, "https");
+        assert.is(m.body.toString(), '{"t":21.5}');
+        assert.equal(m.properties, { alert: "hot", "unit-x": "deg C a/b" });
+        assert.equal([m.system.messageId, m.system.contentType], ["h-1", "application/json"]);
+      },
+    },
+    {
+      name: "sends a batch",
+      ms: 5000,
+      async run() {
+        const ex = need();
+        assert.is(await ex.eval(`h.sendEventBatch([{ payload: "one", properties: { n: "1" } }, { payload: S.bytes(5, 250) }], S.done("batch"))`), 0);
+        assert.equal(await ex.host.until("batch"), { err: 0, value: 204 });
+        await until(() => mine().length == 3, 3000, "the batch recorded");
+        const got = mine();
+        assert.is(got[1].body.toString(), "one");
+        assert.equal(got[1].properties, { n: "1" });
+        assert.equal([...got[2].body], [...bytes(5, 250)]);
+      },
+    },
+    {
+      name: "polls: a cloud-to-device message with its properties, completed",
+      ms: 8000,
+      async run() {
+        const ex = need(), hub = ctx.hub();
+        hub.sendC2D(ID, "héllo device", { color: "blue", "$.cid": "c-9" });
+        await ex.eval("h.connect(); 1");
+        const m = await ex.host.until("c2d", 5000);
+        assert.is(m.text, "héllo device");
+        assert.is(m.properties.color, "blue");
+        assert.is(m.properties.$correlationId, "c-9");
+        assert.match(m.lockToken, /^[0-9a-f-]{36}$/);
+        await ex.host.until("connect", 3000);
+        await until(() => hub.c2dQueue(ID).length == 0, 3000, "the hub to see it completed");
+      },
+    },
+    {
+      name: "twin and direct methods are MQTT-only: E_HTTP_UNSUPPORTED",
+      ms: 3000,
+      async run() {
+        assert.equal(await need().eval(`[h.getTwin(function () {}), h.patchReported({ a: 1 }), h.publish("x", "y")]`), [-59, -59, -59]);
+      },
+    },
+    {
+      name: "ends: no socket, timer or error left",
+      ms: 5000,
+      async run() {
+        const ex = need();
+        await ex.eval(`h.end(S.done("ended"))`);
+        await ex.host.until("ended");
+        await settled(ex);
+        await until(() => ex.host.live().sockets == 0 && ex.host.live().timers == 0, 2000, "the Node side to close");
+        const errs = ex.host.reports.filter((r) => r.name == "error" || r.name == "exception");
+        assert.equal(errs.map((r) => [r.name, r.value]), [], "no onError / exception inside the engine");
       },
     },
   ];

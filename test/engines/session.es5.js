@@ -66,6 +66,22 @@ var S = (function () {
     return o;
   }
 
+  /** IoT Hub HTTPS device callbacks: connect / close / error, and C2D messages (completed on return). */
+  function httpEvents(o) {
+    o.onConnect = function () { Bridge.report("connect", null); };
+    o.onClose = function (code) { Bridge.report("close", code); };
+    o.onError = function (code) { Bridge.report("error", code); };
+    o.onMessage = function (msg) {
+      var m = payload(msg.payload);
+      m.properties = msg.properties;
+      m.lockToken = msg.lockToken;
+      m.offset = msg.offset;
+      m.total = msg.total;
+      Bridge.report("c2d", m);
+    };
+    return o;
+  }
+
   /** Bytes 0..n-1 of a pattern, as a Uint8Array (binary payloads). */
   function bytes(n, seed) {
     var u = new Uint8Array(n), i;
@@ -73,5 +89,5 @@ var S = (function () {
     return u;
   }
 
-  return { done: done, mqttEvents: mqttEvents, hubEvents: hubEvents, bytes: bytes, sum: sum };
+  return { done: done, mqttEvents: mqttEvents, hubEvents: hubEvents, httpEvents: httpEvents, bytes: bytes, sum: sum };
 })();

@@ -132,8 +132,8 @@ export interface StreamOptions {
   topic: string;
   /** Milliseconds between faults. */
   faultEvery?: number;
-  /** Called once when half of the messages are acknowledged (e.g. kill -9 the broker). */
-  midway?: () => Promise<void>;
+  /** Called once when half of the messages are acknowledged (e.g. kill -9 the broker); `inFlight()` counts the publisher's unacknowledged messages. */
+  midway?: (inFlight: () => number) => Promise<void>;
   /** Also one stall that only the keep-alive ends, on this proxy, at the first fault. */
   longStall?: FaultProxy;
   keepalive?: number;
@@ -164,7 +164,7 @@ export async function qos1Stream(o: StreamOptions): Promise<StreamResult> {
   const t0 = Date.now();
   const tally = new Tally(o.count);
   const ackErrors: number[] = [], errors: number[] = [], closeCodes: Record<string, number> = {};
-  let acked = 0, pubConnects = 0, subConnects = 0, wake: (() => void) | null = null, dupsAfterMidway = 0, midRunning = false;
+  let acked = 0, published = 0, pubConnects = 0, subConnects = 0, wake: (() => void) | null = null, dupsAfterMidway = 0, midRunning = false;
   const onClose = (code: number) => { const k = errorName(code) || String(code); closeCodes[k] = (closeCodes[k] || 0) + 1; };
   const base = { host: "127.0.0.1", clean: false, keepalive: o.keepalive || 2, reconnect: SMALL_BACKOFF, bufferSize: 4096 };
   const mk = (extra: any): Client => createClient({ ...base, ...(o.transport ? { transport: o.transport() } : {}), ...extra });
@@ -211,13 +211,16 @@ export async function qos1Stream(o: StreamOptions): Promise<StreamResult> {
         if (err) ackErrors.push(err);
         else acked++;
       });
-      if (r > 0) break;
+      if (r > 0) {
+        published++;
+        break;
+      }
       if (r != E_OUTBOX_FULL) throw new Error(`publish ${i}: ${errorName(r)}`);
       await new Promise<void>((res) => { wake = res; setTimeout(res, 500); });
     }
     if (!midDone && !midRunning && acked >= o.count / 2) {
       midRunning = true;
-      o.midway!().then(() => { midDone = true; });
+      o.midway!(() => published - acked - ackErrors.length).then(() => { midDone = true; });
     }
   }
   sending = false;

@@ -11,6 +11,8 @@
 //   px.stall();           // hold every byte of the live connections from now on, send nothing, close nothing
 //   px.stall(300);        // ... and let it all go after 300 ms
 //   px.refuse(true);      // new connections are closed at once (a broker that is down)
+//   px.hold(true);        // nothing moves on any connection, new ones included, until hold(false) (not a fault:
+//                         // a freeze under the test's control that released stalls cannot undo)
 //   await px.close();
 //
 // A fault aimed at live connections when there are none is armed for the next one accepted
@@ -39,6 +41,7 @@ export interface FaultProxy {
   delay(ms: number, forMs: number): void;
   stall(releaseAfterMs?: number): void;
   refuse(on: boolean): void;
+  hold(on: boolean): void;
   /** Closes the listener and every connection. */
   close(): Promise<void>;
 }
@@ -75,6 +78,10 @@ class Pair {
 
   release() {
     this.stalled = false;
+    this.kick();
+  }
+
+  kick() {
     this.pump("up");
     this.pump("down");
   }
@@ -84,7 +91,7 @@ class Pair {
     this.busy[dir] = true;
     try {
       const q = this.q[dir], to = dir == "up" ? this.server : this.client;
-      while (!this.dead && !this.stalled && (dir == "down" || this.upReady)) {
+      while (!this.dead && !this.stalled && !this.px.held && (dir == "down" || this.upReady)) {
         const c = q[0];
         if (!c) {
           if (this.ended[dir]) to.end();
@@ -157,6 +164,7 @@ class Proxy implements FaultProxy {
   delayUntil = 0;
   delayMs = 0;
   private refusing = false;
+  held = false;
   private armed: Armed[] = [];
   private timers = new Set<NodeJS.Timeout>();
   server: net.Server;
@@ -268,6 +276,11 @@ class Proxy implements FaultProxy {
 
   refuse(on: boolean) {
     this.refusing = on;
+  }
+
+  hold(on: boolean) {
+    this.held = on;
+    if (!on) for (const p of this.pairs) p.kick();
   }
 
   async close() {

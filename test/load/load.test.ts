@@ -7,7 +7,11 @@ import * as assert from "uvu/assert";
 import { runLoad, table } from "./load";
 
 test("50 clients for 3 s against mosquitto and the hub emulator: all connected, all acknowledged, no errors", async () => {
-  const rs = await runLoad({ clients: 50, seconds: 3, rate: 1, log: () => {} });
+  let timer: NodeJS.Timeout | undefined;
+  const rs = await Promise.race([
+    runLoad({ clients: 50, seconds: 3, rate: 1, log: () => {} }),
+    new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error("load smoke run: timed out after 60 s")), 60000); }),
+  ]).finally(() => clearTimeout(timer));
   console.log(table(rs).split("\n").map((l) => "  " + l).join("\n"));
   for (const r of rs) {
     assert.is(r.connected, 50, `${r.target}: all connected`);

@@ -183,16 +183,39 @@ async function mosquittoServer(o: LoadOptions): Promise<Server> {
 async function hubServer(o: LoadOptions): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "tinyhub-load-"));
   const child: ChildProcess = fork(join(HERE, "hubchild.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let exited = false;
+  child.once("exit", () => { exited = true; });
+  // every question has an answer within 30 s (starting 1,000 devices included), or the run fails
   const ask = <T>(msg: object, key: string): Promise<T> => new Promise((resolve, reject) => {
+    const done = (f: () => void) => { clearTimeout(timer); child.off("message", on); child.off("exit", gone); f(); };
     const on = (m: any) => {
-      if (m.failed) { child.off("message", on); reject(new Error(m.failed)); }
-      if (m[key]) { child.off("message", on); resolve(m[key]); }
+      if (m.failed) done(() => reject(new Error(m.failed)));
+      else if (m[key]) done(() => resolve(m[key]));
     };
+    const gone = () => done(() => reject(new Error("the hub process exited")));
+    const timer = setTimeout(() => done(() => reject(new Error(`the hub process did not answer ${JSON.stringify(msg).slice(0, 40)}`))), 30000);
+    if (exited) return gone();
     child.on("message", on);
+    child.once("exit", gone);
     child.send(msg);
   });
   const prefix = "load-dev-";
-  const ready = await ask<{ ports: any; ca: string; hubName: string; keys: string[] }>({ cmd: "start", dir, devices: o.clients, prefix }, "ready");
+  const stop = async () => {
+    if (!exited) child.send({ cmd: "stop" });
+    await new Promise<void>((r) => {
+      if (exited) return r();
+      const t = setTimeout(() => { child.kill("SIGKILL"); r(); }, 5000);
+      child.once("exit", () => { clearTimeout(t); r(); });
+    });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let ready: { ports: any; ca: string; hubName: string; keys: string[] };
+  try {
+    ready = await ask<typeof ready>({ cmd: "start", dir, devices: o.clients, prefix }, "ready");
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   const port = o.tls ? ready.ports.mqtts : ready.ports.plain;
   return {
     name: `hub emulator (MQTT${o.tls ? "/TLS" : ", plain TCP"})`,
@@ -221,11 +244,7 @@ async function hubServer(o: LoadOptions): Promise<Server> {
       }
       return { received: s.telemetry, rss: s.rss, errors: s.errors, samples: s.errorSamples, connected: s.connected };
     },
-    async stop() {
-      child.send({ cmd: "stop" });
-      await new Promise<void>((r) => { const t = setTimeout(() => { child.kill("SIGKILL"); r(); }, 5000); child.once("exit", () => { clearTimeout(t); r(); }); });
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

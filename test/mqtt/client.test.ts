@@ -499,6 +499,38 @@ test('no session present: a QoS 2 message already PUBRECed is complete (the serv
   assert.equal(s.t.take(), []);
 });
 
+test('no session present: done callbacks of forgotten QoS 2 messages may publish (and move the records); order kept', () => {
+  const s = session({ bufferSize: 256 });
+  s.up();
+  const done: string[] = [];
+  let late = 0;
+  const w = s.client.publish('t', 'w', 1);
+  const a = s.client.publish('t', 'a', 2, false, (e) => {
+    done.push(`a ${e}`);
+    // 80 bytes fit only once the records before the head's free room are moved back to the start
+    late = s.client.publish('t', new Uint8Array(80), 1);
+  });
+  const b = s.client.publish('t', 'b', 1);
+  const c = s.client.publish('t', 'c', 2, false, (e) => done.push(`c ${e}`));
+  s.t.send(PUBACK(w));
+  s.t.send(PUBREC(a));
+  s.t.send(PUBREC(c));
+  s.t.take();
+  s.t.drop(0);
+  s.clock.advance(1000);
+  s.t.take();
+  s.up(false);
+  assert.equal(done, ['a 0', 'c 0']);
+  assert.ok(late > 0, `the late publish was queued (${late})`);
+  assert.equal(cmds(s.t.take()), [`publish ${b} dup`, `publish ${late}`]);
+  s.t.send(PUBACK(b));
+  s.t.send(PUBACK(late));
+  s.t.drop(0);
+  s.clock.advance(1000);
+  s.up(true);
+  assert.equal(s.t.take(), [], 'nothing left');
+});
+
 // ---------------------------------------------------------------- the fixed buffer
 
 test('outbox full: publish returns E_OUTBOX_FULL (-20); onWritable fires when a PUBACK frees space', () => {

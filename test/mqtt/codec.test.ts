@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizeConnect, sizePublish, sizeSubscribe,
-  sizeFilter, sizeTopic, ConnectFields, Payload, PUBACK, PUBREC, PUBREL, PUBCOMP, PINGREQ, DISCONNECT,
+  sizeFilter, sizeTopic, sizePayload, decodePublish, ConnectFields, Payload, PublishHeader, PUBACK, PUBREC, PUBREL, PUBCOMP, PINGREQ, DISCONNECT,
 } from '../../src/mqtt/codec';
 import { createReader } from '../../src/mqtt/reader';
 import * as E from '../../src/errors';
@@ -390,6 +390,46 @@ test('[MQTT-4.7.1-2] [MQTT-4.7.1-3] topic filters: wildcards only as whole level
 test('[MQTT-4.7.3-1] [MQTT-3.3.2-2] topic names: not empty, no wildcards; "/" and spaces are fine', () => {
   for (const t of ['a', '/', 'a/b', ' ', 'a b', '$SYS/x', '€']) assert.ok(sizeTopic(t) > 0, `good: ${t}`);
   for (const t of ['', '+', '#', 'a/+', 'a/#', 'a+b']) assert.is(sizeTopic(t), E.E_TOPIC, `bad: ${t}`);
+});
+
+// ---------------------------------------------------------------- the last topic is remembered (telemetry repeats it)
+
+test('sizeTopic/sizePayload remember the last string: repeats give the same answer, every other string is checked afresh', () => {
+  for (const [t, want] of [['a/b', 5], ['a/b', 5], ['a/+', E.E_TOPIC], ['a/+', E.E_TOPIC], ['a/b', 5], ['', E.E_TOPIC], ['€', 5], ['€', 5], ['a\0', E.E_UTF8], ['a\0', E.E_UTF8], ['t', 3]] as const)
+    assert.is(sizeTopic(t), want, t);
+  for (const [p, want] of [['xy', 2], ['xy', 2], ['\ud800', E.E_UTF8], ['\ud800', E.E_UTF8], ['é', 2], [u8(1, 2, 3), 3], ['é', 2]] as const)
+    assert.is(sizePayload(p), want, String(p));
+  const b = new Uint8Array(32);
+  assert.is(encodePublish(b, 0, 'a/b', 'x', 0, false, false, 0), 8);
+  assert.is(encodePublish(b, 0, 'a/#', 'x', 0, false, false, 0), E.E_TOPIC, 'after a good topic, a bad one of the same length');
+  assert.is(encodePublish(b, 0, 'a/b', 'x', 0, false, false, 0), 8);
+});
+
+test('decodePublish remembers the last ASCII topic: the same bytes give the same string; other bytes are decoded and checked', () => {
+  const p = {} as PublishHeader;
+  const dec = (...topic: number[]) => {
+    const b = u8(0, topic.length, topic, 'x');
+    const r = decodePublish(b, 0, b.length, 0x30, p);
+    return r < 0 ? r : p.topic;
+  };
+  const ascii = (s: string) => Array.from(buf(s));
+  assert.is(dec(...ascii('a/b')), 'a/b');
+  assert.is(dec(...ascii('a/b')), 'a/b', 'again');
+  assert.is(dec(...ascii('a/+')), E.E_TOPIC, 'same length, a wildcard');
+  assert.is(dec(...ascii('a/b')), 'a/b');
+  assert.is(dec(0x61, 0, 0x62), E.E_UTF8, 'same length, U+0000');
+  assert.is(dec(0x61, 0x2f, 0xe2), E.E_UTF8, 'same length, truncated UTF-8');
+  assert.is(dec(...ascii('é/')), 'é/', 'same byte length, not ASCII');
+  assert.is(dec(...ascii('é/')), 'é/', 'again (not remembered, decoded again)');
+  assert.is(dec(0xc3, 0xa9, 0x2f), 'é/');
+  assert.is(dec(), E.E_TOPIC, 'empty');
+  assert.is(dec(...ascii('a/b')), 'a/b');
+  assert.is(dec(...ascii('a/bc')), 'a/bc', 'longer');
+  assert.is(dec(...ascii('a/')), 'a/', 'shorter');
+  assert.is(dec(0x41), 'A');
+  assert.is(dec(0), E.E_UTF8, 'one byte U+0000');
+  assert.is(dec(0xc4, 0x80), '\u0100');
+  assert.is(dec(0), E.E_UTF8, 'still refused after U+0100');
 });
 
 test.run();

@@ -2,10 +2,13 @@
 // sockets and timers for code running inside an embedded engine, plus the reports its callbacks send.
 // Only 127.0.0.1 is ever connected to: host names resolve through `names` (e.g. the hub
 // emulator's host name -> 127.0.0.1) and anything else fails like an unreachable host.
+// An "open" with `tls` is a TLS connection made here (node:tls, the certificate checked against the
+// given CA and server name): the engine sees "open" once the handshake is done.
 //
 // An engine adapter (xs.js, duktape.js, quickjs.js) calls host.handle(msg, bytes) for each operation
 // the engine sends and delivers the events host.onEvents hands it, in order, batched.
 import net from "node:net";
+import tls from "node:tls";
 
 const E_TRANSPORT = -27;
 
@@ -35,12 +38,15 @@ export function createHost(opts = {}) {
   /** @type {Set<() => void>} */
   const waiters = new Set();
   const stats = { opens: 0, writes: 0, bytesOut: 0, bytesIn: 0, timers: 0, events: 0 };
+  /** @type {string[]} why connections failed (TLS handshake errors) */
+  const errors = [];
 
   const host = {
     /** Set by the adapter: receives queued events in order (a batch at a time). */
     onEvents: /** @type {(batch: [BridgeEvent, Buffer | null][]) => void} */ (() => {}),
     reports,
     stats,
+    errors,
     handle,
     until,
     take,
@@ -76,7 +82,7 @@ export function createHost(opts = {}) {
   /** @param {any} msg @param {Buffer | Uint8Array | null} bytes */
   function handle(msg, bytes) {
     switch (msg.op) {
-      case "open": return open(msg.id, msg.host, msg.port);
+      case "open": return open(msg.id, msg.host, msg.port, msg.tls);
       case "write": {
         const s = sockets.get(msg.id);
         if (!s || !bytes) return;
@@ -84,8 +90,8 @@ export function createHost(opts = {}) {
         stats.writes++;
         stats.bytesOut += n;
         s.write(Buffer.from(bytes), () => {
-          // the ECMA-419 writable count comes back once the bytes are with the kernel
-          drained.set(msg.id, (drained.get(msg.id) || 0) + n);
+          // the ECMA-419 writable count comes back once the bytes are with the kernel (with a TLS record's framing)
+          drained.set(msg.id, (drained.get(msg.id) || 0) + n + (msg.over || 0));
           schedule();
         });
         return;
@@ -129,17 +135,43 @@ export function createHost(opts = {}) {
     }
   }
 
-  /** @param {number} id @param {string} name @param {number} port */
-  function open(id, name, port) {
+  /**
+   * @param {number} id @param {string} name @param {number} port
+   * @param {{ servername?: string, ca?: string, cert?: string, key?: string, verify?: boolean, version?: number } | undefined} t
+   */
+  function open(id, name, port, t) {
     stats.opens++;
     const address = names[name];
     // nothing leaves this machine: an unknown name or address fails like an unreachable host
     if (address !== "127.0.0.1") return emit({ ev: "close", id, err: E_TRANSPORT });
-    const s = net.connect({ host: address, port });
-    s.setNoDelay(true);
     let failed = false;
+    /** @type {net.Socket} */
+    let s;
+    if (t) {
+      s = tls.connect({
+        host: address,
+        port,
+        servername: t.servername && !net.isIP(t.servername) ? t.servername : undefined,
+        // the name checked against the certificate: the server name the engine gave, not the address
+        checkServerIdentity: (_, cert) => tls.checkServerIdentity(t.servername || name, cert),
+        ca: pem(t.ca, "CERTIFICATE"),
+        cert: pem(t.cert, "CERTIFICATE"),
+        key: pem(t.key, "PRIVATE KEY"),
+        rejectUnauthorized: t.verify !== false,
+        // Moddable's protocolVersion: 0x303 is TLS 1.2, below it the session offers TLS 1.1 at most
+        ...(t.version && t.version < 0x303 ? { maxVersion: "TLSv1.1", minVersion: "TLSv1" } : {}),
+      });
+      s.on("secureConnect", () => { if (sockets.get(id) == s) emit({ ev: "open", id }); });
+      s.on("error", (e) => {
+        errors.push(`tls ${id}: ${e.message}`);
+        if (opts.log) opts.log(`tls ${id}: ${e.message}`);
+      });
+    } else {
+      s = net.connect({ host: address, port });
+      s.on("connect", () => { if (sockets.get(id) == s) emit({ ev: "open", id }); });
+    }
+    s.setNoDelay(true);
     sockets.set(id, s);
-    s.on("connect", () => { if (sockets.get(id) == s) emit({ ev: "open", id }); });
     s.on("data", (d) => {
       stats.bytesIn += d.length;
       if (sockets.get(id) == s) emit({ ev: "data", id }, d);
@@ -151,6 +183,13 @@ export function createHost(opts = {}) {
       sockets.delete(id);
       emit({ ev: "close", id, err: failed ? E_TRANSPORT : 0 });
     });
+  }
+
+  /** PEM text as it is, base64 DER (as the engine side sends Moddable's binary certificates) wrapped as PEM. @param {string | undefined} v @param {string} label */
+  function pem(v, label) {
+    if (!v) return undefined;
+    if (v.includes("-----BEGIN")) return v;
+    return `-----BEGIN ${label}-----\n${(v.match(/.{1,64}/g) || []).join("\n")}\n-----END ${label}-----\n`;
   }
 
   /**

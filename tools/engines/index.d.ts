@@ -6,6 +6,8 @@ export interface BridgeEvent { ev: string; id: number; n?: number; err?: number;
 export interface Host {
   reports: Report[];
   stats: { opens: number; writes: number; bytesOut: number; bytesIn: number; timers: number; events: number };
+  /** Why connections failed on the Node side (TLS handshake errors). */
+  errors: string[];
   /** The first report named `name` that `pred` accepts (rejects on timeout or on an "exception" report). */
   until(name: string, ms?: number, pred?: (v: any) => boolean, from?: number): Promise<any>;
   /** Removes and returns the reports named `name`. */
@@ -57,7 +59,8 @@ export interface QuickJSEngine extends Engine {
   dump(): string;
 }
 
-export function startXSEngine(opts: EngineOptions): Promise<XSEngine>;
+/** `extra`: more Moddable entries imported beside `entry`, their exports merged into `tinyhub` (e.g. ["classic"]). */
+export function startXSEngine(opts: EngineOptions & { extra?: string[] }): Promise<XSEngine>;
 export function startDuktapeEngine(opts: EngineOptions & { memoryKB?: number; timeoutMs?: number; espruino?: boolean }): Promise<DuktapeEngine>;
 export function startQuickJSEngine(opts: EngineOptions & { memoryLimit?: number }): Promise<QuickJSEngine>;
 export function dukHost(): string;

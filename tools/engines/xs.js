@@ -1,33 +1,44 @@
-// The Moddable build (dist/moddable/<entry>.js) in Moddable XS (xsnap), unmodified: XS resolves its
-// platform imports "embedded:io/socket/tcp" and "timer" as files in the worker's working directory,
-// so a temporary directory holds two one-line modules exporting the bridge's ECMA-419 TCP class and
-// Timer (test/engines/bridge.es5.js), and the shipped file is imported as it is.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// The Moddable build (dist/moddable/<entry>.js) in Moddable XS (xsnap), unmodified: the shipped file is
+// imported inside an XS Compartment whose module loader answers its platform imports with one-line
+// modules exporting the bridge's classes (test/engines/bridge.es5.js):
+//
+//   "embedded:io/socket/tcp"      Bridge.TCP            (ECMA-419 TCP)
+//   "embedded:io/socket/tcp/tls"  Bridge.TLS            (Moddable's ECMA-419 TLS socket, TLS done by Node)
+//   "socket"                      { Socket }            (the classic Socket)
+//   "securesocket"                Bridge.SecureSocket   (the classic SecureSocket)
+//   "timer"                       Bridge.Timer
+//
+// (Files in a directory cannot serve both "embedded:io/socket/tcp" and "embedded:io/socket/tcp/tls", hence
+// the Compartment: its loadNowHook hands XS each module's source text, sent from here.)
+import { readFileSync } from "node:fs";
 import { createHost } from "./host.js";
 import { bundlePath, script } from "./paths.js";
 import { startXS } from "./xsnap.js";
 
 const dec = new TextDecoder();
 
+/** The platform modules, as sources evaluated inside the Compartment (whose globals hold Bridge). */
+const PLATFORM = {
+  "embedded:io/socket/tcp": "export default Bridge.TCP;",
+  "embedded:io/socket/tcp/tls": "export default Bridge.TLS;",
+  socket: "export const Socket = Bridge.Socket; export default { Socket };",
+  securesocket: "export default Bridge.SecureSocket;",
+  timer: "export default Bridge.Timer;",
+};
+
 /**
- * Starts an XS worker with the bridge and imports dist/moddable/<entry>.js as `tinyhub` (its exports).
- * @param {{ entry: string, names?: Record<string, string>, log?: (line: string) => void }} opts
+ * Starts an XS worker with the bridge and imports dist/moddable/<entry>.js as `tinyhub` (its exports;
+ * with `extra` entries, the exports of all of them in one object).
+ * @param {{ entry: string, extra?: string[], names?: Record<string, string>, log?: (line: string) => void }} opts
  */
 export async function startXSEngine(opts) {
-  const bundle = bundlePath(`dist/moddable/${opts.entry}.js`);
-  const dir = mkdtempSync(join(tmpdir(), "tinyhub-xs-"));
+  const entries = [opts.entry, ...(opts.extra || [])];
+  const sources = { ...PLATFORM };
+  for (const e of entries) sources[`tinyhub/${e}`] = readFileSync(bundlePath(`dist/moddable/${e}.js`), "utf8");
   const host = createHost({ names: opts.names, log: opts.log });
   let xs;
   try {
-    mkdirSync(join(dir, "embedded:io", "socket"), { recursive: true });
-    writeFileSync(join(dir, "embedded:io", "socket", "tcp"), "export default globalThis.Bridge.TCP;\n");
-    writeFileSync(join(dir, "timer"), "export default globalThis.Bridge.Timer;\n");
-    writeFileSync(join(dir, "main.js"), `import * as lib from ${JSON.stringify(bundle)};\nglobalThis.tinyhub = lib;\n`);
-
     xs = startXS({
-      cwd: dir,
       name: `tinyhub-${opts.entry}`,
       onPrint: (line) => opts.log && opts.log(`xs: ${line}`),
       onQuery: (msg) => {
@@ -51,7 +62,20 @@ export async function startXSEngine(opts) {
     const empty = (await xs.evaluate("gc()")).meter.currentHeapCount;
     await xs.evaluate(script("bridge.es5.js") + "\n;" + script("session.es5.js") + "\n;" + script("glue-xs.js"));
     const bridge = (await xs.evaluate("gc()")).meter.currentHeapCount;
-    await xs.runModule(join(dir, "main.js"));
+    // the Compartment sees the bridge and the host provider (device.network.dns); the sources are dropped once imported
+    await xs.evaluate(`(function (src, names) {
+      const c = new Compartment({
+        globals: { Bridge, device: globalThis.device },
+        resolveHook: (specifier) => specifier,
+        loadNowHook(specifier) {
+          if (!(specifier in src)) throw new Error("no module " + specifier);
+          return { source: new ModuleSource(src[specifier]) };
+        },
+      });
+      const all = names.map((n) => c.importNow("tinyhub/" + n));
+      src = null;
+      globalThis.tinyhub = all.length == 1 ? all[0] : Object.assign({}, ...all);
+    })(${JSON.stringify(sources)}, ${JSON.stringify(entries)})`);
     const loaded = (await xs.evaluate("gc()")).meter.currentHeapCount;
 
     return {
@@ -73,13 +97,11 @@ export async function startXSEngine(opts) {
       async close() {
         host.close();
         await worker.close();
-        rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
     host.close();
     if (xs) await xs.close();
-    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
 }

@@ -1,0 +1,28 @@
+// espruino entry, IoT Hub over HTTPS: telemetry, batches and cloud-to-device messages by polling
+// (createHttpDevice, or createDevice, whose protocol here is "http").
+
+import { createHttpDevice as core } from "../../src/iothub/https";
+import type { HttpDevice, HttpDeviceOptions } from "../../src/iothub/https";
+import { selectProtocol } from "../../src/iothub/protocol";
+import type { Clock, Transport } from "../../src/types";
+import { espruinoClock, espruinoTransport } from "./transport";
+import { nativeHmac } from "./crypto";
+
+export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/iothub/https";
+
+/** HTTPS device options with the transport and clock optional (Espruino's tls sockets and timers fill them in). */
+export type HttpOptions = Omit<HttpDeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock };
+
+/** An IoT Hub device client over HTTPS; a negative code for bad options. */
+export function createHttpDevice(o: HttpOptions): HttpDevice | number {
+  o.transport = o.transport || espruinoTransport();
+  o.clock = o.clock || espruinoClock;
+  o.hmac = o.hmac || nativeHmac();
+  return core(o as HttpDeviceOptions);
+}
+
+/** createHttpDevice for `protocol: "http"` (the default in this build); another protocol gives E_HUB_PROTOCOL. */
+export function createDevice(o: HttpOptions & { protocol?: string }): HttpDevice | number {
+  o.protocol = o.protocol || "http";
+  return selectProtocol<any, HttpDevice>(o, { http: createHttpDevice });
+}

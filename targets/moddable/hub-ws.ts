@@ -1,0 +1,19 @@
+// moddable entry, IoT Hub over MQTT or MQTT over WebSockets: createDevice with protocol "mqtt" (8883,
+// the default) or "mqtt-ws" (443, /$iothub/websocket: the same MQTT client on the WebSocket transport).
+
+import { createDevice as mqttDevice } from "../../src/iothub/device";
+import type { Device, DeviceOptions } from "../../src/iothub/device";
+import { selectProtocol } from "../../src/iothub/protocol";
+import { wsTransport } from "../../src/ws/transport";
+import type { Clock, Transport } from "../../src/types";
+import { moddableClock, moddableTransport } from "./transport";
+
+/** Device options with the transport and clock optional, and the protocol: "mqtt" or "mqtt-ws" ("http": hub-http). */
+export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock; protocol?: "mqtt" | "mqtt-ws" };
+
+/** An IoT Hub device client over MQTT or MQTT over WebSockets (TLS through the ECMA-419 sockets); a negative code for bad options or another protocol. */
+export function createDevice(o: HubOptions): Device | number {
+  o.transport = o.transport || moddableTransport();
+  o.clock = o.clock || moddableClock;
+  return selectProtocol<any, Device>(o, { mqtt: mqttDevice, ws: wsTransport });
+}

@@ -1,0 +1,21 @@
+// moddable entry, MQTT over WebSockets for any broker: createClient on wsTransport (path "/mqtt" unless
+// `ws` says otherwise), and the transports to compose by hand.
+
+import { createClient as core } from "../../src/mqtt/client";
+import type { Client, ClientOptions } from "../../src/mqtt/client";
+import { wsTransport } from "../../src/ws/transport";
+import type { WsOptions } from "../../src/ws/transport";
+import type { Clock, Transport } from "../../src/types";
+import { moddableClock, moddableTransport } from "./transport";
+
+export { wsTransport, moddableTransport };
+
+/** Client options with the transport and clock optional; `ws` configures the WebSocket (default path "/mqtt"). */
+export type WsClientOptions = Omit<ClientOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock; ws?: WsOptions };
+
+/** An MQTT client over a WebSocket on the ECMA-419 socket (TLS: wss), or over the transport given. */
+export function createClient(o: WsClientOptions): Client {
+  o.transport = o.transport || wsTransport(moddableTransport(), o.ws || { path: "/mqtt" });
+  o.clock = o.clock || moddableClock;
+  return core(o as ClientOptions);
+}

@@ -1,0 +1,92 @@
+// Every device bundle of the two embedded targets, the feature entries included (hub-ws, hub-http, ws,
+// classic): the Espruino files are ES5 with CommonJS exports, touch no ES2015+ built-in or method some
+// engine lacks and have no `.slice(` (Duktape's typed arrays have none, and minified names cannot tell a
+// string's from a typed array's); the Moddable files import only platform modules, the classic transport
+// alone the classic ones. (test/build/bundles.test.ts checks the mqtt entries more closely.)
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, readFileSync } from "node:fs";
+import { parse, tokenizer, tokTypes } from "acorn";
+
+const ESPRUINO: Record<string, string[]> = {
+  mqtt: ["createClient"],
+  hub: ["createDevice"],
+  dps: ["provision"],
+  "hub-ws": ["createDevice"],
+  "hub-http": ["createDevice", "createHttpDevice", "C2D_COMPLETE", "C2D_REJECT", "C2D_ABANDON", "C2D_LATER"],
+  ws: ["createClient", "wsTransport", "espruinoTransport"],
+};
+const MODDABLE: Record<string, string[]> = {
+  mqtt: ["createClient"],
+  hub: ["createDevice"],
+  dps: ["provision"],
+  "hub-ws": ["createDevice"],
+  "hub-http": ["createDevice", "createHttpDevice", "C2D_COMPLETE", "C2D_REJECT", "C2D_ABANDON", "C2D_LATER"],
+  ws: ["createClient", "wsTransport", "moddableTransport"],
+  classic: ["moddableClassicTransport"],
+};
+
+const MISSING_GLOBALS = new Set([
+  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Promise", "Proxy", "Reflect", "BigInt",
+  "TextEncoder", "TextDecoder", "Buffer", "globalThis", "queueMicrotask", "structuredClone", "console",
+]);
+const MISSING_METHODS = new Set([
+  "slice", "fill", "from", "of", "copyWithin", "includes", "find", "findIndex", "findLast", "at",
+  "flat", "flatMap", "entries", "values", "startsWith", "endsWith", "padStart", "padEnd", "repeat",
+  "codePointAt", "fromCodePoint", "trimStart", "trimEnd", "assign", "setPrototypeOf", "getOwnPropertySymbols",
+  "isInteger", "isFinite", "isNaN", "trunc", "sign", "imul", "clz32", "log2", "hypot",
+]);
+
+function read(file: string): string {
+  if (!existsSync(file)) throw new Error(`${file} missing: run \`npm run build\` first`);
+  return readFileSync(file, "utf8");
+}
+
+for (const [entry, exports] of Object.entries(ESPRUINO)) {
+  test(`espruino/${entry}.js: ES5, CommonJS exports ${exports.join(", ")}, no ES2015+ built-in, no .slice(`, () => {
+    const code = read(`dist/espruino/${entry}.js`);
+    try {
+      parse(code, { ecmaVersion: 5, sourceType: "script" });
+    } catch (e: any) {
+      assert.unreachable(`not ES5: ${e.message}`);
+    }
+    const found: string[] = [];
+    let prev: any = null;
+    for (const t of tokenizer(code, { ecmaVersion: 5 })) {
+      if (t.type === tokTypes.name) {
+        const name = String((t as { value?: unknown }).value);
+        const afterDot = prev && prev.type === tokTypes.dot;
+        if (afterDot ? MISSING_METHODS.has(name) : MISSING_GLOBALS.has(name)) found.push((afterDot ? "." : "") + name);
+      }
+      prev = t;
+    }
+    assert.equal([...new Set(found)], [], `found ${found.join(", ")}`);
+    assert.not.ok(code.includes(".slice("), "contains .slice(");
+    for (const name of exports) assert.match(code, new RegExp(`exports\\.${name}\\s*=`), `exports.${name}`);
+    assert.not.match(code, /__esModule|use strict|\bimport\b|\bexport\b/);
+    // only the modules an Espruino board has
+    const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    for (const m of required) assert.ok(["net", "tls", "crypto"].includes(m), `require("${m}")`);
+  });
+}
+
+for (const [entry, exports] of Object.entries(MODDABLE)) {
+  test(`moddable/${entry}.js: an ES module exporting ${exports.join(", ")}, importing only platform modules`, () => {
+    const code = read(`dist/moddable/${entry}.js`);
+    const ast: any = parse(code, { ecmaVersion: 2020, sourceType: "module" });
+    const imports = ast.body.filter((n: any) => n.type === "ImportDeclaration").map((n: any) => n.source.value);
+    const allowed = entry == "classic" ? /^(socket|securesocket|timer)$/ : /^(embedded:io\/socket\/tcp(\/tls)?|timer)$/;
+    for (const m of imports) assert.match(m, allowed, `unexpected import ${m}`);
+    const exported = ast.body
+      .filter((n: any) => n.type === "ExportNamedDeclaration")
+      .flatMap((n: any) => n.specifiers.map((s: any) => s.exported.name));
+    for (const name of exports) assert.ok(exported.includes(name), `exports ${name}: ${exported}`);
+  });
+}
+
+test("espruino bundles signing SAS tokens try the native SHA-256; the others do not ask for crypto", () => {
+  for (const entry of ["hub", "dps", "hub-ws", "hub-http"]) assert.ok(read(`dist/espruino/${entry}.js`).includes('require("crypto")'), entry);
+  for (const entry of ["mqtt", "ws"]) assert.not.ok(read(`dist/espruino/${entry}.js`).includes('require("crypto")'), entry);
+});
+
+test.run();
