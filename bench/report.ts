@@ -43,6 +43,8 @@ export interface Results {
     idle: { clients: number; ours: IdleLib; mqttjs: IdleLib };
   };
   size: { report: SizeRow[]; reportNote: string; esbuild: SizeRow[] };
+  /** 1,000 device clients in one process (test/load/load.ts), against mosquitto and the hub emulator. */
+  load?: { table: string; clients: number; seconds: number; error?: string };
   goals: Goal[];
   errors: string[];
 }
@@ -340,6 +342,15 @@ ${t(idleRows(r))}
 ![heap readings](charts/heap.svg)
 
 ![memory](charts/memory.svg)
+
+## Load
+
+${r.load ? `${fmtInt(r.load.clients)} device clients in one Node process (\`test/load/load.ts\`, \`npm run load\`), each sending one QoS 1
+telemetry message a second for ${r.load.seconds} s, against mosquitto (plain TCP) and against the hub emulator (MQTT over TLS,
+SAS checked, in its own process); connect time is connect() to CONNACK with 100 handshakes in flight; memory per
+client = process RSS and heap growth / clients.
+
+${r.load.error ? "**load run failed:** " + r.load.error : r.load.table}` : "not run"}
 
 ## Size
 

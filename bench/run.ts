@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { startMosquitto, Mosquitto, MOSQUITTO } from "../test/helpers/mosquitto";
+import { table as loadTable } from "../test/load/load";
 import type { CodecResult } from "./codec";
 import type { E2EResult, IdleResult } from "./worker";
 import {
@@ -364,11 +365,28 @@ messages does not fit the default 2048); MQTT.js with its defaults.`,
     await broker.stop();
   }
 
+  // the load test in its own process (it raises its open-files limit and starts its own servers)
+  let loadRun: Results["load"];
+  {
+    const clients = SMOKE ? 20 : 1000, seconds = SMOKE ? 2 : 30, json = path.join(os.tmpdir(), `tinyhub-load-${process.pid}.json`);
+    log(`load: ${clients} clients for ${seconds} s against mosquitto and the hub emulator`);
+    const res = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "test/load/load.ts"), "--clients", String(clients), "--seconds", String(seconds), "--json", json],
+      { cwd: ROOT, encoding: "utf8", timeout: (seconds * 2 + 120) * 1000 });
+    try {
+      const rs = JSON.parse(fs.readFileSync(json, "utf8"));
+      fs.rmSync(json, { force: true });
+      loadRun = { table: loadTable(rs), clients, seconds, ...(res.status ? { error: `exit ${res.status}` } : {}) };
+    } catch {
+      loadRun = { table: "", clients, seconds, error: `no result (exit ${res.status}): ${(res.stderr || "").trim().split("\n").slice(-3).join(" ")}` };
+      errors.push("load: " + loadRun.error);
+    }
+  }
+
   mach.loadAfter = load();
   const partial = { codec, e2e, memory: mem };
   const r: Results = {
     mode: SMOKE ? "smoke" : "full", date: new Date().toISOString(), durationS: Math.round((Date.now() - t0) / 1000),
-    machine: mach, peers, codec, e2e, memory: mem, size, goals: goals(partial), errors,
+    machine: mach, peers, codec, e2e, memory: mem, size, load: loadRun, goals: goals(partial), errors,
   };
 
   write(r);

@@ -58,10 +58,14 @@ test("bench --smoke produces every section", () => {
 
     // RESULTS.md and the charts
     const md = fs.readFileSync(path.join(out, "RESULTS.md"), "utf8");
-    for (const h of ["## Goals", "## Codec", "## End to end through mosquitto", "## Memory", "## Size", "## Analysis", "## How to rerun"]) {
+    for (const h of ["## Goals", "## Codec", "## End to end through mosquitto", "## Memory", "## Load", "## Size", "## Analysis", "## How to rerun"]) {
       assert.ok(md.includes(h), `RESULTS.md lacks ${h}`);
     }
     assert.ok(md.includes(r.machine.cpu) && md.includes(r.machine.mosquitto), "RESULTS.md names the machine");
+    // the load run: both servers measured, every client connected
+    assert.ok(r.load && !r.load.error, `load ran: ${r.load && r.load.error}`);
+    assert.match(md, /\| mosquitto [^|]*\| 20 \| 20 \|/);
+    assert.match(md, /\| hub emulator [^|]*\| 20 \| 20 \|/);
     for (const f of ["codec.svg", "throughput.svg", "heap.svg", "memory.svg", "size.svg"]) {
       const svg = fs.readFileSync(path.join(out, "charts", f), "utf8");
       assert.ok(svg.startsWith("<svg") && svg.trim().endsWith("</svg>") && svg.includes("<rect"), `${f} is an SVG with bars`);
