@@ -74,7 +74,7 @@ export async function run(args) {
   });
   const [target, app] = positionals;
   if (values.help || target !== "espruino" || !values.port || !app) {
-    console.log(`usage: tinyhub flash espruino --port /dev/ttyUSB0 [--bundle mqtt|hub|dps] [--baud 115200] [--save] app.js
+    console.log(`usage: tinyhub flash espruino --port /dev/ttyUSB0 [--bundle mqtt|hub|dps|hub-ws|hub-http|ws] [--baud 115200] [--save] app.js
 Uploads dist/espruino/<bundle>.js as module "tinyhub" (require("tinyhub") in app.js), then runs app.js.`);
     process.exitCode = values.help ? 0 : 2;
     return;

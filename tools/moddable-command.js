@@ -1,5 +1,5 @@
 // `tinyhub moddable <dir>`: writes a Moddable SDK app (manifest.json + main.js) that runs an IoT Hub
-// device with tinyhub, ready for `mcconfig -d -m -p esp32 ssid=... password=...` (or `-p pico_w`).
+// device with tinyhub, ready for `mcconfig -d -m -p esp32 ssid=... password=...` (or `-p pico/pico_w`).
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,10 +18,11 @@ export function moddableProject(dir, connectionString) {
       relative(resolve(dir), join(PKG, "targets/moddable/manifest.json")).split("\\").join("/"),
     ],
     modules: { "*": ["./main"] },
-    config: { connectionString: connectionString || "HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<key>" },
+    // SAS tokens and certificate dates need real time: manifest_net sets the clock from this SNTP server
+    config: { connectionString: connectionString || "HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<key>", sntp: "pool.ntp.org" },
   };
   const main = `// tinyhub on Moddable: an IoT Hub device over MQTT/TLS (port 8883).
-// Build and flash: mcconfig -d -m -p esp32 ssid="<wifi>" password="<secret>"   (or -p pico_w)
+// Build and flash: mcconfig -d -m -p esp32 ssid="<wifi>" password="<secret>"   (or -p pico/pico_w)
 import config from "mc/config";
 import Timer from "timer";
 import { createDevice } from "tinyhub/hub";
@@ -68,5 +69,5 @@ Writes <dir>/manifest.json and <dir>/main.js. Then: cd <dir> && mcconfig -d -m -
     if (existsSync(p) && !values.force) throw new Error(`${p} exists (use --force)`);
     writeFileSync(p, text);
   }
-  console.log(`wrote ${Object.keys(files).map((f) => join(dir, f)).join(", ")}\nnext: cd ${dir} && mcconfig -d -m -p esp32 ssid=<wifi> password=<secret>   (or -p pico_w)`);
+  console.log(`wrote ${Object.keys(files).map((f) => join(dir, f)).join(", ")}\nnext: cd ${dir} && mcconfig -d -m -p esp32 ssid=<wifi> password=<secret>   (or -p pico/pico_w)`);
 }

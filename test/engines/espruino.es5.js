@@ -9,9 +9,10 @@
 // As on Espruino, write() buffers whatever it is given and 'drain' comes (later) once all of it is sent;
 // write(uint8array) would send the numbers as decimal text ("16,2,0,255"), and so it does here.
 //   require("tls").connect({host, port, ca, cert, key}, onConnect): the same socket over TLS (done by the
-//                        Node parent); as on Espruino the server's certificate is checked (against `ca`, for
-//                        `host`) only when `ca` is given
-//   require("crypto"):   absent unless Espruino.crypto is set (E.g. to a model of the native SHA256)
+//                        Node parent), certificates and key as PEM strings; the server's certificate is
+//                        checked against `ca` for `host` when `ca` is given (stricter than the Espruino
+//                        firmware we read, whose mbedTLS client does not verify: see targets/espruino/README.md)
+//   require("crypto"):   absent unless Espruino.crypto is set (e.g. to a model of the native SHA256)
 /* global Bridge */
 /* exported require, E, setTimeout, clearTimeout */
 var E = {

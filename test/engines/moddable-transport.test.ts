@@ -1,6 +1,6 @@
-// targets/moddable/transport.ts (inside dist/moddable/mqtt.js) in Moddable XS: reconnecting while the
-// transport still has a DNS lookup or a deferred close in flight. Timer expiries are held back by the
-// bridge (host.hold) to put the events in the order a board can meet them.
+// targets/moddable/transport.ts (inside dist/moddable/mqtt.js), and classic.ts for the deferred close, in
+// Moddable XS: reconnecting while the transport still has a DNS lookup or a deferred close in flight.
+// Timer expiries are held back by the bridge (host.hold) to put the events in the order a board can meet them.
 // Run: npx tsx node_modules/uvu/bin.js test/engines "\.test\.ts$"
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -13,8 +13,8 @@ let broker: Mosquitto | null = null;
 const engines: XSEngine[] = [];
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function engine(): Promise<XSEngine> {
-  const e = await startXSEngine({ entry: "mqtt" });
+async function engine(extra: string[] = []): Promise<XSEngine> {
+  const e = await startXSEngine({ entry: "mqtt", extra });
   engines.push(e);
   return e;
 }
@@ -44,11 +44,11 @@ test("reconnect() during the DNS lookup: one socket, none left after end()", bou
   assert.equal([connected, left], [1, 0], `sockets while connected / after end(): ${connected} / ${left} (the first lookup's answer opened a socket nobody closes)`);
 }));
 
-test("a broken link's deferred onClose does not end the connection that replaced it", bounded(8000, async () => {
+for (const [name, io] of [["", ""], [" (classic Socket)", ", transport: tinyhub.moddableClassicTransport()"]]) test(`a broken link's deferred onClose does not end the connection that replaced it${name}`, bounded(8000, async () => {
   await setup();
-  const e = await engine();
-  await e.eval(`var c = tinyhub.createClient(S.mqttEvents({ host: "127.0.0.1", port: ${broker!.ports.mqtt}, clientId: "xs-stale-${process.pid}", ` +
-    `reconnect: { min: 5000, max: 5000 }, keepalive: 30 })); c.connect(); 1`);
+  const e = await engine(io ? ["classic"] : []);
+  await e.eval(`var c = tinyhub.createClient(S.mqttEvents({ host: "127.0.0.1", port: ${broker!.ports.mqtt}, clientId: "xs-stale${io ? "c" : ""}-${process.pid}", ` +
+    `reconnect: { min: 5000, max: 5000 }, keepalive: 30${io} })); c.connect(); 1`);
   await e.host.until("connect");
   e.host.hold(true); // the transport's Timer.set(() => onClose(code), 0) waits
   assert.ok(e.host.drop(), "a link to break");

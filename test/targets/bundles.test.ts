@@ -6,6 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse, tokenizer, tokTypes } from "acorn";
 
 const ESPRUINO: Record<string, string[]> = {
@@ -87,6 +88,24 @@ for (const [entry, exports] of Object.entries(MODDABLE)) {
 test("espruino bundles signing SAS tokens try the native SHA-256; the others do not ask for crypto", () => {
   for (const entry of ["hub", "dps", "hub-ws", "hub-http"]) assert.ok(read(`dist/espruino/${entry}.js`).includes('require("crypto")'), entry);
   for (const entry of ["mqtt", "ws"]) assert.not.ok(read(`dist/espruino/${entry}.js`).includes('require("crypto")'), entry);
+});
+
+test("the Moddable manifests name built files; the classic one maps the ECMA-419 TLS socket to the notls stub", () => {
+  for (const file of ["manifest.json", "manifest_classic.json"]) {
+    const m = JSON.parse(read(`targets/moddable/${file}`));
+    for (const [name, path] of Object.entries(m.modules) as [string, string][]) {
+      assert.ok(existsSync(join("targets/moddable", path + ".js")), `${file}: ${name} -> ${path}.js`);
+    }
+    for (const name of m.preload) assert.ok(name in m.modules, `${file}: preload ${name}`);
+    for (const entry of Object.keys(MODDABLE)) if (entry != "classic" || file != "manifest.json") assert.ok(m.modules[`tinyhub/${entry}`], `${file}: tinyhub/${entry}`);
+  }
+  const classic = JSON.parse(read("targets/moddable/manifest_classic.json"));
+  assert.is(classic.modules["embedded:io/socket/tcp/tls"], "./notls");
+  assert.ok(classic.include.some((i: string) => /crypt\/tls\.json$/.test(i)), "the SecureSocket TLS stack");
+  const main = JSON.parse(read("targets/moddable/manifest.json"));
+  assert.ok(main.include.some((i: string) => /tlssocket\/manifest\.json$/.test(i)), "the ECMA-419 TLS socket");
+  const stub: any = parse(read("targets/moddable/notls.js"), { ecmaVersion: 2020, sourceType: "module" });
+  assert.ok(stub.body.some((n: any) => n.type == "ExportDefaultDeclaration"));
 });
 
 test.run();
