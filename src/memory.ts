@@ -62,9 +62,9 @@ export function compact(m: Outbox): void {
  * offset or -1. When the tail lacks room it compacts first: record offsets taken before are then stale.
  */
 export function reserve(m: Outbox, n: number, spare: number): number {
-  var p = m._tail;
-  if (p + 1 + n + spare > m._buf.length) compact(m), (p = m._tail);
-  if (p + 1 + n + spare > m._buf.length) return -1;
+  var last = m._buf.length - 1 - n - spare, p: number;
+  if (m._tail > last) compact(m);
+  if ((p = m._tail) > last) return -1;
   m._buf[p] = 0;
   m._tail = p + 1 + n;
   return p + 1;

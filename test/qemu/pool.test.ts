@@ -4,8 +4,8 @@ import { spawnSync } from "node:child_process";
 import { buildPoolStress, missingTools } from "../../tools/qemu/build.js";
 
 // The firmware's JS heap allocator (targets/qemu/firmware/pool.c) under random alloc, realloc
-// and free on the emulated Cortex-M3 (test/qemu/pool_stress.c): contents kept, 8-byte
-// alignment, and the pool's structure checked every 16 operations.
+// and free on the emulated Cortex-M3 (test/qemu/pool_stress.c): contents kept, POOL_ALIGN
+// (4-byte) alignment, and the pool's structure checked every 16 operations; then the soft limit.
 
 const missing = missingTools();
 if (missing.length) console.warn(`\n!! QEMU POOL STRESS TEST SKIPPED: ${missing.join(" and ")} not installed.\n`);

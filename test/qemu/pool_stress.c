@@ -59,7 +59,7 @@ int main(void) {
       len[i] = slot[i] ? n : 0;
       pattern[i] = (uint8_t) rnd();
       if (slot[i]) memset(slot[i], pattern[i], n);
-      if (slot[i] && ((uintptr_t) slot[i] & 7)) return fail("alignment", op, i);
+      if (slot[i] && ((uintptr_t) slot[i] & (POOL_ALIGN - 1u))) return fail("alignment", op, i);
     } else if (kind == 1) {
       uint8_t *q = pool_realloc(NULL, slot[i], n);
       if (q || !n) {
@@ -82,6 +82,27 @@ int main(void) {
   }
   pool_stats(&st);
   if ((c = pool_check()) != 0 || st.used != 0 || st.largest != POOL_SIZE - 8) return fail("empty pool", OPS, c ? c : (int) st.used);
+  /* the soft limit: a request that takes the pool past it fails once (not counted as a
+   * failure), the retry is served and the limit moves on from there; realloc likewise */
+  {
+    uint8_t *a, *b2, *r;
+    uint32_t runs = pool_soft_runs(), fails0 = st.fails;
+    pool_soft(512);
+    if (!(a = pool_alloc(NULL, 400))) return fail("soft: under the limit", 0, 1);
+    if (pool_alloc(NULL, 200)) return fail("soft: past the limit not refused", 0, 2);
+    if (!(b2 = pool_alloc(NULL, 200))) return fail("soft: retry refused", 0, 3);
+    if (!(r = pool_realloc(NULL, a, 420))) return fail("soft: a small growth within the new limit", 0, 4);
+    a = r;
+    if (pool_realloc(NULL, a, 1400)) return fail("soft: growth past the limit not refused", 0, 5);
+    if (!(r = pool_realloc(NULL, a, 1400))) return fail("soft: realloc retry refused", 0, 6);
+    a = r;
+    pool_stats(&st);
+    if (pool_soft_runs() != runs + 2 || st.fails != fails0) return fail("soft: counts", 0, (int) (pool_soft_runs() - runs));
+    pool_soft(0);
+    pool_free(NULL, a);
+    pool_free(NULL, b2);
+    if ((c = pool_check()) != 0) return fail("soft: pool_check", 0, c);
+  }
   console_puts("pool-stress ok ops=");
   console_putu(OPS);
   console_puts(" reallocs=");

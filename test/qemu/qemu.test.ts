@@ -11,7 +11,7 @@ import type { BenchHub, Result } from "../../tools/qemu/session.js";
 // small, which must end with a named E_NO_MEMORY and not hang.
 
 const missing = missingTools();
-const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const kb = (n: number) => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} KB` : "-");
 let hub: BenchHub;
 
 if (missing.length) {

@@ -10,6 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { toMethods } from './methods.js'
+import { builtinNames, bundleNames, extstrTable } from './extstr.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const CACHE = join(ROOT, '.cache/qemu')
@@ -20,7 +22,7 @@ const GCC = 'arm-none-eabi-gcc'
 const ARCH = ['-mcpu=cortex-m3', '-mthumb', '-mfloat-abi=soft']
 const CFLAGS = [...ARCH, '-Os', '-std=gnu11', '-ffunction-sections', '-fdata-sections', '-fno-common', '-Wall', '-Wextra']
 const CFLAGS_FIRMWARE = [...CFLAGS, '-Wshadow', '-Wstrict-prototypes', '-Wmissing-prototypes']
-const FIRMWARE_C = ['startup.c', 'board.c', 'pool.c', 'main.c']
+const FIRMWARE_C = ['startup.c', 'board.c', 'pool.c', 'extstr.c', 'main.c']
 
 /** The cross compiler and QEMU, if missing (the bench cannot run at all without them). */
 export function missingTools () {
@@ -118,7 +120,8 @@ async function buildBundle (log) {
     ...files(join(ROOT, 'src'), p => p.endsWith('.ts')),
     ...files(join(ROOT, 'targets/qemu'), p => p.endsWith('.ts') || p.endsWith('tsconfig.json')),
     join(ROOT, 'tsconfig.json'),
-    fileURLToPath(import.meta.url)
+    fileURLToPath(import.meta.url),
+    fileURLToPath(new URL('./methods.js', import.meta.url))
   ]
   const key = 'bundle-' + hashFiles(inputs)
   const r = await cached(key, async dir => {
@@ -168,7 +171,10 @@ async function buildBundle (log) {
     })
     await bundle.close()
     if (problems.length) throw new Error('bundle: ' + problems.join('\n'))
-    writeFileSync(join(dir, 'bundle.js'), output[0].code)
+    // functions as object-literal methods: no automatic .prototype object per closure in Duktape
+    const shaped = toMethods(output[0].code)
+    if (shaped.refused) (log || console.warn)(`qemu: bundle kept as it is (${shaped.refused} needs constructors, see tools/qemu/methods.js)`)
+    writeFileSync(join(dir, 'bundle.js'), shaped.code)
   })
   return join(r.dir, 'bundle.js')
 }
@@ -177,13 +183,14 @@ async function buildBundle (log) {
 async function buildDuktape (log) {
   if (!existsSync(join(DUKTAPE, 'duktape.c'))) throw new Error(`${DUKTAPE}/duktape.c not found: install the Debian package duktape-dev (or set DUKTAPE_DIR)`)
   const overrides = join(FIRMWARE, 'duk_overrides.h')
-  const sources = ['duktape.c', 'duktape.h', 'duk_config.h'].map(f => join(DUKTAPE, f))
+  const sources = ['duktape.c', 'duktape.h', 'duk_config.h'].map(f => join(DUKTAPE, f)).concat(join(FIRMWARE, 'extstr.h'))
   const key = 'duktape-' + hash(hashFiles([...sources, overrides]), CFLAGS)
   const r = await cached(key, async dir => {
     log?.('qemu: compiling duktape.c (once per configuration)')
     copyFileSync(join(DUKTAPE, 'duktape.c'), join(dir, 'duktape.c'))
     copyFileSync(join(DUKTAPE, 'duktape.h'), join(dir, 'duktape.h'))
     copyFileSync(overrides, join(dir, 'duk_overrides.h'))
+    copyFileSync(join(FIRMWARE, 'extstr.h'), join(dir, 'extstr.h'))
     const config = readFileSync(join(DUKTAPE, 'duk_config.h'), 'utf8')
     const marker = '/* __OVERRIDE_DEFINES__ */'
     if (!config.includes(marker)) throw new Error(`${DUKTAPE}/duk_config.h has no ${marker} marker`)
@@ -204,15 +211,19 @@ export async function buildFirmware ({ poolSize = DEFAULT_POOL, script, log } = 
   if (missing.length) throw new Error('qemu bench: missing ' + missing.join(', '))
   const bundle = script ? resolve(script) : await buildBundle(log)
   const duk = await buildDuktape(log)
-  const sources = [...FIRMWARE_C, 'board.h', 'pool.h', 'duk_overrides.h', 'mps2-an385.ld', 'bundle.S'].map(f => join(FIRMWARE, f))
-  const key = `firmware-${poolSize}-` + hash(hashFiles([...sources, bundle, join(duk, 'duktape.o')]), CFLAGS_FIRMWARE)
+  const sources = [...FIRMWARE_C, 'board.h', 'pool.h', 'extstr.h', 'duk_overrides.h', 'mps2-an385.ld', 'bundle.S'].map(f => join(FIRMWARE, f))
+  const tools = ['extstr.js'].map(f => fileURLToPath(new URL(f, import.meta.url)))
+  const key = `firmware-${poolSize}-` + hash(hashFiles([...sources, ...tools, bundle, join(duk, 'duktape.o')]), CFLAGS_FIRMWARE)
   const r = await cached(key, async dir => {
     log?.(`qemu: building the firmware (pool ${poolSize} bytes)`)
     copyFileSync(bundle, join(dir, 'bundle.js'))
+    // the strings of the bundle and of the built-ins, kept in flash (extstr.c)
+    const src = readFileSync(bundle, 'utf8')
+    writeFileSync(join(dir, 'extstr_table.h'), extstrTable([...bundleNames(src), ...builtinNames()]))
     const objs = []
     for (const c of FIRMWARE_C) {
       const o = c.replace(/\.c$/, '.o')
-      run(GCC, [...CFLAGS_FIRMWARE, `-DPOOL_SIZE=${poolSize}u`, `-I${duk}`, `-I${FIRMWARE}`, '-c', join(FIRMWARE, c), '-o', o], dir)
+      run(GCC, [...CFLAGS_FIRMWARE, `-DPOOL_SIZE=${poolSize}u`, `-I${dir}`, `-I${duk}`, `-I${FIRMWARE}`, '-c', join(FIRMWARE, c), '-o', o], dir)
       objs.push(o)
     }
     run(GCC, [...ARCH, `-Wa,-I${dir}`, '-c', join(FIRMWARE, 'bundle.S'), '-o', 'bundle.o'], dir)

@@ -74,6 +74,12 @@
 #undef DUK_USE_HOBJECT_HASH_PART
 #undef DUK_USE_LITCACHE_SIZE /* a 256-entry literal cache inside the heap struct: 2 KB */
 
+/* no free lists of activations and catchers kept for reuse; value stack grown to what is
+ * needed, without the default 25% slack */
+#undef DUK_USE_CACHE_ACTIVATION
+#undef DUK_USE_CACHE_CATCHER
+#undef DUK_USE_VALSTACK_GROW_SHIFT
+
 /* string table: 2-byte slots, grown at 4 strings per slot (default ~1), shrunk at 1 */
 #undef DUK_USE_STRTAB_MINSIZE
 #define DUK_USE_STRTAB_MINSIZE 64
@@ -104,6 +110,11 @@
 #undef DUK_USE_VALSTACK_LIMIT
 #define DUK_USE_VALSTACK_LIMIT 10000L
 
+/* --- 4-byte alignment (pool.h POOL_ALIGN): enough for the Cortex-M3 with soft float, and no
+ *     padding of structures and buffer data to 8 ------------------------------------------ */
+#undef DUK_USE_ALIGN_BY
+#define DUK_USE_ALIGN_BY 4
+
 /* --- 16-bit heap pointers: word offsets into the pool (pool.c) --------------------------- */
 extern uint8_t tinyhub_pool[];
 #define TINYHUB_PTR16_ENC(p) ((uint16_t) ((p) ? (((uintptr_t) (p) - (uintptr_t) tinyhub_pool) >> 2) : 0))
@@ -112,6 +123,12 @@ extern uint8_t tinyhub_pool[];
 #define DUK_USE_HEAPPTR_ENC16(udata, ptr) (((void) (udata)), TINYHUB_PTR16_ENC(ptr))
 #define DUK_USE_HEAPPTR_DEC16(udata, x) (((void) (udata)), TINYHUB_PTR16_DEC(x))
 #define DUK_USE_STRTAB_PTRCOMP
+
+/* --- strings whose bytes are in flash stay there (extstr.c): only a header in the heap ---- */
+#include "extstr.h"
+#define DUK_USE_HSTRING_EXTDATA
+#define DUK_USE_EXTSTR_INTERN_CHECK(udata, ptr, len) (((void) (udata)), tinyhub_extstr((ptr), (len)))
+#define DUK_USE_EXTSTR_FREE(udata, ptr) ((void) (udata), (void) (ptr)) /* flash: nothing to free */
 
 /* --- bare metal: time from SysTick, no time()/gmtime(), no abort() ---------------------- */
 extern double tinyhub_date_now(void);

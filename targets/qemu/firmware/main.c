@@ -24,16 +24,22 @@
 extern const char bundle_start[], bundle_end[];
 
 #define CHUNK 256          /* bytes per onData call at most */
+#ifndef VALSTACK_RESERVE
+#define VALSTACK_RESERVE 256 /* value stack entries (8 bytes) reserved at start-up (see main()) */
+#endif
 #define CONFIG_MAX 1024    /* the configuration line */
 #define CONFIG_WAIT_MS 30000
 
-/* Garbage policy: reference counting frees most garbage at once, but every JS closure is a
- * reference cycle (function <-> its .prototype) that only mark-and-sweep reclaims, and
- * Duktape's own trigger waits for ~50x the heap's object count in allocations. The loop runs a
- * full collection between events once the pool has grown GC_SLACK bytes past what the last
- * collection left - what an idle MCU would do. */
+/* Garbage policy: reference counting frees most garbage at once, but reference cycles (a
+ * function's scope that holds closures made in it; a `function`'s automatic .prototype, which
+ * the bench bundle avoids, see tools/qemu/methods.js) wait for mark-and-sweep, and Duktape's own
+ * trigger waits for ~50x the heap's object count in allocations. So: once the pool has grown
+ * GC_SLACK bytes past what the last collection left, the next allocation that grows it fails
+ * once, which Duktape answers with a collection and a retry (pool_soft, pool.h) - also in the
+ * middle of a long JS call - and the loop runs a full collection between events past the same
+ * mark, as an idle MCU would. */
 #ifndef GC_SLACK
-#define GC_SLACK 8192u
+#define GC_SLACK 4096u
 #endif
 
 static duk_context *ctx;
@@ -73,6 +79,8 @@ static void print_heap(const char *what) {
   console_putu(st.allocs);
   console_puts(" fails=");
   console_putu(st.fails);
+  console_puts(" blocks=");
+  console_putu(pool_blocks());
   console_puts("\n");
 }
 
@@ -80,6 +88,7 @@ static void collect(void) {
   uint64_t t = board_ms();
   duk_gc(ctx, 0);
   gc_base = pool_used();
+  pool_soft(GC_SLACK);
   if (gc_base > live_peak) live_peak = gc_base;
   gc_runs++;
   gc_ms += (uint32_t) (board_ms() - t);
@@ -95,6 +104,8 @@ static void finish(int code) {
   print_heap("final");
   console_puts("[fw] gc runs=");
   console_putu(gc_runs);
+  console_puts(" soft=");
+  console_putu(pool_soft_runs());
   console_puts(" ms=");
   console_putu(gc_ms);
   console_puts(" live-peak=");
@@ -214,6 +225,49 @@ static duk_ret_t n_heap(duk_context *c) {
 
 static void collect(void);
 
+static int id_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '$';
+}
+
+/* 1 when `s` occurs in the bundle's source as a whole word (an identifier, a property name or
+ * the text of a string) */
+static int named(const char *s, size_t n) {
+  const char *p;
+  if (!n) return 0;
+  for (p = bundle_start; p + n <= bundle_end; p++)
+    if (*p == *s && !memcmp(p, s, n) && (p == bundle_start || !id_char(p[-1])) && (p + n == bundle_end || !id_char(p[n])))
+      return 1;
+  return 0;
+}
+
+static duk_ret_t n_named(duk_context *c) {
+  duk_size_t n;
+  const char *s = duk_require_lstring(c, 0, &n);
+  duk_push_boolean(c, named(s, n));
+  return 1;
+}
+
+/* Built-ins the bundle never names go before it is compiled, as Duktape's configure.py would
+ * leave them out of a build (here they exist in RAM, see duk_overrides.h): from the global
+ * object down through every object it reaches, each own property whose name does not occur in
+ * the bundle's source is deleted (when configurable) and each object compacted. Kept whatever
+ * its name: what the engine itself looks up by name (conversions, JSON, Error's toString). */
+static const char trim_js[] =
+    "(function(named,keep){"
+    "var gopn=Object.getOwnPropertyNames,proto=Object.getPrototypeOf,compact=Duktape.compact,seen=[];"
+    "function trim(o){var i,k,names;"
+    "if(o===null||(typeof o!='object'&&typeof o!='function'))return;"
+    "for(i=0;i<seen.length;i++)if(seen[i]===o)return;"
+    "seen[seen.length]=o;"
+    "try{names=gopn(o)}catch(e){return}"
+    "for(i=0;i<names.length;i++){k=names[i];"
+    "if(keep[k]===1||named(k)){try{trim(o[k])}catch(e){}}else try{delete o[k]}catch(e){}}"
+    "try{trim(proto(o))}catch(e){}"
+    "try{compact(o)}catch(e){}}"
+    "trim(this)"
+    "})(__named,{constructor:1,prototype:1,length:1,name:1,message:1,toString:1,valueOf:1,toJSON:1,toISOString:1,"
+    "join:1,lastIndex:1,index:1,input:1,exec:1})";
+
 static duk_ret_t n_gc(duk_context *c) {
   (void) c;
   collect();
@@ -251,6 +305,7 @@ static const struct {
   {"__gc", n_gc, 0},
   {"__bind", n_bind, 3},
   {"__exit", n_exit, 1},
+  {"__named", n_named, 1},
 };
 
 static duk_ret_t setup(duk_context *c, void *udata) {
@@ -344,8 +399,21 @@ int main(void) {
   t0 = board_ms();
   ctx = duk_create_heap(pool_alloc, pool_realloc, pool_free, NULL, NULL);
   if (!ctx) no_memory("duk_create_heap");
+  /* the value stack, allocated while the pool is empty, for the usual call depth: grown on
+   * demand it needs a new, larger contiguous block each time, in a pool that compiling the bundle
+   * has fragmented. A reservation made at the top level is never shrunk; the deepest chain of the
+   * session (~370 entries, at start-up) grows past it and shrinks back. */
+  if (!duk_check_stack(ctx, VALSTACK_RESERVE)) no_memory("value stack");
   if (duk_safe_call(ctx, setup, NULL, 0, 1) != DUK_EXEC_SUCCESS) {
     if (pool_fails()) no_memory("setup");
+    finish(EXIT_FATAL);
+  }
+  duk_pop(ctx);
+  if (duk_peval_string(ctx, trim_js) != 0) {
+    console_puts("[fw] trimming the built-ins failed: ");
+    console_puts(duk_safe_to_string(ctx, -1));
+    console_puts("\n");
+    if (pool_fails()) no_memory("trimming the built-ins");
     finish(EXIT_FATAL);
   }
   duk_pop(ctx);

@@ -1,11 +1,12 @@
 /*
  * Best-fit allocator over one static pool.
  *
- * Block = 4-byte header (size | flags) + payload; sizes are multiples of 8 and payloads are
- * 8-byte aligned. A free block also keeps list links in its payload and its size in its last
- * word (the footer), so freeing coalesces with both neighbours in constant time. The free list
- * is kept in address order, so the layout is reproducible run to run. A zero-size, always-used header at the end of the pool stops
- * coalescing there.
+ * Block = 4-byte header (size | flags) + payload; sizes are multiples of POOL_ALIGN (pool.h: 4)
+ * and so are the payload addresses. A free block also keeps list links in its payload and its
+ * size in its last word (the footer), so freeing coalesces with both neighbours in constant
+ * time. The free list is kept in address order, so the layout is reproducible run to run. A
+ * zero-size, always-used header at the end of the pool stops coalescing there. A soft limit
+ * (pool_soft) makes the engine collect before the pool grows much past its live size.
  *
  * 16-bit heap pointers (duk_overrides.h) are word offsets from `tinyhub_pool`, so every
  * payload must lie below tinyhub_pool + 256 KB: pool.h refuses larger pools.
@@ -18,7 +19,8 @@ uint8_t tinyhub_pool[POOL_SIZE] __attribute__((aligned(8)));
 #define HDR 4u
 #define F_USED 1u
 #define F_PREV_USED 2u
-#define SIZE_OF(h) ((h) & ~(uint32_t) 7u)
+#define MASK ((uint32_t) POOL_ALIGN - 1u)
+#define SIZE_OF(h) ((h) & ~MASK)
 
 typedef struct block {
   uint32_t hdr;
@@ -27,11 +29,16 @@ typedef struct block {
 } block_t;
 
 /* header + links + footer: 16 bytes on the 32-bit target (more on a 64-bit host test build) */
-#define MIN_BLOCK ((uint32_t) ((sizeof(block_t) + 4u + 7u) & ~(size_t) 7u))
+#define MIN_BLOCK ((uint32_t) ((sizeof(block_t) + 4u + MASK) & ~(size_t) MASK))
 
 static block_t *head;
 static size_t used, peak;
 static uint32_t allocs, fails;
+/* the soft limit (pool_soft): 0 = off; `soft_at` is the level that, once passed, makes the next
+ * growing request fail once; `soft_again`: that happened, the engine collects and asks again */
+static size_t soft_slack, soft_at;
+static int soft_again;
+static uint32_t soft_runs;
 
 static inline uint32_t bsize(const block_t *b) {
   return SIZE_OF(b->hdr);
@@ -89,8 +96,33 @@ static void account(size_t grow) {
 static uint32_t need_of(size_t n) {
   uint32_t s;
   if (n > POOL_SIZE) return 0;
-  s = ((uint32_t) n + HDR + 7u) & ~(uint32_t) 7u;
+  s = ((uint32_t) n + HDR + MASK) & ~MASK;
   return s < MIN_BLOCK ? MIN_BLOCK : s;
+}
+
+/* 1: refuse this request (growing the pool by `grow`) once, so that the engine collects first */
+static int soft_refuse(uint32_t grow) {
+  if (!soft_slack) return 0;
+  if (soft_again) {
+    /* the engine's retry after its collection: served, and the next limit counts from here */
+    soft_again = 0;
+    soft_at = used + soft_slack;
+    return 0;
+  }
+  if (used + grow <= soft_at) return 0;
+  soft_again = 1;
+  soft_runs++;
+  return 1;
+}
+
+void pool_soft(size_t slack) {
+  soft_slack = slack;
+  soft_at = used + slack;
+  soft_again = 0;
+}
+
+uint32_t pool_soft_runs(void) {
+  return soft_runs;
 }
 
 void pool_init(void) {
@@ -104,6 +136,9 @@ void pool_init(void) {
   *end = 0 | F_USED; /* sentinel: its PREV_USED is clear while b is free */
   used = peak = 0;
   allocs = fails = 0;
+  soft_slack = soft_at = 0;
+  soft_again = 0;
+  soft_runs = 0;
 }
 
 /* The smallest free block that fits (the lowest address among equals); an exact fit ends the
@@ -120,10 +155,9 @@ static block_t *best_fit(uint32_t need) {
   return best;
 }
 
-void *pool_alloc(void *udata, size_t n) {
+static void *alloc_block(size_t n) {
   uint32_t need = need_of(n), sz;
   block_t *b, *r;
-  (void) udata;
   if (!n) return NULL;
   b = best_fit(need);
   if (!b) {
@@ -145,6 +179,12 @@ void *pool_alloc(void *udata, size_t n) {
   }
   account(bsize(b));
   return (uint8_t *) b + HDR;
+}
+
+void *pool_alloc(void *udata, size_t n) {
+  (void) udata;
+  if (n && soft_refuse(need_of(n))) return NULL;
+  return alloc_block(n);
 }
 
 void pool_free(void *udata, void *p) {
@@ -196,6 +236,7 @@ void *pool_realloc(void *udata, void *p, size_t n) {
   }
   b = (block_t *) ((uint8_t *) p - HDR);
   sz = bsize(b);
+  if (need > sz && soft_refuse(need - sz)) return NULL;
   if (need <= sz) {
     if (sz - need >= MIN_BLOCK) {
       /* shrink in place: the tail becomes a used block, then is freed (and coalesced) */
@@ -226,8 +267,8 @@ void *pool_realloc(void *udata, void *p, size_t n) {
     account(need - sz);
     return p;
   }
-  q = pool_alloc(udata, n);
-  if (!q) return NULL; /* counted by pool_alloc; the old block stays valid */
+  q = alloc_block(n);
+  if (!q) return NULL; /* counted by alloc_block; the old block stays valid */
   memcpy(q, p, sz - HDR);
   pool_free(udata, p);
   return q;
@@ -243,6 +284,14 @@ void pool_stats(pool_stats_t *st) {
     if (bsize(b) > st->largest) st->largest = bsize(b);
   st->allocs = allocs;
   st->fails = fails;
+}
+
+uint32_t pool_blocks(void) {
+  block_t *b = (block_t *) (tinyhub_pool + HDR);
+  uint32_t n = 0;
+  for (; bsize(b); b = after(b))
+    if (b->hdr & F_USED) n++;
+  return n;
 }
 
 uint32_t pool_fails(void) {
