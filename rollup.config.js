@@ -33,20 +33,6 @@ const TARGETS = {
   moddable: { tsconfig: "tsconfig.moddable.json", target: "ES2020", ecma: 2020, module: true },
 };
 
-/**
- * src/dev.ts exports `DEV = true`; the embedded bundles get `false` instead, so code under
- * `if (DEV)` (development checks, error names) is dropped by tree-shaking and terser.
- */
-function production() {
-  return {
-    name: "tinyhub-production",
-    load(id) {
-      if (/[\\/]src[\\/]dev\.ts$/.test(id)) return "export const DEV = false;";
-      return null;
-    },
-  };
-}
-
 /** Terser for the embedded bundles: internal fields start with `_` and are renamed too. */
 function minify(ecma, module) {
   return terser({
@@ -110,7 +96,6 @@ for (const [target, feature] of FEATURES) {
     onwarn,
     treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
     plugins: [
-      production(),
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module
