@@ -414,7 +414,7 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      var q = room(sizePublish(topic, payload, (qos = qos || 0))), id = 0;
+      var q = room(sizePublish(topic, payload, (qos = qos == null ? 0 : qos))), id = 0;
       if (q < 0) return q;
       if (qos) cbs[(id = newId())] = done || null;
       encodePublish(b, q, topic, payload, qos, !!retain, false, id);
@@ -423,7 +423,7 @@ export function createClient(o: ClientOptions): Client {
       return id;
     },
     subscribe: function (filter, qos, done) {
-      return sendSub(filter, qos || 0, done);
+      return sendSub(filter, qos == null ? 0 : qos, done);
     },
     unsubscribe: function (filter, done) {
       var r = sendSub(filter, -1, done);

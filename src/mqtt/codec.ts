@@ -59,6 +59,11 @@ function writeField(b: Uint8Array, off: number, p: Payload): number {
   return e;
 }
 
+/** QoS 0, 1 or 2 (not 3, -1, 1.5 or NaN). */
+function qosOk(q: number): boolean {
+  return q >>> 0 === q && q < 3;
+}
+
 /** Total frame bytes for a body of `n` bytes, or E_LENGTH past 268,435,455 [MQTT-2.2.3]. */
 export function frameSize(n: number): number {
   var v = varintLength(n);
@@ -99,7 +104,7 @@ function connectBody(c: ConnectFields): number {
   // [MQTT-3.1.3-7] an empty client id needs a clean session; [MQTT-3.1.2-22] no password without a user name
   if ((!c.clientId && !c.clean) || (c.password != null && c.username == null) || !(c.keepalive >= 0 && c.keepalive < 65536)) return E_ARGUMENT;
   n = plus(10, sizeString(c.clientId));
-  if (w) n = plus(plus(n, sizeTopic(w.topic)), q >= 0 && q < 3 ? sizeField(w.payload) : E_QOS);
+  if (w) n = plus(plus(n, sizeTopic(w.topic)), qosOk(q) ? sizeField(w.payload) : E_QOS);
   if (c.username != null) n = plus(n, sizeString(c.username));
   if (c.password != null) n = plus(n, sizeField(c.password));
   return n;
@@ -130,7 +135,7 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
 
 function publishBody(topic: string, payload: Payload, qos: number, id: number): number {
   var k = sizeTopic(topic), n = sizePayload(payload);
-  if (!(qos >= 0 && qos < 3)) return E_QOS; // [MQTT-3.3.1-4]
+  if (!qosOk(qos)) return E_QOS; // [MQTT-3.3.1-4]
   if (qos && !(id > 0 && id < 65536)) return E_PACKET_ID; // [MQTT-2.3.1-1]
   return plus(plus(k, qos ? 2 : 0), n);
 }
@@ -158,7 +163,7 @@ export function encodeAck(b: Uint8Array, off: number, type: number, id: number):
 
 function subBody(filter: string, id: number, sub: boolean, qos: number): number {
   var k = sizeFilter(filter);
-  if (sub && !(qos >= 0 && qos < 3)) return E_QOS; // [MQTT-3.8.3-4]
+  if (sub && !qosOk(qos)) return E_QOS; // [MQTT-3.8.3-4]
   if (!(id > 0 && id < 65536)) return E_PACKET_ID;
   return plus(k, sub ? 3 : 2);
 }

@@ -54,6 +54,8 @@ test("MQTT publish/subscribe/unsubscribe: bad topics, filters, QoS and payloads 
   expect("publish a lone surrogate in the payload", client.publish("a/b", "ok\ud83d", 1), E.E_UTF8);
   expect("publish QoS 3", client.publish("a/b", "x", 3), E.E_QOS);
   expect("publish QoS -1", client.publish("a/b", "x", -1), E.E_QOS);
+  expect("publish QoS NaN", client.publish("a/b", "x", NaN), E.E_QOS);
+  expect("publish QoS 1.5", client.publish("a/b", "x", 1.5), E.E_QOS);
   const BAD_FILTERS: [string, number][] = [
     ["a/#/b", E.E_TOPIC], ["a#", E.E_TOPIC], ["a/b+", E.E_TOPIC], ["+a/b", E.E_TOPIC], ["#/", E.E_TOPIC], ["", E.E_TOPIC],
     ["a/\u0000", E.E_UTF8], ["a/\ud800", E.E_UTF8], ["f".repeat(70000), E.E_TOO_LARGE],
