@@ -23,6 +23,17 @@ test("no client id: CONNECT carries an empty one (clean session)", () => {
   assert.is(c.clean, true);
 });
 
+test("publish and subscribe without a QoS use QoS 0", () => {
+  const s = session();
+  s.up();
+  s.t.take();
+  assert.is(s.client.publish("t", "x"), 0);
+  assert.ok(s.client.subscribe("f") > 0);
+  const out = s.t.take();
+  assert.is((out.find((p) => p.cmd == "publish") as any).qos, 0);
+  assert.is((out.find((p) => p.cmd == "subscribe") as any).subscriptions[0].qos, 0);
+});
+
 test("connect() twice opens one connection", () => {
   const s = session();
   s.t.autoOpen = false;
