@@ -270,6 +270,10 @@ export function createClient(o: ClientOptions): Client {
     // resend in order [MQTT-4.4.0-1]: PUBLISH with DUP set in place [MQTT-3.3.1-1]
     for (; q < m._tail; q += recordSize(m, q)) {
       h = b[q + 1];
+      // acks and pings queued for the connection that ended are not this one's: the server resends what
+      // still needs an answer [MQTT-4.4.0-1]
+      while (q < m._tail && (h == 0xc0 || (h > 0x3f && h < 0x80 && h != 0x62))) h = b[(q = cut(m, q, recordSize(m, q))) + 1];
+      if (q >= m._tail) break;
       // DUP only on a message that went out before [MQTT-3.3.1-1]; a never-sent one goes as new
       if (b[q] && h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
       // no session: the server has forgotten the message it acknowledged with PUBREC (kept from

@@ -34,6 +34,25 @@ test("publish and subscribe without a QoS use QoS 0", () => {
   assert.is((out.find((p) => p.cmd == "subscribe") as any).subscriptions[0].qos, 0);
 });
 
+for (const sp of [0, 1]) {
+  test(`acks queued for a connection that dropped are not sent on the next one (session present ${sp})`, () => {
+    const s = session({ reconnect: { min: 10, max: 10, jitter: 0 } });
+    s.up();
+    s.t.take();
+    s.t.mode = "block";
+    s.t.send(PUB1(5));
+    s.t.send(PUB1(6));
+    s.t.drop();
+    s.t.mode = "take";
+    s.clock.advance(10);
+    s.t.send(CONNACK(sp));
+    assert.equal(s.t.cmds().filter((c) => c != "connect"), [], "no PUBACK 5 or 6 on the new connection");
+    // the server redelivers what it still wants acknowledged; that gets its PUBACK
+    s.t.send(PUB1(5));
+    assert.equal(s.t.take().filter((p) => p.cmd == "puback").map((p) => p.messageId), [5]);
+  });
+}
+
 test("connect() twice opens one connection", () => {
   const s = session();
   s.t.autoOpen = false;
