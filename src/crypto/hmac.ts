@@ -8,8 +8,13 @@ function keyed(key: Uint8Array, pad: number, m: Uint8Array): Uint8Array {
   return a;
 }
 
-/** HMAC-SHA256 of `msg` under `key`, 32 bytes (RFC 2104 §2; keys over 64 bytes are hashed first). */
+/** HMAC of `msg` under `key` with a 64-byte-block hash (RFC 2104 §2; keys over 64 bytes are hashed first): a target may pass a native hash. */
+export function hmac(hash: (d: Uint8Array) => Uint8Array, key: Uint8Array, msg: Uint8Array): Uint8Array {
+  if (key.length > 64) key = hash(key);
+  return hash(keyed(key, 0x5c, hash(keyed(key, 0x36, msg))));
+}
+
+/** HMAC-SHA256 of `msg` under `key`, 32 bytes. */
 export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
-  if (key.length > 64) key = sha256(key);
-  return sha256(keyed(key, 0x5c, sha256(keyed(key, 0x36, msg))));
+  return hmac(sha256, key, msg);
 }
