@@ -1,35 +1,16 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { parse, tokenizer, tokTypes } from "acorn";
+import { read, MISSING_GLOBALS, MISSING_METHODS } from "../helpers/bundle";
 
 // What the bundles are made of: the Espruino file is ES5 syntax with CommonJS exports and touches no
 // ES2015+ built-in; the Moddable file is an ES module importing only platform modules; the Node
 // files load as ESM and CJS. Duktape runs the Espruino file for real in duktape.test.ts.
 
-function read(file: string): string {
-  if (!existsSync(file)) throw new Error(`${file} missing: run \`npm run build\` first`);
-  return readFileSync(file, "utf8");
-}
 
-/** Built-ins some engine lacks (Espruino: no Map/Set/Symbol/Promise...; Duktape 2.7: no Promise/Map). */
-const MISSING_GLOBALS = new Set([
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Promise", "Proxy", "Reflect", "BigInt",
-  "TextEncoder", "TextDecoder", "Buffer", "globalThis", "queueMicrotask", "structuredClone", "console",
-]);
-/**
- * Methods missing on some engine: typed arrays have only subarray/set/index access everywhere
- * (Duktape: no slice/fill/from); ES2015+ Array/String/Object methods. Names are mangled, so a
- * string's `.slice` cannot be told from a typed array's: use substring/substr on strings.
- */
-const MISSING_METHODS = new Set([
-  "slice", "fill", "from", "of", "copyWithin", "includes", "find", "findIndex", "findLast", "at",
-  "flat", "flatMap", "entries", "values", "startsWith", "endsWith", "padStart", "padEnd", "repeat",
-  "codePointAt", "fromCodePoint", "trimStart", "trimEnd", "assign", "setPrototypeOf", "getOwnPropertySymbols",
-  "isInteger", "isFinite", "isNaN", "trunc", "sign", "imul", "clz32", "log2", "hypot",
-]);
 
 test("espruino/mqtt.js parses as ES5 (no arrow, let/const, class, template, shorthand, spread)", () => {
   const code = read("dist/espruino/mqtt.js");

@@ -5,9 +5,10 @@
 // alone the classic ones. (test/build/bundles.test.ts checks the mqtt entries more closely.)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse, tokenizer, tokTypes } from "acorn";
+import { read, MISSING_GLOBALS, MISSING_METHODS } from "../helpers/bundle";
 
 const ESPRUINO: Record<string, string[]> = {
   mqtt: ["createClient"],
@@ -27,21 +28,7 @@ const MODDABLE: Record<string, string[]> = {
   classic: ["moddableClassicTransport"],
 };
 
-const MISSING_GLOBALS = new Set([
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Promise", "Proxy", "Reflect", "BigInt",
-  "TextEncoder", "TextDecoder", "Buffer", "globalThis", "queueMicrotask", "structuredClone", "console",
-]);
-const MISSING_METHODS = new Set([
-  "slice", "fill", "from", "of", "copyWithin", "includes", "find", "findIndex", "findLast", "at",
-  "flat", "flatMap", "entries", "values", "startsWith", "endsWith", "padStart", "padEnd", "repeat",
-  "codePointAt", "fromCodePoint", "trimStart", "trimEnd", "assign", "setPrototypeOf", "getOwnPropertySymbols",
-  "isInteger", "isFinite", "isNaN", "trunc", "sign", "imul", "clz32", "log2", "hypot",
-]);
 
-function read(file: string): string {
-  if (!existsSync(file)) throw new Error(`${file} missing: run \`npm run build\` first`);
-  return readFileSync(file, "utf8");
-}
 
 for (const [entry, exports] of Object.entries(ESPRUINO)) {
   test(`espruino/${entry}.js: ES5, CommonJS exports ${exports.join(", ")}, no ES2015+ built-in, no .slice(`, () => {
