@@ -3,7 +3,7 @@
 // the module (require throws, or no SHA256), nothing: the library's own HMAC-SHA256 (src/crypto) is used.
 
 import type { Hmac } from "../../src/iothub/sas";
-import { hmac } from "../../src/crypto/hmac";
+import { hmacSha256 } from "../../src/crypto/hmac";
 
 /** HMAC-SHA256 over `require("crypto").SHA256`, or undefined when the board has no native SHA-256. */
 export function nativeHmac(): Hmac | undefined {
@@ -16,6 +16,6 @@ export function nativeHmac(): Hmac | undefined {
     return new Uint8Array(c!.SHA256!(d));
   }
   return function (key: Uint8Array, msg: Uint8Array): Uint8Array {
-    return hmac(h, key, msg);
+    return hmacSha256(key, msg, h);
   };
 }
