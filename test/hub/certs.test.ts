@@ -1,4 +1,4 @@
-// The emulator's CA and server certificate, made with the openssl CLI.
+// The emulator's CA, issuing CA and server certificate, made with the openssl CLI.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { X509Certificate } from 'node:crypto'
@@ -12,12 +12,21 @@ let dir = ''
 test.before(() => { dir = mkdtempSync(join(tmpdir(), 'tinyhub-certs-')) })
 test.after(() => rmSync(dir, { recursive: true, force: true }))
 
-test('the server certificate is signed by the CA and valid for the names given', () => {
+test('the server certificate chains to the CA through the issuing CA, and is valid for the names given', () => {
   const certs = ensureCerts(dir, ['localhost', '127.0.0.1', 'hub.example'])
   const ca = new X509Certificate(certs.ca)
-  const server = new X509Certificate(certs.cert)
+  const server = new X509Certificate(certs.leaf)
+  const issuer = new X509Certificate(certs.issuer)
   assert.ok(ca.ca)
-  assert.ok(server.verify(ca.publicKey))
+  assert.ok(issuer.ca)
+  assert.ok(issuer.verify(ca.publicKey), 'the issuer is signed by the CA')
+  assert.ok(server.verify(issuer.publicKey), 'the server certificate is signed by the issuer')
+  assert.not.ok(server.verify(ca.publicKey))
+  // what the servers send: the server certificate, then the issuer (not the root: the device has it)
+  assert.is(certs.cert, certs.leaf.trimEnd() + '\n' + certs.issuer)
+  assert.is(certs.cert.split('BEGIN CERTIFICATE').length - 1, 2)
+  assert.ok(issuer.checkIssued(ca) && server.checkIssued(issuer))
+  assert.is(issuer.subject, 'CN=tinyhub emulator issuing CA')
   assert.is(server.checkHost('localhost'), 'localhost')
   assert.is(server.checkIP('127.0.0.1'), '127.0.0.1')
   assert.is(server.checkHost('hub.example'), 'hub.example')
