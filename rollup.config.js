@@ -8,6 +8,7 @@
 // exist yet is skipped with a warning, so features can be listed before they are written.
 
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
@@ -39,10 +40,27 @@ function minify(ecma, module) {
     ecma,
     module,
     toplevel: true,
-    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false },
+    // hoist_funs: function declarations first in their scope, since Espruino does not hoist them
+    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false, hoist_funs: true },
     mangle: { toplevel: true, properties: { regex: /^_/ } },
     format: { ecma, comments: false },
   });
+}
+
+/**
+ * Links targets/<target>/platform.ts, when the target has one, wherever src/ imports src/platform.ts (the
+ * portable primitives): the engine's own versions replace ours, as firmware links its own C functions.
+ */
+function platformOf(target) {
+  const portable = resolve("src/platform.ts"), own = resolve(`targets/${target}/platform.ts`);
+  return {
+    name: "platform",
+    async resolveId(source, importer, options) {
+      if (!/platform$/.test(source) || !importer || !existsSync(own)) return null;
+      const r = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return r && r.id === portable ? own : null;
+    },
+  };
 }
 
 function skipped(input) {
@@ -96,6 +114,7 @@ for (const [target, feature] of FEATURES) {
     onwarn,
     treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
     plugins: [
+      platformOf(target),
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module

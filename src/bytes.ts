@@ -40,26 +40,35 @@ var UTF8_MIN = [0, 0x80, 0x800, 0x10000];
  * surrogates, beyond U+10FFFF, truncated sequences) and, when `noNull`, for U+0000 [MQTT-1.5.3-2].
  */
 export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean): string | null {
-  var s = "", end = off + len, c: number, n: number, k: number;
+  return utf8Scan(b, off, len, noNull, false);
+}
+
+/**
+ * utf8Read's loop over bytes, or over a string holding one byte per character (an Espruino binary string);
+ * with `check`, only validates: "" for well-formed UTF-8, null otherwise.
+ */
+export function utf8Scan(b: Uint8Array | string, off: number, len: number, noNull?: boolean, check?: boolean): string | null {
+  var s = "", end = off + len, c: number, n: number, k: number, d: number, t = typeof b == "string", a = b as any;
   while (off < end) {
-    c = b[off++];
+    c = t ? a.charCodeAt(off++) : a[off++];
     // continuation bytes after this one: 80-BF never lead, C0 and C1 only start overlong forms, F5-FF go past U+10FFFF
     n = c < 0x80 ? 0 : c < 0xc2 || c > 0xf4 ? -1 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
     if (n < 0 || off + n > end || (!c && noNull)) return null;
     if (n) {
       c &= 63 >> n;
       for (k = n; k--; ) {
-        if ((b[off] & 0xc0) != 0x80) return null;
-        c = (c << 6) | (b[off++] & 63);
+        d = t ? a.charCodeAt(off++) : a[off++];
+        if ((d & 0xc0) != 0x80) return null;
+        c = (c << 6) | (d & 63);
       }
       if (c < UTF8_MIN[n] || c > 0x10ffff || (c >= 0xd800 && c < 0xe000)) return null;
-      if (c > 0xffff) {
+      if (c > 0xffff && !check) {
         c -= 0x10000;
         s += String.fromCharCode(0xd800 + (c >> 10));
         c = 0xdc00 + (c & 0x3ff);
       }
     }
-    s += String.fromCharCode(c);
+    if (!check) s += String.fromCharCode(c);
   }
   return s;
 }

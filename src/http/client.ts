@@ -2,7 +2,7 @@
 // One buffer: its first rxSize bytes assemble response lines, the rest stages the request head and body.
 import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
 import { E_BUSY, E_CLOSED, E_TIMEOUT, E_TRANSPORT, E_ENDED, E_ARGUMENT, E_BUFFER, E_TOO_LARGE } from "../errors";
-import { utf8Length, utf8Write } from "../bytes";
+import { utf8Length, utf8Write } from "../platform";
 import { encodeRequest } from "./request";
 import { createResponseParser } from "./response";
 

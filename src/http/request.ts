@@ -1,5 +1,5 @@
 // HTTP/1.1 request head writer (RFC 7230 §3): size first, then encode into the caller's buffer.
-import { utf8Length, utf8Write } from "../bytes";
+import { utf8Length, utf8Write } from "../platform";
 import { E_ARGUMENT, E_BUFFER } from "../errors";
 
 // true when `s` has a control character (tab allowed in values) or, for `strict` > 0, a space or tab,

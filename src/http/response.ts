@@ -30,8 +30,8 @@ export interface ResponseParser {
 // states; below BODY a line is being assembled
 var STATUS = 0, HEADER = 1, CHUNK_SIZE = 2, CHUNK_END = 3, TRAILER = 4, BODY = 5, CHUNK = 6, UNTIL_CLOSE = 7, DONE = 8;
 
-// true when a comma-separated header value has the token `t` (RFC 7230 §7), case-insensitively
-function hasToken(v: string, t: string): boolean {
+/** True when a comma-separated header value has the token `t` (RFC 7230 §7), case-insensitively. */
+export function hasToken(v: string, t: string): boolean {
   return ("," + v.toLowerCase().replace(/[ \t]/g, "") + ",").indexOf("," + t + ",") >= 0;
 }
 

@@ -2,7 +2,7 @@
 import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
-import { utf8Read, utf8Length } from "../bytes";
+import { utf8Read, utf8Length } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY } from "../errors";
 import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_SUBS, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
 import { parseConnectionString, ConnectionInfo } from "./connstr";

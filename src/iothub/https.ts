@@ -14,7 +14,7 @@ import type { Payload } from "../mqtt/codec";
 import type { Bag } from "./bag";
 import { createHttpClient, HttpHandler } from "../http/client";
 import { sizeRequest } from "../http/request";
-import { utf8Length, utf8Write } from "../bytes";
+import { utf8Length, utf8Write } from "../platform";
 import { base64Encode } from "../crypto/base64";
 import { E_ARGUMENT, E_ENDED, E_NOT_CONNECTED } from "../errors";
 import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_TOKEN_EXPIRED, E_PROPERTY } from "./errors";

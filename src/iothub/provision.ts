@@ -1,7 +1,7 @@
 // DPS registration over MQTT: register, poll the operation honouring retry-after, hand back the assignment.
 import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client } from "../mqtt/client";
-import { utf8Read } from "../bytes";
+import { utf8Read } from "../platform";
 import { E_TIMEOUT } from "../errors";
 import { E_DPS_FAILED, E_HUB_STATUS } from "./errors";
 import { sasToken, dpsResourceUri, Hmac } from "./sas";

@@ -1,7 +1,7 @@
 // Shared access signature tokens (IoT Hub security doc, "Security tokens"; azure-iot-common
 // shared_access_signature.ts; Embedded C az_iot_hub_client_sas.c). HMAC is injectable: a target may pass
 // a native one; the default is the portable src/crypto.
-import { utf8Length, utf8Write } from "../bytes";
+import { utf8Length, utf8Write } from "../platform";
 import { E_ARGUMENT } from "../errors";
 import { base64Decode, base64Encode } from "../crypto/base64";
 import { hmacSha256 } from "../crypto/hmac";

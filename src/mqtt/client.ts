@@ -12,7 +12,8 @@ import {
 } from "./codec";
 import { createReader } from "./reader";
 import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
-import { readU16, utf8Read } from "../bytes";
+import { readU16 } from "../bytes";
+import { utf8Read } from "../platform";
 
 /** Delivery details; `offset`/`total` locate a chunk of a message larger than the receive region. */
 export interface MessageInfo { qos: number; retain: boolean; dup: boolean; offset: number; total: number }
@@ -263,7 +264,7 @@ export function createClient(o: ClientOptions): Client {
 
   function onConnack(sp: number) {
     var q = m._head, h: number, f: string;
-    if (!sp) in2.length = 0;
+    if (!sp) in2 = [];
     st = UP;
     waiting = false;
     attempts = 0;
@@ -287,7 +288,7 @@ export function createClient(o: ClientOptions): Client {
       call(h, 0);
     }
     if (!sp) {
-      pend.length = 0;
+      pend = [];
       for (f in subs) pend.push(f);
     }
     resub();
@@ -451,7 +452,7 @@ export function createClient(o: ClientOptions): Client {
       st = ENDED;
       m._head = m._tail = m._start;
       for (id in cbs) call(+id, E_ENDED);
-      in2.length = 0;
+      in2 = [];
       if (done) done();
     },
     connected: function () {

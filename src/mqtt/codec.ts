@@ -1,7 +1,8 @@
 // MQTT 3.1.1 packet codec: size first, then encode into a caller's buffer at an offset.
 // Encoders return the new offset or a negative error code; decoders read a frame body that
 // the reader assembled (b[off..off+len)) and return a value >= 0 or a negative error code.
-import { utf8Length, utf8Write, utf8Read, readU16, writeU16, varintLength, writeVarint } from "../bytes";
+import { readU16, writeU16, varintLength, writeVarint } from "../bytes";
+import { utf8Length, utf8Write, utf8Read } from "../platform";
 import {
   E_BUFFER, E_MALFORMED, E_FLAGS, E_LENGTH, E_UTF8, E_TOPIC, E_PACKET_ID, E_QOS, E_REFUSED, E_TOO_LARGE, E_ARGUMENT,
 } from "../errors";
@@ -91,7 +92,7 @@ export function sizeTopic(t: string): number {
 /** Validates a topic filter [MQTT-4.7.1-2], [MQTT-4.7.1-3]: '#' last and alone in its level, '+' alone in its level. */
 export function sizeFilter(f: string): number {
   // a wildcard with anything but "/" beside it, or "#" before a "/"
-  return !f || /[^/][+#]|[+#][^/]|#\//.test(f) ? E_TOPIC : sizeString(f);
+  return !f || /[^\/][+#]|[+#][^\/]|#\//.test(f) ? E_TOPIC : sizeString(f);
 }
 
 /** The sum of two sizes, or the first of them that is a negative code. */

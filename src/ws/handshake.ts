@@ -2,7 +2,7 @@
 // Runs once per connection, so plain strings are fine here.
 import { sha1 } from "../crypto/sha1";
 import { base64Encode } from "../crypto/base64";
-import { utf8Length, utf8Write } from "../bytes";
+import { utf8Length, utf8Write } from "../platform";
 import { E_BUFFER } from "../errors";
 
 /** The GUID a server appends to the key (RFC 6455 §1.3). */

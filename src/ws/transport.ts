@@ -12,7 +12,7 @@
 // write at an offset under 14, with no room for the header, goes out in pieces: see E_WS_PARTIAL.)
 import { Transport, TransportEvents, TlsOptions } from "../types";
 import { E_TRANSPORT, E_CLOSED, E_WS_HANDSHAKE, E_WS_ACCEPT, E_WS_SUBPROTOCOL, E_WS_TEXT, E_WS_CONTROL, E_WS_CLOSED, E_WS_PARTIAL, E_WS_TOO_BIG } from "../errors";
-import { createResponseParser } from "../http/response";
+import { createResponseParser, hasToken } from "../http/response";
 import { createFrameReader, encodeFrameHeader, maskCopy, WS_FIN, WS_BINARY, WS_TEXT, WS_CLOSE, WS_PING, WS_PONG } from "./frame";
 import { wsKey, wsAccept, encodeUpgrade } from "./handshake";
 
@@ -60,7 +60,7 @@ export function wsTransport(inner: Transport, o: WsOptions): Transport {
       onHeader: function (n: string, v: string) {
         var l = v.toLowerCase();
         got |= n == "upgrade" ? (l == "websocket" ? 1 : 0)
-          : n == "connection" ? (/(^|,)\s*upgrade\s*(,|$)/.test(l) ? 2 : 0)
+          : n == "connection" ? (hasToken(l, "upgrade") ? 2 : 0)
           : n == "sec-websocket-accept" ? (v == accept ? 4 : 0)
           : n == "sec-websocket-protocol" ? (v == proto ? 8 : 0)
           : n == "sec-websocket-extensions" ? 16 : 0;

@@ -25,4 +25,8 @@ declare var E: {
   toUint8Array(s: string): Uint8Array;
   /** Bytes to a binary string; undefined when no flat string could be allocated. */
   toString(bytes: Uint8Array): string | undefined;
+  /** True for a string Espruino holds as UTF-8 (Unicode builds only; absent with SAVE_ON_FLASH). */
+  isUTF8?(s: string): boolean;
+  /** The same bytes as a UTF-8 string; throws on builds without Unicode support. */
+  asUTF8?(s: string): string;
 };

@@ -8,3 +8,5 @@ declare function require(module: "crypto"): EspruinoCrypto;
 declare function setTimeout(fn: () => void, ms: number): any;
 /** Throws for an id that already fired or was cleared; clears every timer when called with no argument. */
 declare function clearTimeout(id: unknown): void;
+/** Base64 to a binary string. */
+declare function atob(s: string): string;

@@ -8,6 +8,15 @@ import { E_CLOSED, E_NO_MEMORY, E_TRANSPORT } from "../../src/errors";
 /** Bytes handed to the socket since its last 'drain' beyond which write() answers "try later". */
 const HIGH_WATER = 1024;
 
+/**
+ * mbedTLS in Espruino parses DER only ("mbedtls_x509_crt_parse of 'ca': Invalid format" for PEM text): PEM
+ * text becomes the DER bytes of its first block. Anything else goes as it is (DER bytes, or a Storage file
+ * name, which Espruino reads itself).
+ */
+function der(v: unknown): unknown {
+  return typeof v == "string" && v.indexOf("-----BEGIN") >= 0 ? atob(v.split("-----")[2].replace(/\s/g, "")) : v;
+}
+
 /** A Transport over Espruino's net (or tls, when TLS options are given) sockets. */
 export function espruinoTransport(): Transport {
   var socket: EspruinoSocket | null = null, queued = 0, blocked = false;
@@ -16,7 +25,7 @@ export function espruinoTransport(): Transport {
     // the callbacks of a socket report only while it is the current one (s == socket)
     open: function (host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
       var s: EspruinoSocket, err = 0;
-      var o = { host: host, port: port, ca: tls && tls.ca, cert: tls && tls.cert, key: tls && tls.key };
+      var o = { host: host, port: port, ca: tls && der(tls.ca), cert: tls && der(tls.cert), key: tls && der(tls.key) };
       // ends the connection once: the first of 'error' and 'close' reports it, the other is ignored
       function closed() {
         if (s != socket) return;

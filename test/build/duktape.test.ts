@@ -9,7 +9,11 @@ import { join } from "node:path";
 // MQTT round trip with a fake transport and clock (test/build/roundtrip.es5.js), bytes checked here.
 
 const BUNDLE = "dist/espruino/mqtt.js";
-const PRELUDE = "var exports = {}, module = { exports: exports };\n";
+// the bundle's text functions use Espruino's E (targets/espruino/platform.ts): a model of a Unicode build
+const PRELUDE =
+  "var exports = {}, module = { exports: exports };\n" +
+  "var E = { toString: function (u) { var s = '', i; for (i = 0; i < u.length; i++) s += String.fromCharCode(u[i]); return s; },\n" +
+  "  isUTF8: function (s) { return /[^\\x00-\\x7f]/.test(s); }, asUTF8: function (s) { return decodeURIComponent(escape(s)); } };\n";
 
 const utf8 = (s: string) => Array.from(Buffer.from(s, "utf8"));
 const str = (s: string) => [0, utf8(s).length, ...utf8(s)];
@@ -27,7 +31,8 @@ function runRoundTrip(): any {
   const dir = mkdtempSync(join(tmpdir(), "tinyhub-duk-"));
   try {
     const file = join(dir, "run.js");
-    writeFileSync(file, PRELUDE + readFileSync(BUNDLE, "utf8") + "\n" + readFileSync("test/build/roundtrip.es5.js", "utf8"));
+    // the bundle in a function scope of its own, as Espruino's module loader runs it
+    writeFileSync(file, PRELUDE + "(function () {\n" + readFileSync(BUNDLE, "utf8") + "\n})();\n" + readFileSync("test/build/roundtrip.es5.js", "utf8"));
     const r = spawnSync(cmd, [file], { encoding: "utf8", timeout: 20000 });
     assert.is(r.status, 0, `duk exited ${r.status}: ${r.stderr}${r.stdout}`);
     const lines = r.stdout.trim().split("\n");

@@ -9,7 +9,7 @@
 // As on Espruino, write() buffers whatever it is given and 'drain' comes (later) once all of it is sent;
 // write(uint8array) would send the numbers as decimal text ("16,2,0,255"), and so it does here.
 //   require("tls").connect({host, port, ca, cert, key}, onConnect): the same socket over TLS (done by the
-//                        Node parent), certificates and key as PEM strings; the server's certificate is
+//                        Node parent), certificates and key as DER binary strings (PEM throws, as in mbedTLS there); the server's certificate is
 //                        checked against `ca` for `host` when `ca` is given (stricter than the Espruino
 //                        firmware we read, whose mbedTLS client does not verify: see targets/espruino/README.md)
 //   require("crypto"):   absent unless Espruino.crypto is set (e.g. to a model of the native SHA256)
@@ -25,7 +25,36 @@ var E = {
     var s = "", i;
     for (i = 0; i < u.length; i++) s += String.fromCharCode(u[i]);
     return s;
+  },
+  // a Unicode build (ESPR_UNICODE_SUPPORT): here every string with a non-ASCII character counts as UTF-8
+  isUTF8: function (s) {
+    return /[^\x00-\x7f]/.test(s);
+  },
+  asUTF8: function (s) {
+    return decodeURIComponent(escape(s));
   }
+};
+
+// Espruino's base64 of binary strings (Duktape and QuickJS have neither)
+var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+var atob = function (s) {
+  var r = "", n = 0, bits = 0, i, v;
+  for (i = 0; i < s.length; i++) {
+    v = B64.indexOf(s.charAt(i));
+    if (v < 0) continue;
+    n = (n << 6) | v;
+    bits += 6;
+    if (bits >= 8) r += String.fromCharCode((n >> (bits -= 8)) & 255);
+  }
+  return r;
+};
+var btoa = function (s) {
+  var r = "", i, n;
+  for (i = 0; i < s.length; i += 3) {
+    n = (s.charCodeAt(i) << 16) | ((s.charCodeAt(i + 1) & 255) << 8) | (s.charCodeAt(i + 2) & 255);
+    r += B64.charAt(n >> 18) + B64.charAt((n >> 12) & 63) + (i + 1 < s.length ? B64.charAt((n >> 6) & 63) : "=") + (i + 2 < s.length ? B64.charAt(n & 63) : "=");
+  }
+  return r;
 };
 
 var setTimeout = function (fn, ms) {
@@ -177,12 +206,18 @@ var require = (function () {
     }
   };
 
+  // Espruino's mbedTLS parses DER only: PEM text throws as it does there; the bridge wants DER as base64
+  function der(v) {
+    if (!v) return v;
+    if (typeof v != "string" || v.indexOf("-----BEGIN") >= 0)
+      throw new Error("HTTPS init failed! mbedtls_x509_crt_parse: Invalid format (Espruino takes DER as a binary string)");
+    return btoa(v);
+  }
+
   var tls = {
-    // Espruino takes the certificates and key as PEM text; the host name is the SNI and the name checked
+    // the host name is the SNI and the name checked
     connect: function (o, onConnect) {
-      if ((o.ca && typeof o.ca != "string") || (o.cert && typeof o.cert != "string") || (o.key && typeof o.key != "string"))
-        throw new Error("tls.connect: ca, cert and key are PEM strings on Espruino");
-      return new Socket(o.host, o.port, onConnect, { servername: o.host, ca: o.ca, cert: o.cert, key: o.key, verify: !!o.ca });
+      return new Socket(o.host, o.port, onConnect, { servername: o.host, ca: der(o.ca), cert: der(o.cert), key: der(o.key), verify: !!o.ca });
     }
   };
 

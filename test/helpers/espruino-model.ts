@@ -30,6 +30,13 @@ function socketModel(s: net.Socket, model: Model) {
   };
 }
 
+/** Espruino's mbedTLS takes DER only (a binary string); Node takes PEM. */
+function der(v: unknown, label: string): string | undefined {
+  if (v == null) return undefined;
+  if (typeof v != "string" || v.includes("-----BEGIN")) throw new Error("HTTPS init failed! mbedtls_x509_crt_parse: Invalid format");
+  return `-----BEGIN ${label}-----\n${Buffer.from(v, "latin1").toString("base64")}\n-----END ${label}-----\n`;
+}
+
 /** Installs the model's globals (require, E, setTimeout/clearTimeout with Espruino's throws); restore() removes them. */
 export function installEspruino(tlsDefaults: tls.ConnectionOptions = {}): Model {
   const g = globalThis as any;
@@ -39,12 +46,15 @@ export function installEspruino(tlsDefaults: tls.ConnectionOptions = {}): Model 
   g.E = {
     toUint8Array: (s: string) => new Uint8Array(Buffer.from(s, "latin1")),
     toString: (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1"),
+    // a Unicode build: a string with a non-ASCII character is a UTF-8 string
+    isUTF8: (s: string) => /[^\x00-\x7f]/.test(s),
+    asUTF8: (s: string) => Buffer.from(s, "latin1").toString("utf8"),
   };
   g.require = (name: string) => {
     if (name == "net")
       return { connect: (o: any, cb: () => void) => socketModel(net.connect({ host: o.host, port: o.port }, cb), model) };
     if (name == "tls")
-      return { connect: (o: any, cb: () => void) => socketModel(tls.connect({ host: o.host, port: o.port, ca: o.ca, cert: o.cert, key: o.key, servername: "localhost", ...tlsDefaults }, cb), model) };
+      return { connect: (o: any, cb: () => void) => socketModel(tls.connect({ host: o.host, port: o.port, ca: der(o.ca, "CERTIFICATE"), cert: der(o.cert, "CERTIFICATE"), key: der(o.key, "PRIVATE KEY"), servername: "localhost", ...tlsDefaults }, cb), model) };
     throw new Error(`Module ${name} not found`);
   };
   const clear = saved.clearTimeout;

@@ -65,6 +65,8 @@ export async function startQuickJSEngine(opts) {
     evaluate(`var tinyhub = (function () { var exports = {}, module = { exports: exports };\n${bundle}\n; return module.exports; })();`, "bundle.js");
     const bundleOnly = memory();
     evaluate(script("bridge.es5.js"), "bridge.es5.js");
+    // the Espruino bundle presumes Espruino's E (its text functions); the transport and clock come from the bridge
+    evaluate(script("espruino.es5.js"), "espruino.es5.js");
     evaluate(script("session.es5.js"), "session.es5.js");
     evaluate(script("glue-quickjs.es5.js"), "glue-quickjs.es5.js");
     const loaded = memory();
