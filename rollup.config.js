@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
+import { bundleViolations } from "./tools/bundle-rules.js";
 
 /** [target, feature]: input targets/<target>/<feature>.ts, output dist/<target>/<feature>.js */
 const FEATURES = [
@@ -59,6 +60,19 @@ function platformOf(target) {
       if (!/platform$/.test(source) || !importer || !existsSync(own)) return null;
       const r = await this.resolve(source, importer, { ...options, skipSelf: true });
       return r && r.id === portable ? own : null;
+    },
+  };
+}
+
+/** Fails the build on a shape the target's real engine refuses (tools/bundle-rules.js), in the final code. */
+function engineRules(target) {
+  return {
+    name: "engine-rules",
+    generateBundle(_, bundle) {
+      for (const f of Object.values(bundle)) {
+        const v = f.type == "chunk" ? bundleViolations(f.code, target) : [];
+        if (v.length) this.error(`${f.fileName}: what ${target} refuses (tools/bundle-rules.js):\n  ${v.join("\n  ")}`);
+      }
     },
   };
 }
@@ -118,7 +132,7 @@ for (const [target, feature] of FEATURES) {
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module
-      ? { file: `dist/${target}/${feature}.js`, format: "es", plugins: [minify(t.ecma, true)] }
+      ? { file: `dist/${target}/${feature}.js`, format: "es", plugins: [minify(t.ecma, true), engineRules(target)] }
       : {
           // Espruino: `exports.createClient = ...` for Modules.addCached + require; no __esModule, no 'use strict'
           file: `dist/${target}/${feature}.js`,
@@ -128,7 +142,7 @@ for (const [target, feature] of FEATURES) {
           strict: false,
           freeze: false,
           generatedCode: "es5",
-          plugins: [minify(t.ecma, false)],
+          plugins: [minify(t.ecma, false), engineRules(target)],
         },
   });
 }
