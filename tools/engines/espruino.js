@@ -1,0 +1,325 @@
+// The shipped Espruino bundle (dist/espruino/<entry>.js) in the real Espruino interpreter (2v29, the
+// Linux build of the source that runs on ESP32; tools/engines/espruino-build.js builds it), loaded the
+// way a user loads it: written to Storage, then `require("tinyhub")` (or Modules.addCached).
+//
+//   1. a temp folder; the bundle's bytes go into its `espruino.flash` (the Linux build's stand-in for
+//      the board's flash) as Storage file "tinyhub", by the interpreter itself running
+//      `require("Storage").write("tinyhub", atob(...), offset, size)` chunk by chunk, as the Espruino
+//      command-line tool and Web IDE upload a file;
+//   2. `espruino driver.js` there: test/engines/glue-espruino.es5.js connects back to a control
+//      server here (127.0.0.1, JSON lines), requires the bundle, reports its JsVars, then evaluates
+//      what the test sends and sends back what the callbacks report (test/engines/session.es5.js, S);
+//   3. the bundle's own Espruino glue (targets/espruino/transport.ts) opens real sockets with the
+//      interpreter's `net` / `tls`. Each target the test names ({ mqtt: port, ... }) gets a TCP proxy
+//      here (engine.ports[name] is where the engine must connect): host.drop() breaks the link of the
+//      newest connection (a reset: the engine sees an error), host.live() counts the open ones.
+//
+// The Linux build has no usable REPL on a pipe, and its telnet console is fixed to port 2323, so
+// parallel tests use the control connection instead. `variant` picks the build ("linux", "esp32",
+// "esp8266"; see espruino-build.js) and `variables` the JsVar count of the board variants.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { espruinoBinary } from "./espruino-build.js";
+import { createHost } from "./host.js";
+import { bundlePath, script } from "./paths.js";
+
+/** Bytes per Storage.write call of the upload (the Espruino tools send about this much per line). */
+const CHUNK = 1024;
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+/** JSON with every non-ASCII character escaped: the line reaches the interpreter as ASCII bytes. @param {any} v */
+function asciiJson(v) {
+  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+/** Report values: {__utf8: hex} (Bridge.text in the engine) becomes the decoded string, or null when not UTF-8. @param {string} _k @param {any} v */
+function revive(_k, v) {
+  if (v && typeof v == "object" && typeof v.__utf8 == "string" && Object.keys(v).length == 1) {
+    try {
+      return dec.decode(Buffer.from(v.__utf8, "hex"));
+    } catch {
+      return null;
+    }
+  }
+  return v;
+}
+
+/**
+ * Writes `bytes` as Storage file `name` into dir/espruino.flash with the interpreter `bin`.
+ * @param {string} bin @param {string} dir @param {string} name @param {Buffer} bytes @param {Record<string, string>} env
+ */
+export function writeStorage(bin, dir, name, bytes, env = {}) {
+  const lines = ['var s = require("Storage");'];
+  for (let off = 0; off < bytes.length; off += CHUNK) {
+    const b64 = bytes.subarray(off, off + CHUNK).toString("base64");
+    lines.push(off == 0 ? `s.write(${JSON.stringify(name)}, atob("${b64}"), 0, ${bytes.length});` : `s.write(${JSON.stringify(name)}, atob("${b64}"), ${off});`);
+  }
+  lines.push(`var back = s.read(${JSON.stringify(name)}); print(back && back.length == ${bytes.length} ? "STORED " + E.CRC32(back) : "NOT STORED " + (back && back.length));`);
+  writeFileSync(join(dir, "upload.js"), lines.join("\n") + "\n");
+  const r = spawnSync(bin, ["upload.js"], { cwd: dir, env: { ...process.env, ...env }, encoding: "latin1", timeout: 20000 });
+  const out = `${r.stdout || ""}${r.stderr || ""}`;
+  const m = /STORED (-?\d+)/.exec(out);
+  if (!m || /NOT STORED/.test(out)) throw new Error(`writing Storage file "${name}" failed (exit ${r.status}): ${out.slice(-1500)}`);
+  return { bytes: bytes.length, crc: Number(m[1]) };
+}
+
+/**
+ * A TCP proxy per target: the engine connects here, the proxy to 127.0.0.1:port.
+ * @param {Record<string, number>} targets
+ */
+async function startProxies(targets) {
+  /** @type {{ client: net.Socket, server: net.Socket, name: string }[]} */
+  const pairs = [];
+  /** @type {net.Server[]} */
+  const servers = [];
+  /** @type {Record<string, number>} */
+  const ports = {};
+  for (const [name, port] of Object.entries(targets)) {
+    const srv = net.createServer((client) => {
+      const server = net.connect({ host: "127.0.0.1", port });
+      const pair = { client, server, name };
+      pairs.push(pair);
+      const gone = () => {
+        const i = pairs.indexOf(pair);
+        if (i >= 0) pairs.splice(i, 1);
+        client.destroy();
+        server.destroy();
+      };
+      client.setNoDelay(true);
+      server.setNoDelay(true);
+      client.on("error", gone);
+      server.on("error", () => (typeof client.resetAndDestroy == "function" ? client.resetAndDestroy() : client.destroy()));
+      client.on("close", gone);
+      server.on("close", () => client.end());
+      client.pipe(server);
+      server.pipe(client);
+    });
+    await new Promise((resolve, reject) => {
+      srv.once("error", reject);
+      srv.listen(0, "127.0.0.1", () => resolve(undefined));
+    });
+    servers.push(srv);
+    ports[name] = /** @type {net.AddressInfo} */ (srv.address()).port;
+  }
+  return {
+    ports,
+    live: () => pairs.length,
+    /** Resets the newest connection towards the engine (RST) and closes its upstream side. */
+    drop() {
+      const p = pairs.pop();
+      if (!p) return false;
+      if (typeof p.client.resetAndDestroy == "function") p.client.resetAndDestroy();
+      else p.client.destroy();
+      p.server.destroy();
+      return true;
+    },
+    async close() {
+      for (const p of pairs.splice(0)) {
+        p.client.destroy();
+        p.server.destroy();
+      }
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+    },
+  };
+}
+
+/**
+ * Starts the real Espruino interpreter with dist/espruino/<entry>.js loaded as global `tinyhub`.
+ * @param {import("./espruino.d.ts").EspruinoOptions} opts
+ * @returns {Promise<import("./espruino.d.ts").EspruinoEngine>}
+ */
+export async function startEspruinoEngine(opts) {
+  const variant = opts.variant || "linux";
+  const mode = opts.storage === false ? "cached" : opts.entry ? "storage" : "none";
+  const bin = await espruinoBinary({ variant });
+  const env = opts.variables ? { ESPRUINO_VARIABLES: String(opts.variables) } : {};
+  const dir = mkdtempSync(join(tmpdir(), "tinyhub-espruino-"));
+  const log = opts.log || (() => {});
+  /** @type {import("node:child_process").ChildProcess | null} */
+  let child = null;
+  let ctlServer = /** @type {net.Server | null} */ (null), proxies = /** @type {Awaited<ReturnType<typeof startProxies>> | null} */ (null);
+  const host = createHost({ log: opts.log });
+  let output = "", closed = false, exit = /** @type {string | null} */ (null);
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
+  const waiting = new Map();
+  let nextId = 0;
+  /** @type {net.Socket | null} */
+  let ctl = null;
+
+  const cleanup = async () => {
+    closed = true;
+    host.close();
+    if (ctl) ctl.destroy();
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const c = child;
+      await new Promise((r) => {
+        c.once("exit", r);
+        c.kill("SIGKILL");
+      });
+    }
+    if (ctlServer) await new Promise((r) => /** @type {net.Server} */ (ctlServer).close(() => r(undefined)));
+    if (proxies) await proxies.close();
+    if (!process.env.TINYHUB_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    /** @type {{ bytes: number, crc: number } | null} */
+    let stored = null;
+    if (opts.entry) {
+      const bytes = readFileSync(bundlePath(`dist/espruino/${opts.entry}.js`));
+      // uploaded by the same build with all its variables (the upload's memory is not the session's); the
+      // ESP8266-sized one has too few to hold the upload script's text: the Linux build writes its flash
+      // (the same Storage format: both have the same flash geometry)
+      const writer = variant == "esp8266" ? await espruinoBinary({ variant: "linux" }) : bin;
+      stored = writeStorage(writer, dir, "tinyhub", bytes);
+    }
+    proxies = await startProxies(opts.targets || {});
+
+    // the control connection: the driver connects once
+    /** @type {(s: net.Socket) => void} */
+    let accepted = () => {};
+    const connected = new Promise((resolve) => (accepted = resolve));
+    ctlServer = net.createServer((s) => {
+      if (ctl) return s.destroy();
+      ctl = s;
+      accepted(s);
+    });
+    await new Promise((resolve, reject) => {
+      /** @type {net.Server} */ (ctlServer).once("error", reject);
+      /** @type {net.Server} */ (ctlServer).listen(0, "127.0.0.1", () => resolve(undefined));
+    });
+    const ctlPort = /** @type {net.AddressInfo} */ (ctlServer.address()).port;
+
+    const head = `var CTL_PORT = ${ctlPort}, MODE = ${JSON.stringify(mode)}, SAMPLE_MS = ${opts.sampleMs || 20}, tinyhub;\n`;
+    writeFileSync(join(dir, "driver.js"), head + script("glue-espruino.es5.js"));
+    const c = (child = spawn(bin, ["driver.js"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+    /** @param {Buffer} d */
+    const onOutput = (d) => {
+      const text = d.toString("latin1");
+      output = (output + text).slice(-30000);
+      for (const line of text.split("\n")) {
+        const l = line.replace(/\x1b\[[0-9;]*[A-Za-z]|\r/g, "").replace(/^>+/, "").trim();
+        if (!l) continue;
+        log(`espruino: ${l}`);
+        // what the interpreter prints when it gives up: a test must see it, not a timeout
+        // (an exception in a callback comes as a report through process.on("uncaughtException"))
+        if (/OUT OF MEMORY|Execution Interrupted|^Uncaught |^ASSERT/.test(l)) host.handle({ op: "report", name: "exception", value: `printed by Espruino: ${l}` }, null);
+        else if (/^ERROR:|^WARNING:/.test(l)) host.handle({ op: "report", name: "console", value: l }, null);
+      }
+    };
+    c.stdout?.on("data", onOutput);
+    c.stderr?.on("data", onOutput);
+    const exited = new Promise((resolve) => {
+      c.on("exit", (code, signal) => {
+        exit = signal ? `killed by ${signal}` : `exit ${code}`;
+        for (const w of waiting.values()) w.reject(new Error(`the interpreter ended (${exit}) before answering; output:\n${tail(output)}`));
+        waiting.clear();
+        if (!closed) host.handle({ op: "report", name: "exception", value: `the interpreter ended (${exit}); output:\n${tail(output)}` }, null);
+        resolve(undefined);
+      });
+    });
+
+    const sock = /** @type {net.Socket} */ (await Promise.race([
+      connected,
+      exited.then(() => { throw new Error(`espruino ${opts.entry || ""} ended (${exit}) before connecting back; output:\n${tail(output)}`); }),
+      timeout(10000, () => `espruino did not connect back within 10 s; output:\n${tail(output)}`),
+    ]));
+
+    /** @type {(v: any) => void} */
+    let onReady = () => {};
+    /** @type {(e: Error) => void} */
+    let onFail = () => {};
+    const ready = new Promise((resolve, reject) => { onReady = resolve; onFail = reject; });
+    let inbuf = "";
+    sock.setEncoding("latin1");
+    sock.on("data", (d) => {
+      inbuf += d;
+      let i;
+      while ((i = inbuf.indexOf("\n")) >= 0) {
+        const line = inbuf.slice(0, i);
+        inbuf = inbuf.slice(i + 1);
+        let m;
+        try {
+          m = JSON.parse(line, revive);
+        } catch (e) {
+          host.reports.push({ name: "exception", value: `bad line from the driver: ${line.slice(0, 200)}`, at: Date.now() });
+          continue;
+        }
+        if (m.op == "report") host.handle({ op: "report", name: m.name, value: m.value }, null);
+        else if (m.op == "result") {
+          const w = waiting.get(m.id);
+          waiting.delete(m.id);
+          if (w && m.error !== undefined) w.reject(new Error(`exception in Espruino: ${m.error}`));
+          else if (w) w.resolve(m.value);
+        } else if (m.op == "ready") onReady(m.figures);
+        else if (m.op == "failed") onFail(new Error(`loading dist/espruino/${opts.entry}.js in Espruino (${mode}) failed: ${m.error}\noutput:\n${tail(output)}`));
+      }
+    });
+    sock.on("error", () => {});
+
+    const figures = await Promise.race([
+      ready,
+      exited.then(() => { throw new Error(`espruino ended (${exit}) while loading dist/espruino/${opts.entry}.js; output:\n${tail(output)}`); }),
+      timeout(10000, () => `dist/espruino/${opts.entry}.js did not load within 10 s; output:\n${tail(output)}`),
+    ]);
+    // a load that printed an error (a SyntaxError reported by the lexer is printed, not thrown) is a failed load
+    const printed = host.reports.filter((r) => r.name == "exception");
+    if (opts.entry && (printed.length || !figures.exports.length))
+      throw new Error(`loading dist/espruino/${opts.entry}.js in Espruino (${mode}) failed: exports ${JSON.stringify(figures.exports)}; ${printed.map((r) => r.value).join(" | ")}\noutput:\n${tail(output)}`);
+
+    /** @param {string} code */
+    const evaluate = (code) => {
+      if (closed || exit) return Promise.reject(new Error(`the interpreter is not running (${exit || "closed"}); output:\n${tail(output)}`));
+      const id = ++nextId;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        sock.write(asciiJson({ op: "eval", id, code }) + "\n");
+      });
+    };
+
+    const px = proxies;
+    host.live = () => ({ sockets: px.live(), timers: 0 });
+    host.drop = () => px.drop();
+
+    if (opts.helpers !== false) {
+      await evaluate(script("session.es5.js"));
+      // the S helpers' own JsVars: left out of the session figures with the driver's (`base`)
+      figures.helpers = (await evaluate("Bridge.usage()")) - figures.loaded;
+    } else figures.helpers = 0;
+
+    return {
+      engine: "espruino",
+      ownGlue: true,
+      variant,
+      host,
+      ports: px.ports,
+      pid: c.pid,
+      dir,
+      stored,
+      atLoad: figures,
+      eval: evaluate,
+      memory: () => evaluate("Bridge.memory()"),
+      output: () => output,
+      async close() {
+        if (closed) return;
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/** @param {string} s */
+function tail(s) {
+  return s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split("\n").filter((l) => l.trim() && !/^(\s*_|\||\s+\|_\||Espruino is Open|only by sales|http:\/\/espruino|\s*\^\s*$)/.test(l)).slice(-25).join("\n");
+}
+
+/** @param {number} ms @param {() => string} why @returns {Promise<never>} */
+function timeout(ms, why) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(why())), ms).unref());
+}

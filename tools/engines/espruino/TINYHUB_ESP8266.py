@@ -1,0 +1,50 @@
+#!/bin/false
+# tinyhub: the Linux build of Espruino shaped like an ESP8266 build, for board-sized test runs
+# (tools/engines/espruino-build.js copies this file into boards/ and builds it with
+# BOARD=TINYHUB_ESP8266). Based on boards/LINUX.py (MPL-2.0, Espruino); what differs and why:
+#
+# - 'variables': 1600, fixed: the count and JsVar format of boards/ESP8266_4MB.py (11-bit
+#   references, 15 references per variable). ESPRUINO_VARIABLES=<n> (build script patch) may
+#   lower it at run time.
+# - no ESPR_UNICODE_SUPPORT: ESP8266 builds do not define it (strings are 8-bit).
+# - no TLS: ESP8266 builds have none (plain MQTT only). NET and CRYPTO (SHA256/512) as on the
+#   ESP8266; no TENSORFLOW, GRAPHICS, FILESYSTEM or TELNET (no variables, slower build).
+import pinutils;
+info = {
+ 'name' : "tinyhub ESP8266-shaped Linux build",
+ 'default_console' : "EV_USBSERIAL",
+ 'variables' :  1600,
+ 'binary_name' : 'espruino',
+ 'build' : {
+   'libraries' : [
+     'NET',
+     'CRYPTO','SHA256','SHA512',
+   ],
+   'makefile' : [
+     'DEFINES+=-DSPIFLASH_BASE=0 -DSPIFLASH_LENGTH=FLASH_SAVED_CODE_LENGTH', # Storage read like a board's SPI flash (as LINUX.py)
+     'LINUX=1',
+   ]
+ }
+};
+chip = {
+  'part' : "LINUX",
+  'family' : "LINUX",
+  'package' : "",
+  'ram' : 0,
+  'flash' : 256, # size of file used to fake flash memory (kb)
+  'speed' : -1,
+  'usart' : 6,
+  'spi' : 3,
+  'i2c' : 3,
+  'adc' : 0,
+  'dac' : 0,
+};
+
+devices = {
+  'USB' : {} # to convince code that we have a USB port (it's used for the console ion Linux)
+};
+
+def get_pins():
+  pins = pinutils.generate_pins(0,32)
+  # just fake pins D0 .. D32
+  return pins
