@@ -44,7 +44,8 @@ function minify(ecma, module) {
     // hoist_funs: function declarations first in their scope, since Espruino does not hoist them
     compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false, hoist_funs: true },
     mangle: { toplevel: true, properties: { regex: /^_/ } },
-    format: { ecma, comments: false },
+    // ascii_only: "\u0100" stays an escape; a raw non-ASCII character in the file reaches Espruino as bytes
+    format: { ecma, comments: false, ascii_only: true },
   });
 }
 

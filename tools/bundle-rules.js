@@ -8,6 +8,9 @@
 //             regex     anchors (^ $) anywhere but the pattern's ends, ?, {n,m}, quantified groups, (?...):
 //                       Espruino's regex engine answers these wrongly (/x?/.test("a") is false there)
 //             length    an assignment to .length: "Assignment to a constant" for arrays
+//             ascii     a character above U+007F in the file: uploaded as UTF-8 bytes, it becomes two or three
+//                       characters of a binary string on the boards without Unicode (and a string literal
+//                       holding it changes meaning)
 //   moddable  preload   a typed array, ArrayBuffer or DataView made at module level: the xsl preload freezes it
 //                       into flash and the first write throws "read-only buffer"
 import { parse } from "acorn";
@@ -63,6 +66,7 @@ export function espruinoRegexProblems(pattern) {
 export function bundleViolations(code, target) {
   const out = [];
   const at = (n, why) => out.push(`${why} near ${JSON.stringify(code.slice(Math.max(0, n.start - 40), n.end + 40).slice(0, 160))}`);
+  if (target == "espruino") for (const m of code.matchAll(/[^\x00-\x7f]/g)) at({ start: m.index, end: m.index + 1 }, `ascii: character U+${m[0].charCodeAt(0).toString(16).padStart(4, "0")} in the file (write an escape)`);
   const ast = parse(code, { ecmaVersion: target == "espruino" ? 5 : 2022, sourceType: target == "moddable" ? "module" : "script" });
   walk(ast, (n, parent, inFunction) => {
     if (target == "espruino") {

@@ -50,6 +50,11 @@ test("length: an array's length assigned (in2.length = 0) throws in Espruino", (
   assert.equal(esp("function f(a){ a = []; return a.length; }"), []);
 });
 
+test("ascii: a raw non-ASCII character (the codec's \"\\u0100\" printed as itself) breaks the upload to Espruino", () => {
+  one(esp('var U = "\u0100";'), /ascii: character U\+0100/);
+  assert.equal(esp('var U = "\\u0100";'), []);
+});
+
 test("preload: a typed array made at module level (url.ts's CHAR) is read-only in a preloaded Moddable module", () => {
   one(mod("var CHAR = new Uint8Array(4); export function f(){ CHAR[0] = 1; }"), /preload: new Uint8Array at module level/);
   one(mod("const b = new ArrayBuffer(8);"), /preload: new ArrayBuffer/);
