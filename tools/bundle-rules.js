@@ -7,13 +7,15 @@
 //             regex-/   an unescaped "/" inside a regex character class: Espruino's lexer ends the literal there
 //             regex     anchors (^ $) anywhere but the pattern's ends, ?, {n,m}, quantified groups, (?...):
 //                       Espruino's regex engine answers these wrongly (/x?/.test("a") is false there)
+//             regex)    a regex literal right after ")" (the statement of an if, for or while): Espruino's lexer
+//                       reads the "/" as a division there
 //             length    an assignment to .length: "Assignment to a constant" for arrays
 //             ascii     a character above U+007F in the file: uploaded as UTF-8 bytes, it becomes two or three
 //                       characters of a binary string on the boards without Unicode (and a string literal
 //                       holding it changes meaning)
 //   moddable  preload   a typed array, ArrayBuffer or DataView made at module level: the xsl preload freezes it
 //                       into flash and the first write throws "read-only buffer"
-import { parse } from "acorn";
+import { parse, tokenizer } from "acorn";
 
 const BUFFERS = /^(ArrayBuffer|DataView|(Ui|I)nt(8|16|32)Array|Uint8ClampedArray|Float(32|64)Array|Big(Ui|I)nt64Array)$/;
 
@@ -67,6 +69,13 @@ export function bundleViolations(code, target) {
   const out = [];
   const at = (n, why) => out.push(`${why} near ${JSON.stringify(code.slice(Math.max(0, n.start - 40), n.end + 40).slice(0, 160))}`);
   if (target == "espruino") for (const m of code.matchAll(/[^\x00-\x7f]/g)) at({ start: m.index, end: m.index + 1 }, `ascii: character U+${m[0].charCodeAt(0).toString(16).padStart(4, "0")} in the file (write an escape)`);
+  if (target == "espruino") {
+    let prev = null;
+    for (const t of tokenizer(code, { ecmaVersion: 5 })) {
+      if (t.type.label == "regexp" && prev && prev.type.label == ")") at(t, `regex): a regex literal right after ")" is read as a division by Espruino`);
+      prev = t;
+    }
+  }
   const ast = parse(code, { ecmaVersion: target == "espruino" ? 5 : 2022, sourceType: target == "moddable" ? "module" : "script" });
   walk(ast, (n, parent, inFunction) => {
     if (target == "espruino") {

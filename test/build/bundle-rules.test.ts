@@ -44,6 +44,12 @@ test("regex: the shapes Espruino's regex engine answers wrongly", () => {
     assert.equal(espruinoRegexProblems(ok), [], ok);
 });
 
+test("regex): a regex literal as the statement of an if or a loop is read as a division by Espruino", () => {
+  one(esp('if (a) /x/.test(s) && f();'), /regex\): a regex literal right after/);
+  one(esp('for (;;) /x/.test(s);'), /regex\)/);
+  assert.equal(esp('function g(s) { return /x/.test(s); } if (a) { /x/.test(s) && f(); } var y = !/x/.test(s);'), []);
+});
+
 test("length: an array's length assigned (in2.length = 0) throws in Espruino", () => {
   one(esp("function f(a){ a.length = 0; }"), /length: assignment/);
   one(esp("function f(a){ a.length--; }"), /length: assignment/);
