@@ -17,7 +17,7 @@
 // Without unshare the agent runs here, and 2323 must be free.
 //
 // Run: npx tsx node_modules/uvu/bin.js test/tools flash.test.ts
-import { test } from "uvu";
+import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -41,6 +41,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------------
 // The argument mapping, without a board
+
+const test = suite("flash: what the Espruino tool is asked and how its output is judged");
 
 test("plan: a serial port gets the tool's throttled defaults, the baud rate and no Bluetooth", () => {
   const p = plan({ port: "/dev/ttyUSB0", bundle: Buffer.from("exports.a=1;"), app: Buffer.from("require('tinyhub');"), appName: "main.js", baud: 115200 });
@@ -91,8 +93,12 @@ test("check: the tool exits 0 whatever happened, so its output decides", () => {
   assert.is(check(ok.replace(" 3 7", " 3 -"), stored).error, null, "a build without E.CRC32 checks the length only");
 });
 
+test.run();
+
 // ---------------------------------------------------------------------------------------------------
 // The real interpreter in a private network
+
+const real = suite("flash: the real Espruino interpreter over telnet");
 
 type Answer = { id?: number; ok?: boolean; error?: string; [k: string]: any };
 
@@ -170,7 +176,15 @@ async function flash(args: string[]): Promise<{ code: number; out: string }> {
 /** The interpreter's output so far (where a booted app prints when no telnet client is there). */
 const espOutput = () => readFileSync(espLog, "latin1");
 
-test.before(async () => {
+real.before(async () => {
+  // uvu reports a failed setup only as "0 / n": say why
+  await setup().catch((e) => {
+    console.error(`\n  flash test setup failed: ${e && e.stack ? e.stack : e}`);
+    throw e;
+  });
+});
+
+async function setup() {
   for (const b of BUNDLES) bundlePath(`dist/espruino/${b}.js`);
   bin = await espruinoBinary();
   rmSync(espDir, { recursive: true, force: true });
@@ -191,9 +205,9 @@ test.before(async () => {
   await new Promise<void>((r) => unixServer!.listen(sock, r));
   hubPort = (await ask({ op: "forward", port: 0, path: sock })).port;
   await startEspruino();
-});
+}
 
-test.after(async () => {
+real.after(async () => {
   stopAgent(agent);
   agent = null;
   if (unixServer) unixServer.close();
@@ -204,7 +218,7 @@ test.after(async () => {
 /** JsVars per bundle, loaded from Storage through the whole path; printed at the end. */
 const jsvars: Record<string, { bytes: number; empty: number; loaded: number; vars: number }> = {};
 
-test("each bundle is written to Storage and required from flash: JsVars after require", async () => {
+real("each bundle is written to Storage and required from flash: JsVars after require", async () => {
   const app = join(tmp, "measure.js");
   writeFileSync(
     app,
@@ -261,7 +275,7 @@ function nextTelemetry(ms: number): Promise<any> {
   });
 }
 
-test("--save: the app boots from .bootcde, connects to the hub emulator and sends telemetry", async () => {
+real("--save: the app boots from .bootcde, connects to the hub emulator and sends telemetry", async () => {
   hub.registry.addDevice(ID);
   const cs = hub.registry.connectionString(ID);
   bootApp = join(tmp, "app.js");
@@ -294,7 +308,7 @@ test("--save: the app boots from .bootcde, connects to the hub emulator and send
   console.log(`  hub session (hub.js from Storage, app in .bootcde): ${body.usage} JsVars in use when connected`);
 });
 
-test("a power cycle boots the saved app from flash again: it sends without any upload", async () => {
+real("a power cycle boots the saved app from flash again: it sends without any upload", async () => {
   await ask({ op: "kill", name: "espruino" });
   const arrived = nextTelemetry(10000);
   await startEspruino();
@@ -303,7 +317,7 @@ test("a power cycle boots the saved app from flash again: it sends without any u
   assert.match(espOutput(), /tinyhub-app connected/);
 });
 
-test("an app that throws fails the command with the board's message", async () => {
+real("an app that throws fails the command with the board's message", async () => {
   const bad = join(tmp, "bad.js");
   writeFileSync(bad, 'require("tinyhub");\nFAIL_ME();\n');
   const r = await flash(["--bundle", "mqtt", bad]);
@@ -311,4 +325,4 @@ test("an app that throws fails the command with the board's message", async () =
   assert.match(r.out, /upload failed: the board said: Uncaught ReferenceError: "FAIL_ME" is not defined/);
 });
 
-test.run();
+real.run();
