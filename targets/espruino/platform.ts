@@ -8,14 +8,20 @@
 // would be read by character in charAt, indexOf and length but by byte in substring, substr and slice
 // (seen in 2v29), so parsing it is unsafe; E.asUTF8(s) gives one to an application that wants it. No
 // String.fromCharCode above 255 either: Espruino keeps the low 8 bits.
-import { utf8Scan, utf8Write as writeCodePoints } from "../../src/bytes";
+import { utf8Scan } from "../../src/bytes";
 
-/** Writes `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when not well-formed UTF-8. */
+// a byte above 0x7F: only then can a binary string be ill-formed UTF-8
+var HIGH = /[\x80-\xff]/;
+
+/**
+ * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
+ * not well-formed UTF-8. Native copies: a loop over characters costs Espruino about 30 us each.
+ */
 export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
-  if (E.isUTF8 && E.isUTF8(s)) return writeCodePoints(b, off, s);
-  if (utf8Scan(s, 0, s.length, false, true) == null) return -1;
-  if (b) for (var i = 0; i < s.length; i++) b[off + i] = s.charCodeAt(i);
-  return off + s.length;
+  var u = E.toUint8Array(s);
+  if (!(E.isUTF8 && E.isUTF8(s)) && HIGH.test(s) && utf8Scan(u, 0, u.length, false, true) == null) return -1;
+  if (b) b.set(u, off);
+  return off + u.length;
 }
 
 /** Bytes `s` takes, or -1 when they are not well-formed UTF-8. */

@@ -16,8 +16,11 @@
 /* global Bridge */
 /* exported require, E, setTimeout, clearTimeout */
 var E = {
+  // a UTF-8 string gives its UTF-8 bytes, a binary string its characters' low 8 bits
   toUint8Array: function (s) {
-    var u = new Uint8Array(s.length), i;
+    var i, u;
+    if (E.isUTF8(s)) s = unescape(encodeURIComponent(s));
+    u = new Uint8Array(s.length);
     for (i = 0; i < s.length; i++) u[i] = s.charCodeAt(i) & 255;
     return u;
   },
@@ -26,12 +29,10 @@ var E = {
     for (i = 0; i < u.length; i++) s += String.fromCharCode(u[i]);
     return s;
   },
-  // a Unicode build (ESPR_UNICODE_SUPPORT): here every string with a non-ASCII character counts as UTF-8
+  // a Unicode build (ESPR_UNICODE_SUPPORT): a string with a character above U+00FF counts as UTF-8
+  // (socket data arrives as binary strings, one byte per character, as there)
   isUTF8: function (s) {
-    return /[^\x00-\x7f]/.test(s);
-  },
-  asUTF8: function (s) {
-    return decodeURIComponent(escape(s));
+    return /[^\x00-\xff]/.test(s);
   }
 };
 

@@ -44,11 +44,11 @@ export function installEspruino(tlsDefaults: tls.ConnectionOptions = {}): Model 
   const model: Model = { written: [], sockets: 0, restore() { Object.assign(g, saved); if (!saved.require) delete g.require; if (!saved.E) delete g.E; } };
   const fired = new Set<unknown>();
   g.E = {
-    toUint8Array: (s: string) => new Uint8Array(Buffer.from(s, "latin1")),
+    toUint8Array: (s: string) => new Uint8Array(Buffer.from(s, /[^\x00-\xff]/.test(s) ? "utf8" : "latin1")),
     toString: (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1"),
-    // a Unicode build: a string with a non-ASCII character is a UTF-8 string
-    isUTF8: (s: string) => /[^\x00-\x7f]/.test(s),
-    asUTF8: (s: string) => Buffer.from(s, "latin1").toString("utf8"),
+    // a Unicode build: a string with a character above U+00FF is a UTF-8 string
+    // (socket data arrives as binary strings, one byte per character, as there)
+    isUTF8: (s: string) => /[^\x00-\xff]/.test(s),
   };
   g.require = (name: string) => {
     if (name == "net")
