@@ -101,6 +101,8 @@ export function createClient(o: ClientOptions): Client {
     stop = false,
     wantW = false,
     skip = false,
+    // where the packet id of a PUBLISH whose topic did not fit starts in its frame, -1 when none is awaited
+    idAt = -1,
     // filled in by each PUBLISH's first part, before anything reads them
     p = {} as PublishHeader,
     info = {} as MessageInfo,
@@ -243,6 +245,7 @@ export function createClient(o: ClientOptions): Client {
     st = OPENING;
     conn++;
     reader.reset();
+    idAt = -1;
     skip = false;
     waitAt = clock.now();
     waiting = true;
@@ -316,13 +319,15 @@ export function createClient(o: ClientOptions): Client {
         r = decodePublish(b, 0, len, hdr, p);
         skip = r < 0;
         if (skip) {
-          // a topic too long for the receive region cannot be read: report, skip the frame, stay connected
           if (len < total && r == E_MALFORMED) {
-            p.qos = 0;
+            // a topic too long for the receive region cannot be read: reported and skipped, the connection stays;
+            // still acknowledged, or the server would resend it for ever [MQTT-4.3.2-2]: its packet id, after the
+            // topic, is read as the frame streams by (idAt: where it starts)
+            p.qos = (hdr >> 1) & 3;
+            p.id = 0;
+            idAt = readU16(b, 0) + 2;
             error(E_TOO_LARGE);
-            return 0;
-          }
-          return r;
+          } else return r;
         }
         // QoS 2 delivered once: a PUBLISH whose id awaits PUBREL is a duplicate [MQTT-4.3.3-2]
         if (p.qos == 2 && in2.indexOf(p.id) >= 0) skip = true;
@@ -337,6 +342,8 @@ export function createClient(o: ClientOptions): Client {
         o.onMessage(p.topic, b.subarray(r, len), info);
         if (st != UP) return E_CLOSED;
       }
+      for (k = idAt; k >= 0 && k < idAt + 2; k++) if (k >= pos && k < pos + len) p.id = (p.id << 8) | b[k - pos];
+      if (pos + len == total) idAt = -1;
       if (pos + len == total && p.qos) {
         // acknowledged once the application has had it [MQTT-4.3.2-2], [MQTT-4.3.3-2]
         if (p.qos == 2 && in2.indexOf(p.id) < 0) in2.push(p.id);

@@ -605,6 +605,25 @@ test('an incoming PUBLISH whose topic does not fit the receive region: onError(E
   assert.equal(s.messages.map((m) => m.topic), ['next']);
 });
 
+test('a QoS 1 or 2 PUBLISH whose topic does not fit is still acknowledged with its id (else the broker resends it for ever), any chunking', () => {
+  for (const step of [0, 1, 7, 300]) {
+    const s = session({ bufferSize: 512 });
+    s.up();
+    s.t.take();
+    s.t.send(publish('x'.repeat(300), 'payload', 1, 0x1234), step);
+    s.t.send(publish('y'.repeat(300), 'payload', 2, 0xbeef), step);
+    assert.equal(cmds(s.t.take()), ['puback 4660', 'pubrec 48879'], `chunking ${step}`);
+    s.t.send(PUBREL(0xbeef));
+    assert.equal(cmds(s.t.take()), ['pubcomp 48879']);
+    // a topic that ends where the id starts at a chunk edge, and a payload whose first bytes must not be taken for an id
+    s.t.send(publish('z'.repeat(254), new Uint8Array([9, 9, 9]), 1, 7), step);
+    s.t.send(publish('next', 'ok', 1, 8), step);
+    assert.equal(cmds(s.t.take()), ['puback 7', 'puback 8'], `chunking ${step}`);
+    assert.equal(s.events(), ['connect false', 'error E_TOO_LARGE', 'error E_TOO_LARGE', 'error E_TOO_LARGE']);
+    assert.equal(s.messages.map((m) => m.topic), ['next']);
+  }
+});
+
 test('bufferSize 512: connect, subscribe, publish and receive QoS 0/1/2', () => {
   const s = session({ bufferSize: 512 });
   s.up();
