@@ -101,6 +101,8 @@ export function createClient(o: ClientOptions): Client {
     stop = false,
     wantW = false,
     skip = false,
+    // CONNECT is still to write (the transport said "try later")
+    hello = false,
     // where the packet id of a PUBLISH whose topic did not fit starts in its frame, -1 when none is awaited
     idAt = -1,
     // filled in by each PUBLISH's first part, before anything reads them
@@ -109,35 +111,47 @@ export function createClient(o: ClientOptions): Client {
     reader = createReader(b, rx, onPart),
     ev: TransportEvents = {
       onOpen: function () {
-        var c: ConnectFields = {
-            clientId: o.clientId || "",
-            username: o.username,
-            password: o.password,
-            keepalive: ka / 1000,
-            clean: o.clean !== false,
-            will: o.will,
-          },
-          n = sizeConnect(c),
-          q = n > rx ? (compact(m), m._tail) : 0;
         st = CONNACK_WAIT;
-        // CONNECT is built in the receive region or, when larger, after the queued records (never over them)
-        if (n > 0 && q + n > size) n = E_TOO_LARGE;
-        if (n > 0) n = encodeConnect(b, q, c) - q;
-        if (n < 0) return fail(n, true);
-        if (tr.write(b, q, n) != n) return drop(E_TRANSPORT);
-        lastTx = waitAt = clock.now();
-        waiting = true;
+        sendConnect();
       },
       onData: function (chunk: Uint8Array) {
         var c = conn, r = reader.feed(chunk);
         // a malformed or unexpected packet on this connection (not one a callback already closed or replaced)
         if (r < 0 && c == conn && st >= CONNACK_WAIT) fail(r);
       },
-      onWritable: flush,
+      onWritable: function () {
+        if (hello) sendConnect();
+        else flush();
+      },
       onClose: function (err: number) {
         closed(err || E_CLOSED);
       },
     };
+
+  /**
+   * Builds and writes CONNECT: in the receive region or, when larger, after the queued records (never over them).
+   * A transport that answers "try later" (0) gets it again, built anew, at onWritable: the bytes are not kept, since
+   * a publish meanwhile may take the room after the records.
+   */
+  function sendConnect() {
+    var c: ConnectFields = {
+        clientId: o.clientId || "",
+        username: o.username,
+        password: o.password,
+        keepalive: ka / 1000,
+        clean: o.clean !== false,
+        will: o.will,
+      },
+      n = sizeConnect(c),
+      q = n > rx ? (compact(m), m._tail) : 0;
+    if (n > 0 && q + n > size) n = E_TOO_LARGE;
+    if (n > 0) n = encodeConnect(b, q, c) - q;
+    if (n < 0) return fail(n, true);
+    if ((n = tr.write(b, q, n)) < 0) return drop(E_TRANSPORT);
+    // still to write: the open timeout keeps running meanwhile
+    if (!(hello = !n)) lastTx = waitAt = clock.now();
+    waiting = true;
+  }
 
   function elapsed(t: number): number {
     return (clock.now() - t) >>> 0;
@@ -246,6 +260,7 @@ export function createClient(o: ClientOptions): Client {
     conn++;
     reader.reset();
     idAt = -1;
+    hello = false;
     skip = false;
     waitAt = clock.now();
     waiting = true;

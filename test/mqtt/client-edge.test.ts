@@ -64,12 +64,29 @@ test("connect() twice opens one connection", () => {
   assert.equal(s.events(), ["connect false"]);
 });
 
-test("a transport that pushes back on CONNECT: the connection is dropped with E_TRANSPORT and retried", () => {
-  const s = session({ reconnect: { min: 100, max: 100, jitter: 0 } });
+test("a transport that pushes back on CONNECT (write 0, the Transport contract's \"try later\"): CONNECT goes at onWritable", () => {
+  const s = session({ username: "u", password: "p" });
   s.t.mode = "block";
   s.client.connect();
-  assert.equal(s.events(), ["close E_TRANSPORT"]);
-  assert.is(s.t.isOpen, false);
+  assert.equal(s.events(), [], "not a failure");
+  assert.is(s.t.isOpen, true);
+  // a message queued meanwhile is not overwritten by the CONNECT it waits behind
+  const id = s.client.publish("queued", "m", 1);
+  s.t.writable();
+  assert.equal(s.t.take().map((p) => [p.cmd, (p as any).username]), [["connect", "u"]]);
+  s.t.send(CONNACK());
+  assert.equal(s.events(), ["connect false"]);
+  assert.equal(s.t.take().map((p) => [p.cmd, (p as any).messageId]), [["publish", id]]);
+});
+
+test("a transport that stays blocked on CONNECT: the open timeout ends the attempt (E_TIMEOUT), then a retry", () => {
+  const s = session({ keepalive: 10, reconnect: { min: 100, max: 100, jitter: 0 } });
+  s.t.mode = "block";
+  s.client.connect();
+  s.clock.advance(4900);
+  assert.equal(s.events(), [], "waiting within the open timeout (half the keep-alive)");
+  s.clock.advance(100);
+  assert.equal(s.events(), ["close E_TIMEOUT"]);
   s.t.mode = "take";
   s.clock.advance(100);
   assert.is(s.t.opens.length, 2, "retried after the backoff");
