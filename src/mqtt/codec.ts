@@ -32,12 +32,12 @@ export function sizeString(s: string): number {
   return s.indexOf("\0") >= 0 ? E_UTF8 : sizeField(s);
 }
 
-// the last string payload measured, and its UTF-8 length (publish sizes it, then encodes it)
-var lastP: string | undefined, lastN = 0;
-
-/** Bytes of a payload, or E_UTF8 for a string with a lone surrogate [MQTT-1.5.3-1]. */
+/**
+ * Bytes of a payload, or E_UTF8 for a string with a lone surrogate [MQTT-1.5.3-1]. Measured each time, nothing kept:
+ * a module-level cache would keep a large payload alive after it was sent, shared by every client.
+ */
 export function sizePayload(p: Payload): number {
-  var n = typeof p != "string" ? p.length : p === lastP ? lastN : (lastN = utf8Length((lastP = p)));
+  var n = typeof p != "string" ? p.length : utf8Length(p);
   return n < 0 ? E_UTF8 : n;
 }
 

@@ -28,4 +28,23 @@ test(`heap: ${CYCLES} publish/receive cycles after ${WARMUP} warm-up grow the he
   assert.ok(r.growth < BOUND, `heap grew by ${r.growth} bytes`);
 });
 
+test('a large payload string is not kept after publish refused it (no module-level cache in the codec)', async () => {
+  const v8 = await import('node:v8'), vm = await import('node:vm');
+  v8.setFlagsFromString('--expose_gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const { session } = await import('../helpers/session');
+  const s = session({ bufferSize: 2048 });
+  s.up();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  (() => {
+    // 8 MB, built so it is a flat string of its own; E_TOO_LARGE after it was measured
+    const big = 'x'.repeat(8 << 20).split('').join('');
+    assert.is(s.client.publish('t', big, 1), -21);
+  })();
+  gc();
+  const kept = process.memoryUsage().heapUsed - before;
+  assert.ok(kept < 1 << 20, `${(kept / 1048576).toFixed(1)} MB still on the heap`);
+});
+
 test.run();
