@@ -4,7 +4,7 @@ import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/cli
 import { Payload, sizePayload } from "../mqtt/codec";
 import { utf8Read, utf8Length } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY } from "../errors";
-import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_SUBS, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
+import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
 import { parseConnectionString, ConnectionInfo } from "./connstr";
 import { sasToken, sasExpiry, deviceResourceUri, Hmac } from "./sas";
 import { hubClientId, hubConnectHost, hubUserName } from "./mqtt";
@@ -13,7 +13,7 @@ import { c2dFilter, parseC2DTopic } from "./c2d";
 import { Bag } from "./bag";
 import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "./twin";
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "./methods";
-import { HUB_D2C_MAX, HUB_MAX_SUBS, HUB_KEEPALIVE, TOKEN_LIFETIME, TOKEN_RENEW_BEFORE, HUB_MQTT_PORT } from "./limits";
+import { HUB_D2C_MAX, HUB_KEEPALIVE, TOKEN_LIFETIME, TOKEN_RENEW_BEFORE, HUB_MQTT_PORT } from "./limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
 export interface C2DMessage { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }
@@ -71,7 +71,7 @@ export interface Device {
   patchReported(patch: unknown, done?: (err: number, version?: number) => void): number;
   /** A raw publish under the hub's rules: QoS 2 is refused with E_HUB_QOS2 (the hub would close the connection). */
   publish(topic: string, payload: Payload, qos?: number, done?: (err: number) => void): number;
-  /** A raw subscription under the hub's rules: E_HUB_SUBS past 5 filters; QoS 2 asked as 1. */
+  /** A raw subscription under the hub's rules: only the device's own filters (C2D or inputs, twin, methods), else E_HUB_FILTER; QoS 2 asked as 1. */
   subscribe(filter: string, qos?: number, done?: (err: number, granted?: number) => void): number;
   end(done?: () => void): void;
   /** The MQTT client underneath. */
@@ -99,7 +99,6 @@ export function createDevice(o: DeviceOptions): Device | number {
     time = o.time || function () { return Date.now() / 1000; },
     reqs: { [rid: string]: Request } = {},
     rid = 0,
-    nsubs = 0,
     renew: unknown,
     big: Uint8Array | null = null,
     client: Client,
@@ -145,10 +144,12 @@ export function createDevice(o: DeviceOptions): Device | number {
     client.end();
   }
 
-  /** Subscribes within the hub's rules: at most 5 filters, QoS 2 granted as 1 anyway. */
+  /**
+   * Subscribes within the hub's rules: a device may subscribe to its own topics only (the service documents no count
+   * limit); QoS 2 is granted as 1 anyway.
+   */
   function subscribe(filter: string, qos?: number, done?: (err: number, granted?: number) => void): number {
-    if (nsubs >= HUB_MAX_SUBS) return E_HUB_SUBS;
-    nsubs++;
+    if (filter != c2dFilter(id, mid) && filter != TWIN_RES_FILTER && filter != TWIN_DESIRED_FILTER && filter != METHODS_FILTER) return E_HUB_FILTER;
     return client.subscribe(filter, qos == 2 ? 1 : qos || 0, done);
   }
 

@@ -12,9 +12,6 @@ export const HUB_METHOD_MAX = 131072;
 /** Largest twin desired (and, separately, reported) section: 32 KB. */
 export const HUB_TWIN_MAX = 32768;
 
-/** Subscriptions IoT Hub allows on one MQTT connection. */
-export const HUB_MAX_SUBS = 5;
-
 /** Largest usable keep-alive, seconds: the hub times out at 1.5 x keep-alive, capped at 1767 s; 1.5 x 1177 stays under the cap. */
 export const HUB_KEEPALIVE_MAX = 1177;
 

@@ -14,7 +14,7 @@ import type { Device } from "../../targets/node/index";
 import {
   E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE, E_OUTBOX_FULL,
 } from "../../src/errors";
-import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_SUBS, E_HUB_SIZE, E_HUB_STATUS, E_CS_HOST } from "../../src/iothub/errors";
+import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_CS_HOST } from "../../src/iothub/errors";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-dev-"));
 let hub: any;
@@ -245,13 +245,15 @@ test("twin requests time out with E_TIMEOUT when unanswered", async () => {
   assert.is(log.connects, 0);
 });
 
-test("hub rules client-side: QoS 2 refused, at most 5 subscriptions, 256 KB telemetry limit", async () => {
-  const { d } = device({ bufferSize: 4096 });
+test("hub rules client-side: QoS 2 refused, only the device's own filters, 256 KB telemetry limit", async () => {
+  const { d, id } = device({ bufferSize: 4096 });
   assert.is(d.publish(`devices/x/messages/events/`, "x", 2), E_HUB_QOS2);
-  // 3 of 5 taken (C2D, twin answers, desired updates); two more fit, the sixth does not
-  assert.ok(d.subscribe("$iothub/methods/POST/#", 1) > 0);
-  assert.ok(d.subscribe("devices/x/b", 0) > 0);
-  assert.is(d.subscribe("devices/x/c", 0), E_HUB_SUBS);
+  // no count limit (the service documents none): the device's own filters, as often as asked
+  for (let i = 0; i < 8; i++) assert.ok(d.subscribe("$iothub/methods/POST/#", 1) > 0);
+  assert.ok(d.subscribe("$iothub/twin/res/#", 0) > 0);
+  assert.ok(d.subscribe(`devices/${id}/messages/devicebound/#`, 1) > 0, "its C2D");
+  assert.is(d.subscribe("devices/x/b", 0), E_HUB_FILTER, "not a topic of this device");
+  assert.is(d.subscribe("devices/other/messages/devicebound/#", 1), E_HUB_FILTER, "another device's C2D");
   assert.is(d.sendEvent(new Uint8Array(262145), null), E_HUB_SIZE);
   assert.is(d.sendEvent(new Uint8Array(5000), null), E_TOO_LARGE, "larger than this device's buffer");
 });

@@ -21,7 +21,7 @@ test("the codes the brief names keep their numbers", () => {
   assert.is(hub.E_CS_UNKNOWN, -45);
   assert.is(hub.E_TOKEN_EXPIRED, -46);
   assert.is(hub.E_HUB_QOS2, -47);
-  assert.is(hub.E_HUB_SUBS, -48);
+  assert.is(hub.E_HUB_FILTER, -48);
   assert.is(hub.E_HUB_SIZE, -49);
   assert.is(hub.E_HUB_STATUS, -50);
   assert.is(hub.E_DPS_FAILED, -51);
