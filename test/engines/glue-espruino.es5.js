@@ -16,7 +16,7 @@
 //
 // JsVars: process.memory().usage (after a garbage collection) is sampled at every report, at every
 // evaluation and every SAMPLE_MS: Bridge.memory() gives the latest, the highest and the count of samples.
-/* global CTL_PORT, MODE, SAMPLE_MS, tinyhub */
+/* global BARE, CTL_PORT, MODE, SAMPLE_MS, GROW, tinyhub */
 /* exported Bridge */
 var Bridge = (function () {
   var ctl = null, inbuf = "", queue = [], peak = 0, last = 0, samples = 0, keep = null;
@@ -88,8 +88,22 @@ var Bridge = (function () {
     }
   }
 
+  // The Linux build's pool grows (in blocks of 4096 variables) only when a single variable cannot be had:
+  // mbedTLS there takes its ~16.7 KB buffers from the pool as flat strings, which must be contiguous and
+  // never make it grow, so a second TLS connection fails once the first block is fragmented. GROW
+  // variables taken and freed up front give it room (usage figures count variables in use, not the pool).
+  function grow(n) {
+    var g = [], i;
+    for (i = 0; i < n / 2; i++) g.push({});
+    g = undefined;
+    E.getErrorFlags(); // reads and clears the LOW_MEMORY flag that growing raised
+  }
+
   function load() {
-    var base = usage(), t = getTime(), loaded, src, f;
+    var base, t, loaded, src, f;
+    if (GROW) grow(GROW);
+    base = usage();
+    t = getTime();
     if (MODE == "storage") {
       tinyhub = require("tinyhub");
     } else if (MODE == "cached") {
@@ -102,6 +116,7 @@ var Bridge = (function () {
     t = getTime() - t;
     loaded = usage();
     f = memory();
+    f.bare = BARE;
     f.base = base;
     f.loaded = loaded;
     f.bundle = loaded - base;

@@ -15,9 +15,11 @@
 //            of 4096 as needed, ESPR_UNICODE_SUPPORT, mbedTLS buffers taken from the variable pool)
 //   esp32    tools/engines/espruino/TINYHUB_ESP32.py: the JsVar format of an ESP32 build (16383
 //            variables, 14-bit references), no Unicode, mbedTLS allocating outside the pool as
-//            ESP-IDF's TLS does; ESPRUINO_VARIABLES=<n> in the environment sets the count at run time
-//   esp8266  tools/engines/espruino/TINYHUB_ESP8266.py: an ESP8266's 1,600 variables (11-bit
-//            references), no Unicode, no TLS; ESPRUINO_VARIABLES may lower the count
+//            ESP-IDF's TLS does; ESPRUINO_VARIABLES=<n> in the environment sets the count at run time;
+//            RELEASE=1 as board firmware (no asserts)
+//   esp8266  tools/engines/espruino/TINYHUB_ESP8266.py: an ESP8266's JsVar format (11-bit references as
+//            its 1,600 variables have; up to 2,047), no Unicode, no TLS; ESPRUINO_VARIABLES sets the count;
+//            RELEASE=1
 //
 // CLI: node tools/engines/espruino-build.js [--variant linux|esp32|esp8266 | --all]  prints the binary path(s)
 import { execFileSync, spawn } from "node:child_process";
@@ -81,20 +83,26 @@ const TLS_OUTSIDE_POOL = {
   why: "ESP32 builds take TLS record buffers (~33 KB) from the system heap; the Linux build takes them from JsVars",
 };
 
-/** @type {Record<string, { board: string, boardFile: string | null, patches: Patch[], about: string }>} */
+/**
+ * release: RELEASE=1 (no asserts, as board firmware is built: an internal inconsistency goes on instead of
+ * stopping the interpreter with "ASSERT ... EXITING"); the linux variant keeps Espruino's asserts.
+ * @type {Record<string, { board: string, boardFile: string | null, patches: Patch[], release: boolean, about: string }>}
+ */
 export const VARIANTS = {
-  linux: { board: "LINUX", boardFile: null, patches: [], about: "boards/LINUX.py as shipped" },
+  linux: { board: "LINUX", boardFile: null, patches: [], release: false, about: "boards/LINUX.py as shipped" },
   esp32: {
     board: "TINYHUB_ESP32",
     boardFile: join(HERE, "espruino", "TINYHUB_ESP32.py"),
+    release: true,
     patches: [RUNTIME_VARIABLES, RUNTIME_VARIABLES_USE, TLS_OUTSIDE_POOL],
     about: "ESP32-shaped: 16383-variable JsVar format (count set by ESPRUINO_VARIABLES), no Unicode, TLS outside the pool",
   },
   esp8266: {
     board: "TINYHUB_ESP8266",
     boardFile: join(HERE, "espruino", "TINYHUB_ESP8266.py"),
+    release: true,
     patches: [RUNTIME_VARIABLES, RUNTIME_VARIABLES_USE],
-    about: "ESP8266-shaped: 1,600 variables, no Unicode, no TLS",
+    about: "ESP8266-shaped: the JsVar format of 1,600 variables (up to 2,047, count set by ESPRUINO_VARIABLES), no Unicode, no TLS",
   },
 };
 
@@ -137,7 +145,7 @@ export function espruinoDir(variant = "linux") {
   if (!v) throw new Error(`unknown Espruino variant ${JSON.stringify(variant)} (${Object.keys(VARIANTS).join(", ")})`);
   const h = createHash("sha256");
   h.update(hashSource());
-  h.update(JSON.stringify({ RECIPE, variant, board: v.board, patches: v.patches }));
+  h.update(JSON.stringify({ RECIPE, variant, board: v.board, release: v.release, patches: v.patches }));
   if (v.boardFile) h.update(readFileSync(v.boardFile));
   return join(CACHE, `espruino-${variant}-${h.digest("hex").slice(0, 16)}`);
 }
@@ -211,7 +219,7 @@ async function build(variant, dir, log) {
     await run("git", ["init", "-q"], tmp, logFile, git);
     await run("git", ["add", "-A"], tmp, logFile, git);
     await run("git", ["-c", "commit.gpgsign=false", "commit", "-q", "-m", `Espruino 2v29 source for tinyhub (${variant})`], tmp, logFile, git);
-    await run("make", ["-j2"], tmp, logFile, { BOARD: v.board });
+    await run("make", ["-j2"], tmp, logFile, v.release ? { BOARD: v.board, RELEASE: "1" } : { BOARD: v.board });
     if (!existsSync(join(tmp, "bin", "espruino"))) throw new Error(`make finished but ${tmp}/bin/espruino is missing; log ${logFile}`);
     // only the binary and what explains it stay: the object files are 100+ MB
     rmSync(join(tmp, "obj"), { recursive: true, force: true });

@@ -10,12 +10,18 @@ export interface EspruinoOptions {
   storage?: boolean;
   /** The build: "linux" (default, boards/LINUX.py), "esp32" or "esp8266" (tools/engines/espruino/*.py). */
   variant?: EspruinoVariant;
-  /** JsVars of a board variant (ESPRUINO_VARIABLES; at most 16383 for esp32, 1600 for esp8266). */
+  /** JsVars of a board variant (ESPRUINO_VARIABLES; at most 16383 for esp32, 2047 for esp8266). */
   variables?: number;
+  /** A board's JsVar count: `variables` becomes this plus what the test's driver and S helpers take (scaffoldOf). */
+  board?: number;
   /** Ports on 127.0.0.1 the engine may reach, by name: each gets a proxy, its port in `engine.ports[name]`. */
   targets?: Record<string, number>;
+  /** Variables taken and freed before loading, so the pool grows first (default 12288 on "linux", 0 on the fixed-size boards). */
+  grow?: number;
   /** Milliseconds between JsVar samples (default 20). */
   sampleMs?: number;
+  /** Send evaluated code as the Espruino IDE does to a build without Unicode: non-ASCII text as UTF-8 \xHH bytes (default: the board variants). */
+  utf8Source?: boolean;
   /** Load test/engines/session.es5.js (S) after the bundle (default true). */
   helpers?: boolean;
   log?: (line: string) => void;
@@ -23,12 +29,18 @@ export interface EspruinoOptions {
 
 /** JsVar figures the driver reports once the bundle is loaded (process.memory() after a GC). */
 export interface EspruinoLoad {
+  /** JsVars the bare interpreter holds (before the driver). */
+  bare: number;
   /** JsVars in use before the bundle (interpreter, driver, control socket), after it, and the difference. */
   base: number;
   loaded: number;
   bundle: number;
   /** JsVars of test/engines/session.es5.js (S), loaded after the bundle (0 with helpers: false). */
   helpers: number;
+  /** The test's own JsVars: base - bare + helpers. */
+  scaffold: number;
+  /** The board count asked for (null without `board`). */
+  board: number | null;
   usage: number;
   total: number;
   /** Bytes per JsVar in this build. */
@@ -42,8 +54,10 @@ export interface EspruinoLoad {
 
 export interface EspruinoMemory { usage: number; total: number; blocksize: number; peak: number; samples: number; flags: string[] }
 
-export interface EspruinoEngine extends Omit<Engine, "engine"> {
+export interface EspruinoEngine extends Omit<Engine, "engine" | "eval"> {
   engine: "espruino";
+  /** Evaluates code at the global scope inside the interpreter; rejects on an exception or after `ms` (default 10000) without an answer. */
+  eval(code: string, ms?: number): Promise<any>;
   ownGlue: true;
   variant: EspruinoVariant;
   host: Host;
@@ -61,4 +75,6 @@ export interface EspruinoEngine extends Omit<Engine, "engine"> {
 }
 
 export function startEspruinoEngine(opts: EspruinoOptions): Promise<EspruinoEngine>;
-export function writeStorage(bin: string, dir: string, name: string, bytes: Uint8Array, env?: Record<string, string>): { bytes: number; crc: number };
+export function writeStorage(bin: string, dir: string, files: Record<string, Uint8Array>, env?: Record<string, string>): Record<string, { bytes: number; crc: number }>;
+export function utf8Source(code: string): string;
+export function scaffoldOf(variant: EspruinoVariant): Promise<number>;

@@ -48,22 +48,66 @@ function revive(_k, v) {
 }
 
 /**
- * Writes `bytes` as Storage file `name` into dir/espruino.flash with the interpreter `bin`.
- * @param {string} bin @param {string} dir @param {string} name @param {Buffer} bytes @param {Record<string, string>} env
+ * Code as the Espruino IDE uploads it to a build without Unicode strings (ESP32, ESP8266): every character
+ * above U+007F in it, written or as a \\u escape (a surrogate pair joined first), becomes the \\xHH escapes
+ * of its UTF-8 bytes, so that such a build holds the text as its UTF-8 bytes; \\xHH escapes stay as they are.
+ * @param {string} code
  */
-export function writeStorage(bin, dir, name, bytes, env = {}) {
-  const lines = ['var s = require("Storage");'];
-  for (let off = 0; off < bytes.length; off += CHUNK) {
-    const b64 = bytes.subarray(off, off + CHUNK).toString("base64");
-    lines.push(off == 0 ? `s.write(${JSON.stringify(name)}, atob("${b64}"), 0, ${bytes.length});` : `s.write(${JSON.stringify(name)}, atob("${b64}"), ${off});`);
+export function utf8Source(code) {
+  let out = "";
+  /** @param {number} cp */
+  const bytes = (cp) => [...Buffer.from(String.fromCodePoint(cp), "utf8")].map((b) => "\\x" + b.toString(16).padStart(2, "0")).join("");
+  for (let i = 0; i < code.length; i++) {
+    const ch = code[i];
+    if (ch == "\\") {
+      const m = /^u([0-9a-fA-F]{4})/.exec(code.slice(i + 1, i + 6));
+      if (!m) {
+        out += code.slice(i, i + 2); // \\, \\", \\xHH... as they are
+        i++;
+        continue;
+      }
+      let cp = parseInt(m[1], 16), used = 6;
+      const lo = /^\\u([dD][c-fC-F][0-9a-fA-F]{2})/.exec(code.slice(i + 6, i + 12));
+      if (cp >= 0xd800 && cp < 0xdc00 && lo) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (parseInt(lo[1], 16) - 0xdc00);
+        used = 12;
+      }
+      out += cp < 0x80 ? code.slice(i, i + used) : bytes(cp);
+      i += used - 1;
+    } else {
+      const cp = /** @type {number} */ (code.codePointAt(i));
+      if (cp < 0x80) out += ch;
+      else {
+        out += bytes(cp);
+        if (cp > 0xffff) i++;
+      }
+    }
   }
-  lines.push(`var back = s.read(${JSON.stringify(name)}); print(back && back.length == ${bytes.length} ? "STORED " + E.CRC32(back) : "NOT STORED " + (back && back.length));`);
+  return out;
+}
+
+/**
+ * Writes Storage files (name -> bytes) into dir/espruino.flash with the interpreter `bin`, each in
+ * `require("Storage").write(name, atob(...), offset, size)` chunks, and reads them back (length, CRC32).
+ * @param {string} bin @param {string} dir @param {Record<string, Buffer>} files @param {Record<string, string>} [env]
+ */
+export function writeStorage(bin, dir, files, env = {}) {
+  const lines = ['var s = require("Storage"), back, ok = [];'];
+  for (const [name, bytes] of Object.entries(files)) {
+    for (let off = 0; off < bytes.length; off += CHUNK) {
+      const b64 = bytes.subarray(off, off + CHUNK).toString("base64");
+      lines.push(off == 0 ? `s.write(${JSON.stringify(name)}, atob("${b64}"), 0, ${bytes.length});` : `s.write(${JSON.stringify(name)}, atob("${b64}"), ${off});`);
+    }
+    lines.push(`back = s.read(${JSON.stringify(name)}); ok.push(back && back.length == ${bytes.length} ? E.CRC32(back) : "NOT STORED " + (back && back.length));`);
+  }
+  lines.push(`print("STORED " + JSON.stringify(ok));`);
   writeFileSync(join(dir, "upload.js"), lines.join("\n") + "\n");
   const r = spawnSync(bin, ["upload.js"], { cwd: dir, env: { ...process.env, ...env }, encoding: "latin1", timeout: 20000 });
   const out = `${r.stdout || ""}${r.stderr || ""}`;
-  const m = /STORED (-?\d+)/.exec(out);
-  if (!m || /NOT STORED/.test(out)) throw new Error(`writing Storage file "${name}" failed (exit ${r.status}): ${out.slice(-1500)}`);
-  return { bytes: bytes.length, crc: Number(m[1]) };
+  const m = /STORED (\[.*\])/.exec(out);
+  if (!m || /NOT STORED/.test(m[1])) throw new Error(`writing Storage files ${Object.keys(files).join(", ")} failed (exit ${r.status}): ${out.slice(-1500)}`);
+  const crcs = JSON.parse(m[1]);
+  return Object.fromEntries(Object.entries(files).map(([name, bytes], i) => [name, { bytes: bytes.length, crc: crcs[i] }]));
 }
 
 /**
@@ -135,7 +179,12 @@ export async function startEspruinoEngine(opts) {
   const variant = opts.variant || "linux";
   const mode = opts.storage === false ? "cached" : opts.entry ? "storage" : "none";
   const bin = await espruinoBinary({ variant });
-  const env = opts.variables ? { ESPRUINO_VARIABLES: String(opts.variables) } : {};
+  // a board's count: the test's own driver and helpers get their variables on top of it
+  const scaffold = opts.board ? await scaffoldOf(variant) : 0;
+  const variables = opts.board ? opts.board + scaffold : opts.variables;
+  const env = variables ? { ESPRUINO_VARIABLES: String(variables) } : {};
+  // the board variants have 8-bit strings: their code arrives with its text as UTF-8 bytes, as the IDE sends it
+  const eightBit = opts.utf8Source ?? variant != "linux";
   const dir = mkdtempSync(join(tmpdir(), "tinyhub-espruino-"));
   const log = opts.log || (() => {});
   /** @type {import("node:child_process").ChildProcess | null} */
@@ -166,16 +215,20 @@ export async function startEspruinoEngine(opts) {
   };
 
   try {
-    /** @type {{ bytes: number, crc: number } | null} */
-    let stored = null;
-    if (opts.entry) {
-      const bytes = readFileSync(bundlePath(`dist/espruino/${opts.entry}.js`));
-      // uploaded by the same build with all its variables (the upload's memory is not the session's); the
-      // ESP8266-sized one has too few to hold the upload script's text: the Linux build writes its flash
-      // (the same Storage format: both have the same flash geometry)
-      const writer = variant == "esp8266" ? await espruinoBinary({ variant: "linux" }) : bin;
-      stored = writeStorage(writer, dir, "tinyhub", bytes);
-    }
+    // the driver and the S helpers go to Storage too, so that their code runs from flash as the bundle's
+    // does: a board-sized run must not spend its variables on the test's own code
+    /** @type {Record<string, Buffer>} */
+    const files = {
+      drv: Buffer.from(script("glue-espruino.es5.js") + "\nexports.Bridge = Bridge;\n", "latin1"),
+      drvS: Buffer.from(script("session.es5.js") + "\nexports.S = S;\n", "latin1"),
+    };
+    if (opts.entry) files.tinyhub = readFileSync(bundlePath(`dist/espruino/${opts.entry}.js`));
+    // uploaded by the same build with all its variables (the upload's memory is not the session's); the
+    // ESP8266-sized one has too few to hold the upload script's text: the Linux build writes its flash
+    // (the same Storage format: both have the same flash geometry)
+    const writer = variant == "esp8266" ? await espruinoBinary({ variant: "linux" }) : bin;
+    const storedFiles = writeStorage(writer, dir, files);
+    const stored = opts.entry ? storedFiles.tinyhub : null;
     proxies = await startProxies(opts.targets || {});
 
     // the control connection: the driver connects once
@@ -193,20 +246,35 @@ export async function startEspruinoEngine(opts) {
     });
     const ctlPort = /** @type {net.AddressInfo} */ (ctlServer.address()).port;
 
-    const head = `var CTL_PORT = ${ctlPort}, MODE = ${JSON.stringify(mode)}, SAMPLE_MS = ${opts.sampleMs || 20}, tinyhub;\n`;
-    writeFileSync(join(dir, "driver.js"), head + script("glue-espruino.es5.js"));
-    const c = (child = spawn(bin, ["driver.js"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+    // the Linux build's pool made three blocks big up front (see grow() in the driver): room for two TLS connections
+    const grow = opts.grow ?? (variant == "linux" ? 3 * 4096 : 0);
+    writeFileSync(
+      join(dir, "driver.js"),
+      // BARE: what the interpreter holds before anything of the test is loaded
+      `var BARE = process.memory().usage, CTL_PORT = ${ctlPort}, MODE = ${JSON.stringify(mode)}, SAMPLE_MS = ${opts.sampleMs || 20}, GROW = ${grow}, tinyhub, S;\n` +
+        `var Bridge = require("drv").Bridge;\n`,
+    );
+    // TINYHUB_ESPRUINO_GDB=1: under gdb, with a backtrace at each failed assertion (the Linux build keeps its asserts)
+    const [cmd, args] = process.env.TINYHUB_ESPRUINO_GDB
+      ? (writeFileSync(join(dir, "gdb.cmd"), "set pagination off\nbreak jsAssertFail\ncommands\nbt 30\ncontinue\nend\nrun\nbt 30\n"),
+        ["gdb", ["-q", "-batch", "-x", "gdb.cmd", "--args", bin, "driver.js"]])
+      : [bin, ["driver.js"]];
+    const c = (child = spawn(cmd, args, { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+    let partial = "";
     /** @param {Buffer} d */
     const onOutput = (d) => {
       const text = d.toString("latin1");
       output = (output + text).slice(-30000);
-      for (const line of text.split("\n")) {
+      // whole lines only: the console writes a line in pieces, escape sequences between them
+      const lines = (partial + text).split("\n");
+      partial = /** @type {string} */ (lines.pop());
+      for (const line of lines) {
         const l = line.replace(/\x1b\[[0-9;]*[A-Za-z]|\r/g, "").replace(/^>+/, "").trim();
         if (!l) continue;
         log(`espruino: ${l}`);
         // what the interpreter prints when it gives up: a test must see it, not a timeout
         // (an exception in a callback comes as a report through process.on("uncaughtException"))
-        if (/OUT OF MEMORY|Execution Interrupted|^Uncaught |^ASSERT/.test(l)) host.handle({ op: "report", name: "exception", value: `printed by Espruino: ${l}` }, null);
+        if (/OUT OF MEMORY|Execution Interrupted|^Uncaught |ASSERT\(|ASSERT FAILED|EXITING/.test(l)) host.handle({ op: "report", name: "exception", value: `printed by Espruino: ${l}` }, null);
         else if (/^ERROR:|^WARNING:/.test(l)) host.handle({ op: "report", name: "console", value: l }, null);
       }
     };
@@ -270,13 +338,21 @@ export async function startEspruinoEngine(opts) {
     if (opts.entry && (printed.length || !figures.exports.length))
       throw new Error(`loading dist/espruino/${opts.entry}.js in Espruino (${mode}) failed: exports ${JSON.stringify(figures.exports)}; ${printed.map((r) => r.value).join(" | ")}\noutput:\n${tail(output)}`);
 
-    /** @param {string} code */
-    const evaluate = (code) => {
+    /** @param {string} code @param {number} [ms] */
+    const evaluate = (code, ms = 10000) => {
       if (closed || exit) return Promise.reject(new Error(`the interpreter is not running (${exit || "closed"}); output:\n${tail(output)}`));
       const id = ++nextId;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        sock.write(asciiJson({ op: "eval", id, code }) + "\n");
+        // an interpreter that stops answering (out of memory, a busy loop) fails the call, with what it printed
+        const t = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error(`no answer from Espruino within ${ms} ms to ${code.slice(0, 120)}; reports ${JSON.stringify(host.reports.slice(-5).map((r) => [r.name, r.value]))}; output:\n${tail(output)}`));
+        }, ms);
+        waiting.set(id, {
+          resolve: (v) => { clearTimeout(t); resolve(v); },
+          reject: (e) => { clearTimeout(t); reject(e); },
+        });
+        sock.write(asciiJson({ op: "eval", id, code: eightBit ? utf8Source(code) : code }) + "\n");
       });
     };
 
@@ -285,10 +361,12 @@ export async function startEspruinoEngine(opts) {
     host.drop = () => px.drop();
 
     if (opts.helpers !== false) {
-      await evaluate(script("session.es5.js"));
+      await evaluate('S = require("drvS").S; 1');
       // the S helpers' own JsVars: left out of the session figures with the driver's (`base`)
       figures.helpers = (await evaluate("Bridge.usage()")) - figures.loaded;
     } else figures.helpers = 0;
+    figures.board = opts.board || null;
+    figures.scaffold = figures.base - figures.bare + figures.helpers;
 
     return {
       engine: "espruino",
@@ -312,6 +390,31 @@ export async function startEspruinoEngine(opts) {
     await cleanup();
     throw e;
   }
+}
+
+/** @type {Map<string, Promise<number>>} */
+const scaffolds = new Map();
+
+/**
+ * Variables the test's driver and S helpers take in `variant` beyond the bare interpreter (measured once:
+ * nothing loaded, all the build's variables).
+ * @param {string} variant
+ */
+export function scaffoldOf(variant) {
+  let p = scaffolds.get(variant);
+  if (!p) {
+    p = (async () => {
+      const e = await startEspruinoEngine({ variant: /** @type {any} */ (variant) });
+      try {
+        return e.atLoad.scaffold;
+      } finally {
+        await e.close();
+      }
+    })();
+    scaffolds.set(variant, p);
+    p.catch(() => scaffolds.delete(variant));
+  }
+  return p;
 }
 
 /** @param {string} s */
