@@ -18,8 +18,9 @@ export interface ConnectionInfo {
   gatewayHostName?: string;
 }
 
-// the keys, each between spaces
+// the keys, each between spaces, and the names of the fields they become (HostName -> host, DeviceId -> deviceId...)
 var KEYS = " HostName DeviceId ModuleId SharedAccessKey SharedAccessKeyName SharedAccessSignature x509 GatewayHostName ";
+var FIELDS = " host deviceId moduleId sharedAccessKey sharedAccessKeyName sharedAccessSignature x509 gatewayHostName ";
 
 // the characters IoT Hub allows in device and module ids, at most 128 (IoT Hub identity registry doc)
 function badId(id: string): boolean {
@@ -31,25 +32,34 @@ function badId(id: string): boolean {
  * credential: SharedAccessKey (optionally with SharedAccessKeyName), SharedAccessSignature, or x509=true.
  */
 export function parseConnectionString(s: string): ConnectionInfo | number {
-  var o: any = {}, parts = s.split(";"), i = 0, p: string, e: number, k: string, v: string, key: Uint8Array | null;
+  var o: any = {}, parts = s.split(";"), i = 0, p: string, e: number, k: string;
   for (; i < parts.length; i++) {
     p = parts[i];
     if (!p) continue;
     e = p.indexOf("=");
     if (e < 1) return E_CS_SYNTAX;
     k = p.substr(0, e);
-    v = p.substr(e + 1);
     if (KEYS.indexOf(" " + k + " ") < 0) return E_CS_UNKNOWN;
     // HostName -> host, the others by their first letter lower-cased (DeviceId -> deviceId)
     k = k == "HostName" ? "host" : k.charAt(0).toLowerCase() + k.substr(1);
     if (o[k] != null) return E_CS_DUPLICATE;
-    o[k] = v;
+    o[k] = p.substr(e + 1);
   }
+  return checkConnectionInfo(o);
+}
+
+/**
+ * The same checks for connection info given as fields (host, deviceId, ... as options): a copy with `x509`
+ * true or absent, or the code a connection string with these values would get.
+ */
+export function checkConnectionInfo(f: any): ConnectionInfo | number {
+  var o: any = {}, k: string, e: number, key: Uint8Array | null;
+  for (k in f) if (FIELDS.indexOf(" " + k + " ") >= 0 && f[k] != null) o[k] = f[k];
   if (!o.host) return E_CS_HOST;
   if (!o.deviceId || badId(o.deviceId)) return E_CS_DEVICE;
   if (o.moduleId != null && badId(o.moduleId)) return E_CS_MODULE;
   if (o.x509 != null) {
-    if (o.x509.toLowerCase() != "true") return E_CS_VALUE;
+    if (("" + o.x509).toLowerCase() != "true") return E_CS_VALUE;
     o.x509 = true;
   }
   if ((o.sharedAccessKey != null ? 1 : 0) + (o.sharedAccessSignature != null ? 1 : 0) + (o.x509 ? 1 : 0) != 1 ||

@@ -4,16 +4,17 @@ import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/cli
 import { Payload, sizePayload } from "../mqtt/codec";
 import { utf8Read, utf8Length } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY } from "../errors";
-import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
-import { parseConnectionString, ConnectionInfo } from "./connstr";
-import { sasToken, sasExpiry, deviceResourceUri, Hmac } from "./sas";
+import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
+import { ConnectionInfo } from "./connstr";
+import { deviceResourceUri, Hmac } from "./sas";
+import { connectionInfo, tokenSource, Token } from "./credentials";
 import { hubClientId, hubConnectHost, hubUserName } from "./mqtt";
 import { telemetryTopic, MessageProperties } from "./telemetry";
 import { c2dFilter, parseC2DTopic } from "./c2d";
 import { Bag } from "./bag";
 import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "./twin";
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "./methods";
-import { HUB_D2C_MAX, HUB_KEEPALIVE, TOKEN_LIFETIME, TOKEN_RENEW_BEFORE, HUB_MQTT_PORT } from "./limits";
+import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT } from "./limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
 export interface C2DMessage { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }
@@ -94,52 +95,67 @@ function json(s: string): any {
 
 /** Creates an IoT Hub device (or module) client; returns it, or a negative code for bad options. */
 export function createDevice(o: DeviceOptions): Device | number {
-  var c: ConnectionInfo | number = o.connectionString ? parseConnectionString(o.connectionString) : (o as any),
+  var c = connectionInfo(o),
     clock = o.clock,
-    time = o.time || function () { return Date.now() / 1000; },
     reqs: { [rid: string]: Request } = {},
     rid = 0,
     renew: unknown,
     big: Uint8Array | null = null,
     client: Client,
     info: ConnectionInfo,
+    tokens: () => Token | number,
     id: string,
     mid: string | undefined;
   if (typeof c == "number") return c;
   info = c;
   id = info.deviceId;
   mid = info.moduleId;
-  if (!info.host || !id) return E_ARGUMENT;
+  tokens = tokenSource(info, deviceResourceUri(info.host, id, mid), o);
 
   function err(code: number) {
     if (o.onError) o.onError(code);
   }
 
-  /** A fresh password: a token signed now (renewal scheduled), the fixed one (expiry watched), or none (X.509). */
+  /**
+   * The password for the next connection: a token signed now (its renewal scheduled), the fixed one (its expiry
+   * watched), undefined (X.509), or a negative code. Both timers fire on the clock: a renewal reconnects with a
+   * new token, a fixed token's end is final (E_TOKEN_EXPIRED), an unset wall clock is waited for (E_CLOCK).
+   */
   function password(): string | undefined | number {
-    var life = o.tokenLifetime || TOKEN_LIFETIME, now = Math.floor(time()), t: string | number, e: number;
+    var k = tokens();
     clock.clear(renew);
-    if (info.sharedAccessKey) {
-      t = sasToken(deviceResourceUri(info.host, id, mid), info.sharedAccessKey, now + life, info.sharedAccessKeyName, o.hmac);
-      e = life - TOKEN_RENEW_BEFORE;
-      if (e < life >> 1) e = life >> 1;
-    } else if (info.sharedAccessSignature) {
-      t = info.sharedAccessSignature;
-      e = sasExpiry(t);
-      if (e < 0) return e;
-      if ((e -= now) <= 0) return E_TOKEN_EXPIRED;
-    } else return;
-    // both timers fire on the clock: a renewal reconnects with a new token, a fixed token's end is final
-    renew = clock.set(function () {
-      var p = password();
-      if (typeof p == "number") return expired(p);
-      mqttOptions.password = p;
-      client.reconnect();
-    }, e * 1000);
-    return t;
+    if (typeof k == "number") return k;
+    if (k._s) renew = clock.set(refresh, k._s * 1000);
+    return k._t || undefined;
   }
 
-  function expired(code: number) {
+  /** Reconnects with a fresh password (the token renewal). */
+  function refresh() {
+    var p = password();
+    if (p === E_CLOCK) renew = clock.set(refresh, 1000);
+    else if (typeof p == "number") stop(p);
+    else {
+      mqttOptions.password = p;
+      client.reconnect();
+    }
+  }
+
+  /** Connects once a password can be made; while the wall clock is not set, tries again each second (E_CLOCK, once). */
+  function connect(waited?: boolean) {
+    var p = password();
+    if (p === E_CLOCK) {
+      if (!waited) err(p);
+      renew = clock.set(function () {
+        connect(true);
+      }, 1000);
+      return;
+    }
+    if (typeof p == "number") return err(p);
+    mqttOptions.password = p;
+    client.connect();
+  }
+
+  function stop(code: number) {
     err(code);
     client.end();
   }
@@ -258,10 +274,7 @@ export function createDevice(o: DeviceOptions): Device | number {
   return {
     mqtt: client,
     connect: function () {
-      var p = password();
-      if (typeof p == "number") return err(p);
-      mqttOptions.password = p;
-      client.connect();
+      connect();
     },
     sendEvent: function (payload, props, done) {
       var t = telemetryTopic(id, mid, props);

@@ -17,12 +17,13 @@ import { sizeRequest } from "../http/request";
 import { utf8Length, utf8Write } from "../platform";
 import { base64Encode } from "../crypto/base64";
 import { E_ARGUMENT, E_ENDED, E_NOT_CONNECTED } from "../errors";
-import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_TOKEN_EXPIRED, E_PROPERTY } from "./errors";
-import { parseConnectionString, ConnectionInfo } from "./connstr";
-import { sasToken, sasExpiry, deviceResourceUri } from "./sas";
+import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_CLOCK } from "./errors";
+import { ConnectionInfo } from "./connstr";
+import { deviceResourceUri } from "./sas";
+import { connectionInfo, tokenSource, Token } from "./credentials";
 import { urlEncode } from "./url";
 import { hubConnectHost } from "./mqtt";
-import { HUB_D2C_MAX, TOKEN_LIFETIME, TOKEN_RENEW_BEFORE } from "./limits";
+import { HUB_D2C_MAX } from "./limits";
 import { propertyHeaders, headerProperty } from "./httpheaders";
 
 /** api-version of the device endpoints (IoT Hub REST, as the Node SDK sends it). */
@@ -98,7 +99,7 @@ function unsupported(): number {
 
 /** Creates an IoT Hub device (or module: telemetry only) client over HTTPS; a negative code for bad options (E_HTTP_UNSUPPORTED with onDesired/onMethod/methods). */
 export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
-  var c: ConnectionInfo | number = o.connectionString ? parseConnectionString(o.connectionString) : (o as any),
+  var c = connectionInfo(o),
     clock = o.clock,
     time = o.time || function () { return Date.now() / 1000; },
     interval = o.pollInterval || HUB_POLL_INTERVAL,
@@ -107,6 +108,7 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     held = false,
     ended = false,
     warned = false,
+    clockTold = false,
     connecting = false,
     polling = false,
     pollTimer: unknown,
@@ -124,10 +126,11 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     info: ConnectionInfo,
     base: string,
     http: ReturnType<typeof createHttpClient>,
-    hh: HttpHandler;
+    hh: HttpHandler,
+    tokens: () => Token | number;
   if (typeof c == "number") return c;
   info = c;
-  if (!info.host || !info.deviceId) return E_ARGUMENT;
+  tokens = tokenSource(info, deviceResourceUri(info.host, info.deviceId, info.moduleId), o);
   if (o.onDesired || o.onMethod || o.methods) return E_HTTP_UNSUPPORTED;
   base = "/devices/" + urlEncode(info.deviceId) + (info.moduleId ? "/modules/" + urlEncode(info.moduleId) : "") + "/messages/";
   http = createHttpClient({
@@ -147,19 +150,23 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
 
   /** The Authorization value: a token signed anew when the last nears its expiry, the fixed one, or "" (X.509). */
   function auth(): string | number {
-    var life = o.tokenLifetime || TOKEN_LIFETIME, now = Math.floor(time()), t: string | number, e: number;
-    if (info.sharedAccessKey) {
-      if (now >= renewAt) {
-        t = sasToken(deviceResourceUri(info.host, info.deviceId, info.moduleId), info.sharedAccessKey, now + life, info.sharedAccessKeyName, o.hmac);
-        if (typeof t == "number") return t;
-        token = t;
-        e = life - TOKEN_RENEW_BEFORE;
-        renewAt = now + (e < life >> 1 ? life >> 1 : e);
-      }
-      return token;
+    var now = time(), k: Token | number;
+    if (now >= renewAt || !token) {
+      k = tokens();
+      if (typeof k == "number") return k;
+      token = k._t;
+      renewAt = k._s ? now + k._s : info.sharedAccessKey ? 0 : 1 / 0;
     }
-    if (info.sharedAccessSignature) return sasExpiry(info.sharedAccessSignature) > now ? info.sharedAccessSignature : E_TOKEN_EXPIRED;
-    return "";
+    return token;
+  }
+
+  /** Holds the queue for `s` seconds (Retry-After, or an unset wall clock), then runs it again. */
+  function hold(s: number) {
+    held = true;
+    holdTimer = clock.set(function () {
+      held = false;
+      run();
+    }, s * 1000);
   }
 
   function queue(m: string, path: string, query: string, h: string[], body: Payload | null, d?: HttpDeviceDone | null, poll?: boolean): number {
@@ -174,6 +181,12 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     var op: Op, t: string | number;
     while (!cur && !held && !ended && (op = q[0])) {
       t = auth();
+      // no token while the wall clock is not set: the queue waits, told once
+      if (t == E_CLOCK) {
+        if (!clockTold) report(E_CLOCK);
+        clockTold = true;
+        return hold(1);
+      }
       if (typeof t == "string") {
         cur = op;
         retryAfter = lock = "";
@@ -199,12 +212,7 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     if (!err && (status == 429 || status == 503) && op._n++ < HUB_HTTP_RETRIES) {
       // RFC 7231 §7.1.3: Retry-After is delay-seconds or an HTTP-date; the request waits at the head of the queue
       s = /^[0-9]+$/.test(retryAfter) ? +retryAfter : Date.parse(retryAfter) / 1000 - time();
-      held = true;
-      holdTimer = clock.set(function () {
-        held = false;
-        run();
-      }, (s > 0 ? s : s <= 0 ? 0 : HUB_RETRY_AFTER) * 1000);
-      return;
+      return hold(s > 0 ? s : s <= 0 ? 0 : HUB_RETRY_AFTER);
     }
     q.shift();
     if (!err && (status < 200 || status > 299)) err = E_HUB_STATUS;

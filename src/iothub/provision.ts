@@ -1,13 +1,15 @@
 // DPS registration over MQTT: register, poll the operation honouring retry-after, hand back the assignment.
 import { Transport, Clock, TlsOptions } from "../types";
-import { createClient, Client } from "../mqtt/client";
+import { createClient, Client, ClientOptions } from "../mqtt/client";
 import { utf8Read } from "../platform";
 import { E_TIMEOUT } from "../errors";
-import { E_DPS_FAILED, E_HUB_STATUS } from "./errors";
-import { sasToken, dpsResourceUri, Hmac } from "./sas";
+import { E_DPS_FAILED, E_HUB_STATUS, E_CLOCK } from "./errors";
+import { dpsResourceUri, Hmac } from "./sas";
+import { tokenSource } from "./credentials";
+import type { ConnectionInfo } from "./connstr";
 import { dpsUserName, DPS_GLOBAL_HOST } from "./mqtt";
 import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse } from "./dps";
-import { DPS_RETRY_AFTER, HUB_MQTT_PORT, TOKEN_LIFETIME } from "./limits";
+import { DPS_RETRY_AFTER, HUB_MQTT_PORT } from "./limits";
 
 export interface ProvisionOptions {
   idScope: string;
@@ -27,6 +29,8 @@ export interface ProvisionOptions {
   clock: Clock;
   time?: () => number;
   hmac?: Hmac;
+  /** E_CLOCK (once) while the wall clock is not set: the registration waits for it. */
+  onError?: (code: number) => void;
 }
 
 export interface Provisioned {
@@ -38,10 +42,8 @@ export interface Provisioned {
 
 /** Registers with DPS, then done(0, {assignedHub, deviceId, connectionString}) or done(code). */
 export function provision(o: ProvisionOptions, done: (err: number, r?: Provisioned) => void): void {
-  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client,
-    now = Math.floor(o.time ? o.time() : Date.now() / 1000),
-    token = sasToken(dpsResourceUri(o.idScope, o.registrationId), o.symmetricKey, now + TOKEN_LIFETIME, "registration", o.hmac),
-    limit: unknown;
+  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false,
+    tokens = tokenSource({ sharedAccessKey: o.symmetricKey, sharedAccessKeyName: "registration" } as ConnectionInfo, dpsResourceUri(o.idScope, o.registrationId), o);
 
   function finish(err: number, r?: Provisioned) {
     if (finished) return;
@@ -57,17 +59,27 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     if (e < 0) finish(e);
   }
 
-  if (typeof token == "number") return done(token);
-  limit = clock.set(function () {
-    finish(E_TIMEOUT);
-  }, o.timeout || 60000);
-  client = createClient({
+  /** Connects with a token signed now; while the wall clock is not set, tries again each second (E_CLOCK, once). */
+  function start() {
+    var k = tokens();
+    if (k === E_CLOCK) {
+      if (!told && o.onError) o.onError(k);
+      told = true;
+      poll = clock.set(start, 1000);
+      return;
+    }
+    if (typeof k == "number") return finish(k);
+    mqtt.password = k._t;
+    client.connect();
+  }
+
+  var mqtt: ClientOptions = {
     host: o.host || DPS_GLOBAL_HOST,
     port: o.port || HUB_MQTT_PORT,
     tls: o.tls === undefined ? {} : o.tls,
     clientId: o.registrationId,
     username: dpsUserName(o.idScope, o.registrationId),
-    password: token,
+    password: "",
     bufferSize: o.bufferSize,
     reconnect: { min: 1000, max: 5000 },
     transport: o.transport,
@@ -103,6 +115,10 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
         connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + ";SharedAccessKey=" + o.symmetricKey,
       });
     },
-  });
-  client.connect();
+  };
+  limit = clock.set(function () {
+    finish(E_TIMEOUT);
+  }, o.timeout || 60000);
+  client = createClient(mqtt);
+  start();
 }
