@@ -77,9 +77,23 @@ export function espruinoTransport(): Transport {
   };
 }
 
-/** Milliseconds from Date.now(); timers from setTimeout, cleared without Espruino's throws. */
+// the monotonic milliseconds handed out, and the Date.now() they were last taken from
+var mono = 0, last = 0;
+
+/**
+ * Milliseconds that only move forward: Date.now()'s steps, but not its jumps. Espruino boots at 1970 and setTime
+ * (SNTP, the IDE) moves Date.now() by decades; its timers are adjusted, elapsed times taken from Date.now() would
+ * not be (every keep-alive and request timeout would fire at once). A step back, or forward by more than an
+ * hour between two readings (the client reads at least every keep-alive tick), counts as none.
+ * Timers from setTimeout, cleared without Espruino's throws.
+ */
 export var espruinoClock: Clock = {
-  now: Date.now,
+  now: function () {
+    var t = Date.now(), d = t - last;
+    last = t;
+    if (d > 0 && d < 3600000) mono += d;
+    return mono;
+  },
   set: function (fn: () => void, ms: number) {
     return setTimeout(fn, ms);
   },

@@ -94,4 +94,21 @@ test("the clock survives Espruino's clearTimeout throws (cleared twice, already 
   assert.is(fired, 1);
 });
 
+test("espruinoClock.now() only moves forward: Date.now()'s steps count, its jumps (setTime, SNTP) do not", () => {
+  const real = Date.now;
+  let t = 0;
+  Date.now = () => t;
+  try {
+    const at = (ms: number) => ((t = ms), espruinoClock.now());
+    const a = at(1000); // boot: 1970
+    assert.is(at(1250) - a, 250, "a step counts");
+    assert.is(at(1_750_000_000_000) - a, 250, "SNTP sets the date: no jump");
+    assert.is(at(1_750_000_030_000) - a, 30250, "steps after it count");
+    assert.is(at(1_750_000_000_000) - a, 30250, "a step back is none");
+    assert.is(at(1_750_000_001_000) - a, 31250);
+  } finally {
+    Date.now = real;
+  }
+});
+
 test.run();
