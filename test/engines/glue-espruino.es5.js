@@ -1,5 +1,6 @@
-// The driver inside the real Espruino interpreter (tools/engines/espruino.js writes it to driver.js
-// after three lines `var CTL_PORT = ..., MODE = ..., FAST = ...;` and runs `espruino driver.js`).
+// The driver inside the real Espruino interpreter: tools/engines/espruino.js writes it to Storage as the
+// module "drv" and runs a driver.js that declares `var BARE, CTL_PORT, MODE, SAMPLE_MS, GROW, tinyhub, S`
+// and then `var Bridge = require("drv").Bridge`.
 // It connects back to the Node test over TCP (127.0.0.1:CTL_PORT, JSON lines both ways), loads the
 // bundle the way a user does and reports how many JsVars that took:
 //

@@ -5,10 +5,12 @@
 //   1. a temp folder; the bundle's bytes go into its `espruino.flash` (the Linux build's stand-in for
 //      the board's flash) as Storage file "tinyhub", by the interpreter itself running
 //      `require("Storage").write("tinyhub", atob(...), offset, size)` chunk by chunk, as the Espruino
-//      command-line tool and Web IDE upload a file;
-//   2. `espruino driver.js` there: test/engines/glue-espruino.es5.js connects back to a control
-//      server here (127.0.0.1, JSON lines), requires the bundle, reports its JsVars, then evaluates
-//      what the test sends and sends back what the callbacks report (test/engines/session.es5.js, S);
+//      command-line tool and Web IDE upload a file; the test's driver (test/engines/glue-espruino.es5.js)
+//      and S helpers (test/engines/session.es5.js) go there too ("drv", "drvS"), so that their code runs
+//      from flash and takes few variables;
+//   2. `espruino driver.js` there, a two-line file: the driver connects back to a control server here
+//      (127.0.0.1, JSON lines), requires the bundle, reports its JsVars, then evaluates what the test
+//      sends (at the global scope, as the REPL does) and sends back what the callbacks report;
 //   3. the bundle's own Espruino glue (targets/espruino/transport.ts) opens real sockets with the
 //      interpreter's `net` / `tls`. Each target the test names ({ mqtt: port, ... }) gets a TCP proxy
 //      here (engine.ports[name] is where the engine must connect): host.drop() breaks the link of the
@@ -16,7 +18,11 @@
 //
 // The Linux build has no usable REPL on a pipe, and its telnet console is fixed to port 2323, so
 // parallel tests use the control connection instead. `variant` picks the build ("linux", "esp32",
-// "esp8266"; see espruino-build.js) and `variables` the JsVar count of the board variants.
+// "esp8266"; see espruino-build.js); `board` a board's variable count (the driver's and helpers' own
+// variables, measured once per build by scaffoldOf, come on top), `variables` the raw count.
+// What the interpreter prints when it gives up (OUT OF MEMORY, ASSERT, Uncaught at the top level) and
+// its exit become "exception" reports, so host.until() fails at once with the reason.
+// TINYHUB_ESPRUINO_GDB=1 runs it under gdb with a backtrace at each failed assertion.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
