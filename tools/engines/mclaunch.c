@@ -11,8 +11,8 @@
  *   - screen.postMessage("exit <code>") from JavaScript ends the process with that code; any other
  *     message is written to stdout as one line;
  *   - an XS abort (stack overflow, memory full, unhandled exception...) prints
- *     {"event":"abort","status":N} on stdout and exits with 70 + N;
- *   - past timeout-ms (default 60000) it prints {"event":"timeout"} and exits with 124;
+ *     {"ev":"abort","status":N} on stdout and exits with 70 + N;
+ *   - past timeout-ms (default 60000) it prints {"ev":"timeout"} and exits with 124;
  *   - the end of standard input is ignored (the app may keep running).
  *
  * Built by tools/engines/moddable-build.js: cc -O2 mclaunch.c $(pkg-config --cflags --libs glib-2.0) -ldl
@@ -36,7 +36,7 @@ static GString* gLine = NULL;
 static void onAbort(txScreen* screen, int status)
 {
 	fflush(stdout);
-	printf("{\"event\":\"abort\",\"status\":%d}\n", status);
+	printf("{\"ev\":\"abort\",\"status\":%d}\n", status);
 	fflush(stdout);
 	_exit(70 + (status & 0x3F));
 }
@@ -85,7 +85,7 @@ static void onStop(txScreen* screen)
 static gboolean onTimeout(gpointer data)
 {
 	fflush(stdout);
-	printf("{\"event\":\"timeout\"}\n");
+	printf("{\"ev\":\"timeout\"}\n");
 	fflush(stdout);
 	_exit(124);
 	return G_SOURCE_REMOVE;

@@ -4,15 +4,16 @@
 //   node tools/engines/moddable-build.js --env    the same, then print `export MODDABLE=... PATH=...` lines
 //
 // The source is the read-only Moddable SDK 8.2.3 tree in ../shared/engines/moddable (TINYHUB_ENGINES
-// overrides ../shared/engines); <hash> is a hash of that tree, of tools/engines/mclaunch.c and of this
-// script's BUILD_VERSION, so an unchanged source is found again instantly. Steps (about 70 s on 2 cores):
+// overrides ../shared/engines); <hash> is a hash of that tree and of this script's BUILD_VERSION, so an
+// unchanged source is found again instantly (mclaunch is compiled beside it, named by its own hash). Steps (about 70 s on 2 cores):
 // copy the tree, `make GOAL=release -f $XS_DIR/makefiles/lin/{xsc,xsid,xsl}.mk` and
 // `make GOAL=release -f tools.mk` in build/makefiles/lin (mcconfig, mcrez... but not xsbug, which needs
-// GTK), then compile mclaunch (tools/engines/mclaunch.c, the headless GLib launcher for an app's mc.so).
+// GTK), then compile mclaunch (tools/engines/mclaunch.c, the headless GLib launcher for an app's mc.so)
+// into <cache>/moddable-<hash>/mclaunch/.
 // Needs gcc, make, pkg-config and libglib2.0-dev.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,7 +48,7 @@ function files(dir) {
   return out.sort();
 }
 
-/** A hash of the source tree, mclaunch.c and the build steps. @param {string} src */
+/** A hash of the source tree and the build steps. @param {string} src */
 export function sourceHash(src) {
   const h = createHash("sha256");
   h.update(`tinyhub moddable build ${BUILD_VERSION}\n`);
@@ -56,7 +57,6 @@ export function sourceHash(src) {
     h.update(readFileSync(join(src, f)));
     h.update("\0");
   }
-  h.update(readFileSync(MCLAUNCH));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -85,9 +85,19 @@ export function run(cmd, args, o = {}) {
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Is process `pid` alive? @param {number} pid */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return /** @type {any} */ (e).code == "EPERM";
+  }
+}
+
 /**
- * Holds a lock directory while `fn` runs (other processes building the same thing wait; a lock older
- * than `staleMs` is taken over: its holder died).
+ * Holds a lock directory while `fn` runs (other processes building the same thing wait). A lock whose
+ * holder (its pid file) is gone, or older than `staleMs`, is taken over.
  * @template T @param {string} path @param {() => Promise<T>} fn @param {number} [staleMs]
  * @returns {Promise<T>}
  */
@@ -95,11 +105,14 @@ export async function withLock(path, fn, staleMs = 20 * 60 * 1000) {
   for (;;) {
     try {
       mkdirSync(path);
+      writeFileSync(join(path, "pid"), String(process.pid));
       break;
     } catch (e) {
       if (/** @type {any} */ (e).code != "EEXIST") throw e;
       try {
-        if (Date.now() - statSync(path).mtimeMs > staleMs) rmSync(path, { recursive: true, force: true });
+        const pid = existsSync(join(path, "pid")) ? Number(readFileSync(join(path, "pid"), "utf8")) : 0;
+        const age = Date.now() - statSync(path).mtimeMs;
+        if (age > staleMs || (pid && !alive(pid)) || (!pid && age > 5000)) rmSync(path, { recursive: true, force: true });
       } catch {
         /* gone meanwhile */
       }
@@ -138,11 +151,23 @@ export async function buildModdable(o = {}) {
   const dir = join(root, `moddable-${hash}`);
   const stamp = join(dir, ".tinyhub-built.json");
   const bin = join(dir, "build", "bin", "lin", "release");
-  const result = (/** @type {boolean} */ built) => ({ dir, bin, mclaunch: join(bin, "mclaunch"), hash, env: moddableEnv(dir), built, ms: Date.now() - started });
-  if (existsSync(stamp)) return result(false);
+  const launcher = join(dir, "mclaunch", `mclaunch-${createHash("sha256").update(readFileSync(MCLAUNCH)).digest("hex").slice(0, 12)}`);
+  const result = (/** @type {boolean} */ built) => ({ dir, bin, mclaunch: launcher, hash, env: moddableEnv(dir), built, ms: Date.now() - started });
+  if (existsSync(stamp) && existsSync(launcher)) return result(false);
+  const log = o.log || (() => {});
+  // mclaunch: the GLib launcher of an app's mc.so (tools/engines/mclaunch.c), against screen.h of this tree
+  const compileLauncher = async () => {
+    log("cc mclaunch\n");
+    mkdirSync(join(dir, "mclaunch"), { recursive: true });
+    const glib = (await run("pkg-config", ["--cflags", "--libs", "glib-2.0"])).trim().split(/\s+/);
+    await run("cc", ["-O2", "-Wall", "-DmxLinux=1", `-I${join(dir, "build", "simulators", "modules")}`, "-o", launcher + ".tmp", MCLAUNCH, ...glib, "-ldl"], { log: o.output });
+    renameSync(launcher + ".tmp", launcher);
+  };
   return withLock(`${dir}.lock`, async () => {
-    if (existsSync(stamp)) return result(false);
-    const log = o.log || (() => {});
+    if (existsSync(stamp)) {
+      if (!existsSync(launcher)) await compileLauncher();
+      return result(false);
+    }
     rmSync(dir, { recursive: true, force: true });
     log(`copying ${src} to ${dir}\n`);
     cpSync(src, dir, { recursive: true });
@@ -166,9 +191,7 @@ export async function buildModdable(o = {}) {
     await run("make", ["GOAL=release", "-j2", "-f", "tools.mk"], { cwd, env, log: o.output });
     for (const tool of ["xsc", "xsl", "mcconfig", "mcrez"])
       if (!existsSync(join(bin, tool))) throw new Error(`the Moddable build made no ${tool} in ${bin}`);
-    log("cc mclaunch\n");
-    const glib = (await run("pkg-config", ["--cflags", "--libs", "glib-2.0"])).trim().split(/\s+/);
-    await run("cc", ["-O2", "-Wall", "-DmxLinux=1", `-I${join(dir, "build", "simulators", "modules")}`, "-o", join(bin, "mclaunch"), MCLAUNCH, ...glib, "-ldl"], { log: o.output });
+    await compileLauncher();
     const r = result(true);
     writeFileSync(stamp, JSON.stringify({ hash, source: src, built: new Date().toISOString(), ms: r.ms }, null, 2) + "\n");
     return r;
