@@ -92,20 +92,21 @@ async function peakOf(e: EspruinoEngine) {
 
 /** The UTF-8 bytes of `s` as a binary string (one character per byte). */
 const bin = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+/** Engine code for a binary string literal: its characters (bytes) above 0x7F as \\xHH escapes, which every build reads as bytes. */
+const bytesLit = (s: string) => j(s).replace(/[\u0080-\u00ff]/g, (c) => "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"));
 /** Engine code for a string literal, ASCII only (non-ASCII characters as \\u escapes). */
 const lit = (s: string) => j(s).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 
 /**
  * Steps of a non-ASCII round trip through the hub: telemetry and reported properties checked byte for byte
- * there, C2D properties here. A Unicode build (linux) holds text as code points. A build without Unicode
+ * there, C2D properties here. A Unicode build (linux) takes text as code points. A build without Unicode
  * strings (ESP32, ESP8266) holds 8-bit characters: the code it gets has its text as UTF-8 bytes (the engine
- * sends it as the Espruino IDE does, tools/engines/espruino.js utf8Source), and received text comes back
- * as those bytes.
+ * sends it as the Espruino IDE does, tools/engines/espruino.js utf8Source). Received text comes back as a
+ * binary string of its UTF-8 bytes on every build (targets/espruino/platform.ts: 2v29's UTF-8 strings index
+ * by character in charAt and indexOf but by byte in substring, substr and slice).
  */
 function utf8Steps(id: () => string, unicode: boolean): Step[] {
   const payload = "h\u00e9llo \u2713 \u20ac \ud83d\ude00", value = "v\u00e4lue \u2713", key = "n\u00f6ne";
-  // how the engine holds a text: code points (Unicode build) or its UTF-8 bytes (8-bit build)
-  const held = unicode ? (s: string) => s : bin;
   const steps: Step[] = [
     {
       name: "non-ASCII telemetry payload and property values reach the hub byte for byte",
@@ -132,7 +133,7 @@ function utf8Steps(id: () => string, unicode: boolean): Step[] {
       },
     },
     {
-      name: `a C2D message with non-ASCII property keys and values arrives decoded (${unicode ? "as code points" : "as UTF-8 bytes"})`,
+      name: "a C2D message with non-ASCII property keys and values arrives decoded (as the binary string of their UTF-8 bytes)",
       ms: 5000,
       async run() {
         const e = cur();
@@ -140,8 +141,25 @@ function utf8Steps(id: () => string, unicode: boolean): Step[] {
         hub.sendC2D(id(), payload, { [key]: value, "$.mid": "u-1" });
         const m = await e.host.until("c2d", 3000, () => true, from);
         assert.is(m.text, payload, "payload bytes");
-        assert.is(m.properties[held(key)], held(value), JSON.stringify(m.properties));
+        assert.is(m.properties[bin(key)], bin(value), JSON.stringify(m.properties));
         await until(() => hub.c2dQueue(id()).length == 0, 3000, "the hub to see it acknowledged");
+      },
+    },
+    {
+      name: "a non-ASCII desired value read from the twin and reported back unchanged reaches the hub unchanged",
+      ms: 5000,
+      async run() {
+        const e = cur();
+        hub.updateDesired(id(), { [key]: value });
+        await e.host.until("desired", 3000, (d) => d.patch && bin(key) in d.patch);
+        await e.eval(
+          // the key as the library hands it over: the binary string of its UTF-8 bytes
+          `d.getTwin(function (err, t) { Bridge.report("twin-echo", err ? { err: err } : { n: d.patchReported({ echo: t.desired[${bytesLit(bin(key))}] }, S.done("echoed")) }); })`,
+        );
+        const t = await e.host.until("twin-echo", 3000);
+        assert.ok(t.n > 0, JSON.stringify(t));
+        assert.is((await e.host.until("echoed")).err, 0);
+        assert.is(hub.getTwin(id()).reported.echo, value);
       },
     },
   ];
@@ -392,6 +410,9 @@ fact("jsonHighByte", function () { return JSON.stringify("\\xc3\\xa9"); });
 fact("arrayProtoSlice", function () { return [typeof Array.prototype.slice, typeof [].slice]; });
 fact("u2713", function () { var s = "\\u2713"; return [s.length, s.charCodeAt(0)]; });
 fact("fromCharCode", function () { return String.fromCharCode(0x2713).charCodeAt(0); });
+fact("utf8Index", function () { if (!E.asUTF8) return null; var s; try { s = E.asUTF8("\\xc3\\xa9xyz"); } catch (e) { return "no UTF-8 strings"; } return [s.length, s.indexOf("x"), s.charAt(1), s.substring(1, 2)]; });
+fact("jsonParseUtf8", function () { var o = JSON.parse('{"n\\xc3\\xb6":"v\\xc3\\xa4"}'), k = Object.keys(o)[0]; return [k.length, o[k].length]; });
+fact("longStringToNumber", function () { var s = ""; while (s.length < 64) s += "a"; var r = [-62 == s.substr(0, 63)]; r.push(-62 == s); return r; });
 fact("evalInFunction", function () { (function () { eval("var evalScoped = 1"); })(); return typeof evalScoped; });
 fact("refused", function () { require("net").connect({ host: "127.0.0.1", port: 1 }, function () {}); return "no throw"; });
 print("FACTS " + JSON.stringify(out));
@@ -420,7 +441,7 @@ async function runScript(variant: EspruinoVariant, name: string, code: string, m
 }
 
 for (const variant of ["linux", "esp32"] as EspruinoVariant[]) {
-  test(`Espruino facts (${variant} build): s += t, for-in over null, JSON of high bytes, \\u escapes, eval scope, a refused connect`, bounded(10000, async () => {
+  test(`Espruino facts (${variant} build): s += t, for-in over null, JSON of high bytes, \\u escapes, UTF-8 string indexing, long strings as numbers, eval scope, a refused connect`, bounded(10000, async () => {
     await setup();
     const r = await runScript(variant, "facts.js", FACTS);
     const m = /FACTS (.*)/.exec(r.out);
@@ -439,6 +460,13 @@ for (const variant of ["linux", "esp32"] as EspruinoVariant[]) {
     // a \\u escape above U+00FF keeps its low 8 bits without Unicode support; String.fromCharCode does in both
     assert.equal(f.u2713, unicode ? [1, 0x2713] : [1, 0x13]);
     assert.is(f.fromCharCode, 0x13);
+    // a UTF-8 string (Unicode build) indexes by character in length, indexOf and charAt, by byte in substring (substr, slice)
+    if (unicode) assert.equal(f.utf8Index, [4, 1, "x", "\u00a9"]);
+    else assert.is(f.utf8Index, "no UTF-8 strings");
+    // JSON.parse of UTF-8 bytes: a Unicode build decodes them in string values but not in keys
+    assert.equal(f.jsonParseUtf8, unicode ? [3, 2] : [3, 3]);
+    // a string of 64 characters or more compared with or converted to a number throws (standard: NaN, false)
+    assert.is(f.longStringToNumber, "throws: String too big to convert to number");
     // eval inside a function defines its vars there (the harness evaluates through a string timeout, at the global scope)
     assert.is(f.evalInFunction, "undefined");
     // the Linux build connects synchronously: a refused connection throws from net.connect (a board reports it later)
