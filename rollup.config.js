@@ -8,11 +8,11 @@
 // exist yet is skipped with a warning, so features can be listed before they are written.
 
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
 import { bundleViolations } from "./tools/bundle-rules.js";
+import { platformOf, featuresOf } from "./tools/build-plugins.js";
 
 /** [target, feature]: input targets/<target>/<feature>.ts, output dist/<target>/<feature>.js */
 const FEATURES = [
@@ -25,6 +25,10 @@ const FEATURES = [
   ["espruino", "ws"], ["moddable", "ws"], // MQTT over WebSockets, any broker
   ["moddable", "classic"], // the classic Socket/SecureSocket transport
 ];
+
+/** Features an entry leaves out (src/features.ts): the IoT Hub entries have no QoS 2, which the hub refuses. */
+const NO_QOS2 = { QOS2: false };
+const ENTRY_FEATURES = { hub: NO_QOS2, "hub-ws": NO_QOS2, "hub-http": NO_QOS2, dps: NO_QOS2 };
 
 /** Platform modules the Moddable build imports at run time (resolved by mcconfig, not bundled). */
 const MODDABLE_EXTERNAL = /^(embedded:|timer$|socket$|securesocket$)/;
@@ -47,22 +51,6 @@ function minify(ecma, module) {
     // ascii_only: "\u0100" stays an escape; a raw non-ASCII character in the file reaches Espruino as bytes
     format: { ecma, comments: false, ascii_only: true },
   });
-}
-
-/**
- * Links targets/<target>/platform.ts, when the target has one, wherever src/ imports src/platform.ts (the
- * portable primitives): the engine's own versions replace ours, as firmware links its own C functions.
- */
-function platformOf(target) {
-  const portable = resolve("src/platform.ts"), own = resolve(`targets/${target}/platform.ts`);
-  return {
-    name: "platform",
-    async resolveId(source, importer, options) {
-      if (!/platform$/.test(source) || !importer || !existsSync(own)) return null;
-      const r = await this.resolve(source, importer, { ...options, skipSelf: true });
-      return r && r.id === portable ? own : null;
-    },
-  };
 }
 
 /** Fails the build on a shape the target's real engine refuses (tools/bundle-rules.js), in the final code. */
@@ -130,6 +118,7 @@ for (const [target, feature] of FEATURES) {
     treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
     plugins: [
       platformOf(target),
+      featuresOf(ENTRY_FEATURES[feature] || {}),
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module

@@ -3,7 +3,7 @@
 import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
 import {
   E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_KEEPALIVE, E_CLOSED, E_SUBACK, E_PROTOCOL, E_TRANSPORT,
-  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED,
+  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED, E_QOS,
 } from "../errors";
 import {
   Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish,
@@ -13,6 +13,7 @@ import {
 import { createReader } from "./reader";
 import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
 import { readU16 } from "../bytes";
+import { QOS2 } from "../features";
 import { utf8Read } from "../platform";
 
 /** Delivery details; `offset`/`total` locate a chunk of a message larger than the receive region. */
@@ -282,7 +283,7 @@ export function createClient(o: ClientOptions): Client {
 
   function onConnack(sp: number) {
     var q = m._head, h: number, f: string;
-    if (!sp) in2 = [];
+    if (QOS2 && !sp) in2 = [];
     st = UP;
     waiting = false;
     attempts = 0;
@@ -297,10 +298,10 @@ export function createClient(o: ClientOptions): Client {
       if (b[q] && h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
       // no session: the server has forgotten the message it acknowledged with PUBREC (kept from
       // being written, removed below)
-      b[q] = !sp && h == 0x62 ? SENT : 0;
+      b[q] = QOS2 && !sp && h == 0x62 ? SENT : 0;
     }
     // done callbacks may publish and so move the records: each search starts from the head again
-    while (!sp && (q = findRecord(m, 0, 0xff, 0x62)) >= 0) {
+    while (QOS2 && !sp && (q = findRecord(m, 0, 0xff, 0x62)) >= 0) {
       h = recordId(m, q);
       cut(m, q, recordSize(m, q));
       call(h, 0);
@@ -344,8 +345,12 @@ export function createClient(o: ClientOptions): Client {
             error(E_TOO_LARGE);
           } else return r;
         }
-        // QoS 2 delivered once: a PUBLISH whose id awaits PUBREL is a duplicate [MQTT-4.3.3-2]
-        if (p.qos == 2 && in2.indexOf(p.id) >= 0) skip = true;
+        // QoS 2 delivered once: a PUBLISH whose id awaits PUBREL is a duplicate [MQTT-4.3.3-2]; a build without
+        // QoS 2 (IoT Hub, which grants at most 1) cannot take one
+        if (p.qos == 2) {
+          if (!QOS2) return E_PROTOCOL;
+          if (in2.indexOf(p.id) >= 0) skip = true;
+        }
         info.qos = p.qos;
         info.retain = p.retain;
         info.dup = p.dup;
@@ -361,7 +366,7 @@ export function createClient(o: ClientOptions): Client {
       if (pos + len == total) idAt = -1;
       if (pos + len == total && p.qos) {
         // acknowledged once the application has had it [MQTT-4.3.2-2], [MQTT-4.3.3-2]
-        if (p.qos == 2 && in2.indexOf(p.id) < 0) in2.push(p.id);
+        if (QOS2 && p.qos == 2 && in2.indexOf(p.id) < 0) in2.push(p.id);
         control(p.qos == 1 ? PUBACK : PUBREC, p.id);
         flush();
       }
@@ -372,10 +377,11 @@ export function createClient(o: ClientOptions): Client {
       waiting = false;
       return decodeEmpty(len, hdr);
     }
-    // a client receives PUBREL and the acknowledgements of the records it sends, nothing else
-    if (t != PUBREL && !ACKED[t - PUBACK]) return E_PACKET_TYPE;
+    // a client receives PUBREL and the acknowledgements of the records it sends, nothing else (no QoS 2: no
+    // PUBREC, PUBREL or PUBCOMP either)
+    if (QOS2 ? t != PUBREL && !ACKED[t - PUBACK] : t != PUBACK && t != SUBACK && t != UNSUBACK) return E_PACKET_TYPE;
     if ((r = decodeAck(b, 0, len, hdr)) < 0) return r;
-    if (t == PUBREL) {
+    if (QOS2 && t == PUBREL) {
       if ((q = in2.indexOf(r)) >= 0) in2.splice(q, 1);
       control(PUBCOMP, r);
       flush();
@@ -385,10 +391,10 @@ export function createClient(o: ClientOptions): Client {
     q = findRecord(m, r, t < PUBREL ? 0xf6 : 0xff, ACKED[t - PUBACK]);
     if (q < 0) {
       // [MQTT-4.3.3] a PUBREC for a message we no longer hold still gets its PUBREL
-      if (t == PUBREC) control(PUBREL, r), flush();
+      if (QOS2 && t == PUBREC) control(PUBREL, r), flush();
       return 0;
     }
-    if (t == PUBREC) {
+    if (QOS2 && t == PUBREC) {
       // the stored PUBLISH becomes its PUBREL in its last 5 bytes, kept until PUBCOMP [MQTT-4.3.3-1]
       q = cut(m, q, recordSize(m, q) - 5);
       b[q] = 0;
@@ -441,7 +447,7 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      var q = room(sizePublish(topic, payload, (qos = qos == null ? 0 : qos))), id = 0;
+      var q = room(!QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos))), id = 0;
       if (q < 0) return q;
       if (qos) cbs[(id = newId())] = done || null;
       encodePublish(b, q, topic, payload, qos, !!retain, false, id);

@@ -12,6 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toMethods } from './methods.js'
 import { builtinNames, bundleNames, extstrTable } from './extstr.js'
+import { featuresOf } from '../build-plugins.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const CACHE = join(ROOT, '.cache/qemu')
@@ -121,7 +122,8 @@ async function buildBundle (log) {
     ...files(join(ROOT, 'targets/qemu'), p => p.endsWith('.ts') || p.endsWith('tsconfig.json')),
     join(ROOT, 'tsconfig.json'),
     fileURLToPath(import.meta.url),
-    fileURLToPath(new URL('./methods.js', import.meta.url))
+    fileURLToPath(new URL('./methods.js', import.meta.url)),
+    fileURLToPath(new URL('../build-plugins.js', import.meta.url))
   ]
   const key = 'bundle-' + hashFiles(inputs)
   const r = await cached(key, async dir => {
@@ -139,13 +141,8 @@ async function buildBundle (log) {
         problems.push(w.message)
       },
       plugins: [
-        {
-          // like rollup.config.js: the embedded build has DEV = false (no error-name tables)
-          name: 'tinyhub-production',
-          load (id) {
-            return /[\\/]src[\\/]dev\.ts$/.test(id) ? 'export const DEV = false;' : null
-          }
-        },
+        // the IoT Hub feature set, as the hub entries of rollup.config.js: no QoS 2
+        featuresOf({ QOS2: false }),
         typescript({
           tsconfig: join(ROOT, 'targets/qemu/tsconfig.json'),
           compilerOptions: { target: 'ES5', noEmit: false, outDir: undefined },

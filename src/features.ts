@@ -1,0 +1,6 @@
+// Features chosen at build time. This file holds the full set, for the Node build and the tests; an embedded build
+// links its own values in its place (tools/build-plugins.js, `featuresOf`), and the minifier drops the code a false
+// one guards.
+
+/** QoS 2 in both directions. IoT Hub refuses it (a QoS 2 PUBLISH closes the connection), so its builds leave it out. */
+export var QOS2 = true;
