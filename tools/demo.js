@@ -41,7 +41,8 @@ export function runDevice({ connectionString, ca, port, tls, log = console.log, 
       say(`C2D message "${Buffer.from(m.payload).toString()}"`, JSON.stringify(m.properties));
       fire("c2d", m);
     },
-    onDesired: (patch, version) => {
+    onDesired: (patch, version, whole) => {
+      if (whole) return say(`desired properties v${version} changed while away`, JSON.stringify(patch));
       say(`desired properties v${version}`, JSON.stringify(patch));
       fire("desired", patch);
       device.patchReported({ interval: patch.interval }, (err, v) => say(`reported interval acknowledged, reported v${v}`));

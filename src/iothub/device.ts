@@ -56,7 +56,12 @@ export interface DeviceOptions {
   /** Room again after sendEvent (or a request) returned E_OUTBOX_FULL. */
   onWritable?: () => void;
   onMessage?: (msg: C2DMessage) => void;
-  onDesired?: (patch: any, version: number) => void;
+  /**
+   * A desired-properties patch pushed by the hub; or, after each reconnect, the whole desired document (`whole`
+   * true) when its $version is newer than the last seen (pushed, or in any getTwin answer): changes made while the
+   * device was away.
+   */
+  onDesired?: (patch: any, version: number, whole?: boolean) => void;
   /** Every direct method; without it (or `methods[name]`) a method is answered 501. */
   onMethod?: (name: string, payload: any, respond: Respond) => void;
   methods?: { [name: string]: (payload: any, respond: Respond) => void };
@@ -100,6 +105,9 @@ export function createDevice(o: DeviceOptions): Device | number {
     reqs: { [rid: string]: Request } = {},
     rid = 0,
     renew: unknown,
+    // the last desired-properties $version seen (a push or any GET's answer), and the connects so far
+    dver = -1,
+    connects = 0,
     big: Uint8Array | null = null,
     client: Client,
     info: ConnectionInfo,
@@ -191,6 +199,17 @@ export function createDevice(o: DeviceOptions): Device | number {
     return rid;
   }
 
+  /** The desired $version of a twin the application got; true when it is newer than any seen before. */
+  function seen(twin: any): boolean {
+    var v = twin && twin.desired && twin.desired.$version;
+    return v > dver ? ((dver = v), true) : false;
+  }
+
+  /** A twin GET after a reconnect: its desired properties go to onDesired when newer than any seen before. */
+  function resync(e: number, twin?: any) {
+    if (!e && seen(twin)) o.onDesired!(twin.desired, dver, true);
+  }
+
   function method(name: string, r: string, payload: any) {
     var h = o.methods && o.methods[name], done = false;
     function respond(status: number, body?: unknown) {
@@ -212,6 +231,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number;
     if (typeof t != "number") {
       if (t.kind == TWIN_DESIRED) {
+        if (t.version > dver) dver = t.version;
         if (o.onDesired) o.onDesired(json(s), t.version);
       } else if (t.status < 200 || t.status > 299) settle(t.rid, E_HUB_STATUS, t.status);
       else settle(t.rid, 0, t.status == 204 ? t.version : json(s));
@@ -236,6 +256,10 @@ export function createDevice(o: DeviceOptions): Device | number {
     transport: o.transport,
     clock: clock,
     onConnect: function () {
+      // the service pushes desired changes only while the device is connected, and says to GET the twin after
+      // every reconnect: what changed while it was away comes to onDesired as the whole desired document (the
+      // first connect leaves the GET to the application)
+      if (o.onDesired && connects++) request(twinGetTopic, "", resync);
       if (o.onConnect) o.onConnect();
     },
     onClose: function (code: number) {
@@ -284,7 +308,10 @@ export function createDevice(o: DeviceOptions): Device | number {
       return client.publish(t, payload, 1, false, done);
     },
     getTwin: function (done) {
-      return request(twinGetTopic, "", done);
+      return request(twinGetTopic, "", function (e, twin) {
+        seen(twin);
+        done(e, twin);
+      });
     },
     patchReported: function (patch, done) {
       return request(twinPatchTopic, JSON.stringify(patch), done || function () {});

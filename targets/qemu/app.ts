@@ -141,9 +141,9 @@ function main() {
       log("c2d " + text(m.payload) + " " + JSON.stringify(m.properties));
       cloudSeen("c2d");
     },
-    onDesired: function (patch: any, version: number) {
-      log("desired " + JSON.stringify(patch) + " " + version);
-      cloudSeen("desired");
+    onDesired: function (patch: any, version: number, whole?: boolean) {
+      log((whole ? "desired since " : "desired ") + JSON.stringify(patch) + " " + version);
+      if (!whole) cloudSeen("desired");
     },
     methods: {
       echo: function (payload: any, respond) {

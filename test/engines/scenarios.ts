@@ -389,8 +389,8 @@ export function hubSession(ctx: HubContext): { steps: Step[]; engine: () => Engi
       async run() {
         const ex = need(), hub = ctx.hub();
         const v = hub.updateDesired(ID, { interval: 5 });
-        const d = await ex.host.until("desired", 3000);
-        assert.is(d.version, v);
+        const d = await ex.host.until("desired", 3000, (d) => d.version == v);
+        assert.is(d.whole, false, "a pushed patch");
         assert.is(d.patch.interval, 5);
       },
     },

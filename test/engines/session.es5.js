@@ -53,7 +53,7 @@ var S = (function () {
       m.total = msg.total;
       Bridge.report("c2d", m);
     };
-    o.onDesired = function (patch, version) { Bridge.report("desired", { patch: patch, version: version }); };
+    o.onDesired = function (patch, version, whole) { Bridge.report("desired", { patch: patch, version: version, whole: !!whole }); };
     o.methods = {
       reboot: function (p, respond) {
         Bridge.report("method", { name: "reboot", payload: p });

@@ -44,7 +44,7 @@ function device(extra: any = {}, id = "dev-" + devices.length): { d: Device; log
     onClose: (c: number) => log.closes.push(c),
     onError: (c: number) => log.errors.push(c),
     onMessage: (m: any) => log.c2d.push({ body: Buffer.from(m.payload).toString(), props: m.properties, total: m.total }),
-    onDesired: (p: any, v: number) => log.desired.push({ p, v }),
+    onDesired: (p: any, v: number, whole?: boolean) => log.desired.push({ p, v, whole: !!whole }),
     ...extra,
   });
   if (typeof d === "number") throw new Error("createDevice: " + errorName(d));
@@ -114,8 +114,34 @@ test("twin get, reported patch answered with its version, desired update with it
   assert.equal(t.reported.nested, { a: 1 });
   const dv = hub.updateDesired(id, { interval: 7 });
   await until(() => log.desired.length == 1, 3000, "desired");
-  assert.is(log.desired[0].v, dv);
+  assert.equal([log.desired[0].v, log.desired[0].whole], [dv, false]);
   assert.is(log.desired[0].p.interval, 7);
+});
+
+test("desired changes made while the device was away reach onDesired after the reconnect (a twin GET), once", async () => {
+  const { d, log, id } = device();
+  d.connect();
+  await until(() => log.connects == 1, 3000, "connected");
+  const [, t] = await twin(d); // the application's own GET: the version it has seen
+  const v0 = t.desired.$version;
+  d.mqtt.reconnect();
+  await until(() => log.connects == 2, 3000, "reconnected");
+  await wait(300);
+  assert.is(log.desired.length, 0, "nothing new since the application's GET");
+  d.mqtt.end(); // the link goes; the hub keeps the twin
+  await until(() => !hub.connected(id), 3000, "the hub to see it go");
+  hub.updateDesired(id, { mode: "eco" });
+  const v = hub.updateDesired(id, { level: 3 });
+  assert.is(v, v0 + 2);
+  d.mqtt.connect();
+  await until(() => log.desired.length == 1, 3000, "the changes");
+  assert.equal([log.desired[0].v, log.desired[0].whole, log.desired[0].p.mode, log.desired[0].p.level], [v, true, "eco", 3]);
+  // a reconnect with nothing new delivers nothing
+  d.mqtt.reconnect();
+  await until(() => log.connects == 4, 3000, "the fourth connection");
+  await wait(300);
+  assert.is(log.desired.length, 1);
+  d.end();
 });
 
 test("direct methods: dispatch by name, respond with status, unknown -> 501, throwing handler -> 500", async () => {

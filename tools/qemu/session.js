@@ -50,9 +50,11 @@ export const SCENARIO = {
  * compile: the firmware reports E_NO_MEMORY) and 24 KB (the engine itself does not fit).
  * @type {Plan[]}
  */
+// 104 KB: the session's code grew by the wall-clock wait, the credential checks, the acknowledgement of PUBLISHes
+// whose topic does not fit and the twin GET after a reconnect (96 KB passed before them)
 export const PLANS = [
   { pool: 192 * 1024, expect: 'pass' },
-  { pool: 96 * 1024, expect: 'pass' },
+  { pool: 104 * 1024, expect: 'pass' },
   { pool: 93 * 1024, expect: 'no-memory' },
   { pool: 88 * 1024, expect: 'no-memory' },
   { pool: 24 * 1024, expect: 'no-memory' }
