@@ -1,4 +1,14 @@
-// The primitives an engine may have natively: text as UTF-8 for now. This is the portable version, linked into
-// the Node and QEMU builds; a target whose engine does it differently links targets/<name>/platform.ts in its
-// place (rollup.config.js, `platformOf`), with the same exports.
+// The primitives an engine may do differently: text as UTF-8, and JSON text. This is the portable version, linked
+// into the Node and QEMU builds; a target whose engine differs links targets/<name>/platform.ts in its place
+// (tools/build-plugins.js, `platformOf`), with the same exports.
 export { utf8Length, utf8Write, utf8Read } from "./bytes";
+
+/** True when `s` holds bytes, one per character, rather than text (Espruino's binary strings); never here. */
+export function byteString(s: string): boolean {
+  return false;
+}
+
+/** JSON text of `v`, its strings as UTF-8 text. */
+export function jsonText(v: unknown): string {
+  return JSON.stringify(v);
+}

@@ -2,7 +2,7 @@
 import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
-import { utf8Read, utf8Length } from "../platform";
+import { utf8Read, utf8Length, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY } from "../errors";
 import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
 import { ConnectionInfo } from "./connstr";
@@ -215,7 +215,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     function respond(status: number, body?: unknown) {
       if (done) return;
       done = true;
-      if (client.publish(methodResponseTopic(status, r), body === undefined ? "" : JSON.stringify(body), 0) < 0) err(E_BUSY);
+      if (client.publish(methodResponseTopic(status, r), body === undefined ? "" : jsonText(body), 0) < 0) err(E_BUSY);
     }
     try {
       if (h) h(payload, respond);
@@ -314,7 +314,7 @@ export function createDevice(o: DeviceOptions): Device | number {
       });
     },
     patchReported: function (patch, done) {
-      return request(twinPatchTopic, JSON.stringify(patch), done || function () {});
+      return request(twinPatchTopic, jsonText(patch), done || function () {});
     },
     publish: function (topic, payload, qos, done) {
       return qos == 2 ? E_HUB_QOS2 : client.publish(topic, payload, qos, false, done);

@@ -1,6 +1,7 @@
 // Device Provisioning Service over MQTT (DPS docs, "Use MQTT without an SDK"; Embedded C
 // az_iot_provisioning_client.c; Node SDK provisioning/transport/mqtt).
 import { urlEncode } from "./url";
+import { jsonText } from "../platform";
 import { topicQuery, decimal } from "./topic";
 import { E_HUB_TOPIC, E_HUB_JSON } from "./errors";
 
@@ -21,7 +22,7 @@ export function dpsPollTopic(rid: string | number, operationId: string): string 
 export function dpsRegisterBody(registrationId: string, payload?: unknown): string {
   var o: any = { registrationId: registrationId };
   if (payload !== undefined) o.payload = payload;
-  return JSON.stringify(o);
+  return jsonText(o);
 }
 
 /** `$dps/registrations/res/{status}/?$rid={rid}[&retry-after={s}]` -> { status, rid, retryAfter } (0 when absent); E_HUB_TOPIC otherwise. */

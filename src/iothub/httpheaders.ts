@@ -21,7 +21,8 @@ function sysHeader(name: string): string {
  */
 export function propertyHeaders(props?: MessageProperties | null): string[] | number {
   var h: string[] = [], k: string, v: any, w: string;
-  for (k in props) {
+  // (for-in over null throws in Espruino)
+  for (k in props || {}) {
     v = props![k];
     if (v === undefined) continue;
     w = k.charAt(0) == "$" ? sysHeader(k) : k ? APP + k : "";

@@ -14,7 +14,7 @@ import type { Payload } from "../mqtt/codec";
 import type { Bag } from "./bag";
 import { createHttpClient, HttpHandler } from "../http/client";
 import { sizeRequest } from "../http/request";
-import { utf8Length, utf8Write } from "../platform";
+import { utf8Length, utf8Write, jsonText } from "../platform";
 import { base64Encode } from "../crypto/base64";
 import { E_ARGUMENT, E_ENDED, E_NOT_CONNECTED } from "../errors";
 import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_CLOCK } from "./errors";
@@ -181,8 +181,9 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     var op: Op, t: string | number;
     while (!cur && !held && !ended && (op = q[0])) {
       t = auth();
-      // no token while the wall clock is not set: the queue waits, told once
-      if (t == E_CLOCK) {
+      // no token while the wall clock is not set: the queue waits, told once (=== : Espruino throws when a string of
+      // 64 characters or more, as a token is, is compared with a number by ==)
+      if (t === E_CLOCK) {
         if (!clockTold) report(E_CLOCK);
         clockTold = true;
         return hold(1);
@@ -340,7 +341,7 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
         for (p = {}, j = 0; j < h.length; j += 2) p[h[j]] = h[j + 1];
         a.push({ body: base64Encode(bytes(list[i].payload)), properties: p });
       }
-      s = JSON.stringify(a);
+      s = jsonText(a);
       if (utf8Length(s) > HUB_D2C_MAX) return E_HUB_SIZE;
       return queue("POST", "events", "", ["Content-Type", "application/vnd.microsoft.iothub.json"], s, done);
     },

@@ -3,6 +3,8 @@ import { urlEncode } from "./url";
 import { sysWire } from "./sysprops";
 import { devicePath } from "./topic";
 import { E_PROPERTY } from "./errors";
+import { E_UTF8 } from "../errors";
+import { utf8Length } from "../platform";
 
 /**
  * Message properties, one flat object: application properties by name; system properties by a "$" name:
@@ -18,12 +20,15 @@ export type MessageProperties = { [name: string]: string | number | boolean | un
  */
 export function telemetryTopic(deviceId: string, moduleId?: string | null, props?: MessageProperties | null): string | number {
   var t = devicePath(deviceId, moduleId) + "/messages/events/", n = 0, k: string, v: any, w: string;
-  for (k in props) {
+  // (for-in over null throws in Espruino)
+  for (k in props || {}) {
     v = props![k];
     if (v === undefined) continue;
     w = k.charAt(0) == "$" ? sysWire(k) : urlEncode(k);
     if (!w || !(typeof v == "string" || typeof v == "boolean" || (typeof v == "number" && isFinite(v)))) return E_PROPERTY;
-    t += (n++ ? "&" : "") + w + "=" + urlEncode("" + v);
+    // text only: a lone surrogate, or an Espruino binary string that is not UTF-8, would reach the hub as other characters
+    if (utf8Length(k) < 0 || utf8Length((v = "" + v)) < 0) return E_UTF8;
+    t += (n++ ? "&" : "") + w + "=" + urlEncode(v);
   }
   return t;
 }

@@ -1,6 +1,6 @@
 // Percent-encoding of UTF-8 bytes (RFC 3986 §2.1), by hand: encodeURIComponent leaves ! ' ( ) *
 // alone and Espruino's 8-bit strings make its non-ASCII handling doubtful.
-import { utf8Read } from "../platform";
+import { utf8Read, byteString } from "../platform";
 
 var HEX = "0123456789ABCDEF";
 
@@ -20,9 +20,11 @@ function hexv(c: number): number {
  * Moddable preloads the module) and no substr (wrong on Espruino's Unicode strings).
  */
 export function urlEncode(s: string): string {
-  for (var r = "", i = 0, c: number, d: number, n: number; i < s.length; i++) {
+  for (var r = "", i = 0, c: number, d: number, n: number, raw = byteString(s); i < s.length; i++) {
     c = s.charCodeAt(i);
     if ((c > 47 && c < 58) || (c > 64 && c < 91) || (c > 96 && c < 123) || c == 45 || c == 46 || c == 95 || c == 126) r += s.charAt(i);
+    // an Espruino binary string: its characters are the UTF-8 bytes already
+    else if (raw) r += pct(c);
     else {
       if ((c & 0xf800) == 0xd800) {
         // a surrogate pair is one code point; a lone surrogate becomes U+FFFD

@@ -30,3 +30,8 @@ declare var E: {
   /** The same bytes as a UTF-8 string; throws on builds without Unicode support. */
   asUTF8?(s: string): string;
 };
+
+/** Espruino's process: JsVar figures; `free` is what is left (process.memory(false): no garbage collection first). */
+interface EspruinoProcess {
+  memory(gc?: boolean): { free: number; usage: number; total: number; blocksize?: number };
+}

@@ -10,3 +10,4 @@ declare function setTimeout(fn: () => void, ms: number): any;
 declare function clearTimeout(id: unknown): void;
 /** Base64 to a binary string. */
 declare function atob(s: string): string;
+declare var process: EspruinoProcess;

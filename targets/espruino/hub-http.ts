@@ -5,7 +5,7 @@ import { createHttpDevice as core } from "../../src/iothub/https";
 import type { HttpDevice, HttpDeviceOptions } from "../../src/iothub/https";
 import { selectProtocol } from "../../src/iothub/protocol";
 import type { Clock, Transport } from "../../src/types";
-import { espruinoClock, espruinoTransport } from "./transport";
+import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
 import { nativeHmac } from "./crypto";
 
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/iothub/https";
@@ -15,6 +15,8 @@ export type HttpOptions = Omit<HttpDeviceOptions, "transport" | "clock"> & { tra
 
 /** An IoT Hub device client over HTTPS; a negative code for bad options. */
 export function createHttpDevice(o: HttpOptions): HttpDevice | number {
+  var r = roomFor(DEVICE_VARS, o.bufferSize);
+  if (r) return r;
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
   o.hmac = o.hmac || nativeHmac();

@@ -6,7 +6,7 @@ import type { Device, DeviceOptions } from "../../src/iothub/device";
 import { selectProtocol } from "../../src/iothub/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import type { Clock, Transport } from "../../src/types";
-import { espruinoClock, espruinoTransport } from "./transport";
+import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
 import { nativeHmac } from "./crypto";
 
 /** Device options with the transport and clock optional, and the protocol: "mqtt" or "mqtt-ws" ("http": hub-http). */
@@ -14,6 +14,8 @@ export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transpor
 
 /** An IoT Hub device client over MQTT or MQTT over WebSockets on Espruino's tls sockets; a negative code for bad options or another protocol. */
 export function createDevice(o: HubOptions): Device | number {
+  var r = roomFor(DEVICE_VARS, o.bufferSize);
+  if (r) return r;
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
   o.hmac = o.hmac || nativeHmac();

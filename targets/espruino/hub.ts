@@ -3,7 +3,7 @@
 import { createDevice as core } from "../../src/iothub/device";
 import type { Device, DeviceOptions } from "../../src/iothub/device";
 import type { Clock, Transport } from "../../src/types";
-import { espruinoClock, espruinoTransport } from "./transport";
+import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
 import { nativeHmac } from "./crypto";
 
 /** Device options with the transport and clock optional: Espruino's net/tls sockets and timers fill them in. */
@@ -11,6 +11,8 @@ export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transpor
 
 /** An IoT Hub device client over Espruino's net/tls sockets (or the transport given); a negative code for bad options. */
 export function createDevice(o: HubOptions): Device | number {
+  var r = roomFor(DEVICE_VARS, o.bufferSize);
+  if (r) return r;
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
   o.hmac = o.hmac || nativeHmac();

@@ -10,8 +10,8 @@
 // String.fromCharCode above 255 either: Espruino keeps the low 8 bits.
 import { utf8Scan } from "../../src/bytes";
 
-// a byte above 0x7F: only then can a binary string be ill-formed UTF-8
-var HIGH = /[\x80-\xff]/;
+// a byte above 0x7F: only then can a binary string be ill-formed UTF-8; the first hex digit of such a byte
+var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
 
 /**
  * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
@@ -32,4 +32,33 @@ export function utf8Length(s: string): number {
 /** Checks `len` bytes at `off` as utf8Read does (null when ill-formed) and returns them as a binary string. */
 export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean): string | null {
   return utf8Scan(b, off, len, noNull, true) == null ? null : len ? E.toString(b.subarray(off, off + len)) || null : "";
+}
+
+/** True for a binary string: its characters are bytes, and those of text are UTF-8 already (no double encoding). */
+export function byteString(s: string): boolean {
+  return !(E.isUTF8 && E.isUTF8(s));
+}
+
+/**
+ * JSON text of `v`. Espruino's JSON.stringify writes each byte above 0x7F of a binary string as its own \u00XX, which
+ * would turn the UTF-8 bytes of text into other characters: a run of such escapes that is well-formed UTF-8 goes
+ * back to those bytes. (A UTF-8 string's characters U+0080-U+00FF come out as \u00XX too; alone they are not
+ * well-formed UTF-8 and stay escaped.)
+ */
+export function jsonText(v: unknown): string {
+  var s = JSON.stringify(v), r = "", i = 0, j: number, k: number, b: number[], u: Uint8Array;
+  while ((j = s.indexOf("\\u00", i)) >= 0) {
+    // a run of \u00XX above 0x7F, not itself escaped (an even number of backslashes before it)
+    for (k = j; k > 0 && s.charAt(k - 1) == "\\"; ) k--;
+    for (b = [], k = (j - k) & 1 ? -1 : j; k >= 0 && s.substr(k, 4) == "\\u00" && HIGH_HEX.indexOf(s.charAt(k + 4).toLowerCase()) >= 0; k += 6) b.push(parseInt(s.substr(k + 4, 2), 16));
+    u = new Uint8Array(b);
+    if (b.length && utf8Scan(u, 0, b.length, false, true) != null) {
+      r += s.substring(i, j) + E.toString(u);
+      i = j + b.length * 6;
+    } else {
+      r += s.substring(i, j + 4);
+      i = j + 4;
+    }
+  }
+  return r + s.substring(i);
 }

@@ -9,6 +9,38 @@ import { E_CLOSED, E_NO_MEMORY, E_TRANSPORT } from "../../src/errors";
 const HIGH_WATER = 1024;
 
 /**
+ * Variables a connection needs free before it is opened (the socket, its handlers; TLS more, where mbedTLS takes its
+ * buffers from the pool), and beyond a received chunk's own. Running out inside Espruino interrupts whatever runs
+ * ("OUT OF MEMORY ... Execution Interrupted"): nothing reaches the application. Checked first, it is E_NO_MEMORY.
+ */
+const NEED_NET = 150, NEED_TLS = 400, NEED_DATA = 40;
+
+/** Variables an MQTT client takes beside its buffer, and an IoT Hub device (MQTT or HTTPS) beside it (ESP8266 build). */
+export const CLIENT_VARS = 450, DEVICE_VARS = 650;
+
+// variables held back (a 512-byte array: about 35 of them on a board) so that asking how many are free does not
+// itself run out: process.memory() makes an object of about 25
+var spare: Uint8Array | null = new Uint8Array(512);
+
+/**
+ * E_NO_MEMORY when fewer variables are free than a session's objects take (`base`: the client, its callbacks and
+ * state, measured on an ESP8266 build) plus its buffer of `size` bytes (about 12 a variable), else 0. Checked
+ * before creating one: an allocation that fails inside Espruino interrupts the caller, no error reaches it.
+ */
+export function roomFor(base: number, size?: number): number {
+  return free() < base + (size || 2048) / 12 ? E_NO_MEMORY : 0;
+}
+
+/** Free variables, without a garbage collection first and not counting the spare. */
+function free(): number {
+  var f: number;
+  spare = null;
+  f = (process as unknown as EspruinoProcess).memory(false).free;
+  if (f > NEED_DATA) spare = new Uint8Array(512);
+  return spare ? f - NEED_DATA : 0;
+}
+
+/**
  * mbedTLS in Espruino parses DER only ("mbedtls_x509_crt_parse of 'ca': Invalid format" for PEM text): PEM
  * text becomes the DER bytes of its first block. Anything else goes as it is (DER bytes, or a Storage file
  * name, which Espruino reads itself).
@@ -24,8 +56,8 @@ export function espruinoTransport(): Transport {
   return {
     // the callbacks of a socket report only while it is the current one (s == socket)
     open: function (host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
-      var s: EspruinoSocket, err = 0;
-      var o = { host: host, port: port, ca: tls && der(tls.ca), cert: tls && der(tls.cert), key: tls && der(tls.key) };
+      // too little memory left is said (on a later tick, as every outcome of open) before anything more is allocated
+      var low = free() < (tls ? NEED_TLS : NEED_NET), s: EspruinoSocket, err = 0, me = (socket = {} as EspruinoSocket), o: any;
       // ends the connection once: the first of 'error' and 'close' reports it, the other is ignored
       function closed() {
         if (s != socket) return;
@@ -34,29 +66,54 @@ export function espruinoTransport(): Transport {
       }
       queued = 0;
       blocked = false;
-      s = socket = require(tls ? "tls" : "net").connect(o, function () {
-        if (s == socket) ev.onOpen();
-      });
-      s.on("data", function (data: string) {
-        if (s == socket) ev.onData(E.toUint8Array(data));
-      });
-      s.on("drain", function () {
-        queued = 0;
-        if (blocked && s == socket) {
-          blocked = false;
-          ev.onWritable();
+      if (low)
+        return setTimeout(function () {
+          if (socket != me) return;
+          socket = null;
+          ev.onClose(E_NO_MEMORY);
+        }, 0);
+      o = { host: host, port: port, ca: tls && der(tls.ca), cert: tls && der(tls.cert), key: tls && der(tls.key) };
+      // connects on a later tick: a TLS connect made inside another socket's 'data' callback crashes Espruino 2v29
+      // (the HTTP client opens its next connection from an answer's callback); and connect() throws (no socket,
+      // not enough memory for TLS), which ends as onClose, not as an exception in the caller
+      setTimeout(function () {
+        if (socket != me) return; // closed meanwhile
+        try {
+          s = socket = require(tls ? "tls" : "net").connect(o, function () {
+            if (s == socket) ev.onOpen();
+          });
+        } catch (e) {
+          socket = null;
+          return ev.onClose(("" + e).indexOf("emory") >= 0 ? E_NO_MEMORY : E_TRANSPORT);
         }
-      });
-      s.on("error", function () {
-        err = E_TRANSPORT;
-        closed();
-      });
-      s.on("close", closed);
+        s.on("data", function (data: string) {
+          if (s != socket) return;
+          // the chunk's bytes as an array, about 12 per variable on a board
+          if (free() < NEED_DATA + (data.length >> 3)) {
+            err = E_NO_MEMORY;
+            s.end();
+            return closed();
+          }
+          ev.onData(E.toUint8Array(data));
+        });
+        s.on("drain", function () {
+          queued = 0;
+          if (blocked && s == socket) {
+            blocked = false;
+            ev.onWritable();
+          }
+        });
+        s.on("error", function () {
+          err = E_TRANSPORT;
+          closed();
+        });
+        s.on("close", closed);
+      }, 0);
     },
 
     write: function (buf: Uint8Array, off: number, len: number): number {
       var str: string | undefined;
-      if (!socket) return E_CLOSED;
+      if (!socket || !socket.write) return E_CLOSED;
       if (queued && queued + len > HIGH_WATER) {
         blocked = true;
         return 0;
@@ -72,7 +129,7 @@ export function espruinoTransport(): Transport {
     close: function () {
       var s = socket;
       socket = null;
-      if (s) s.end();
+      if (s && s.end) s.end();
     }
   };
 }

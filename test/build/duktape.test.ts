@@ -15,7 +15,8 @@ const PRELUDE =
   "var exports = {}, module = { exports: exports };\n" +
   "var E = { toString: function (u) { var s = '', i; for (i = 0; i < u.length; i++) s += String.fromCharCode(u[i]); return s; },\n" +
   "  toUint8Array: function (s) { var i, u; if (E.isUTF8(s)) s = unescape(encodeURIComponent(s)); u = new Uint8Array(s.length); for (i = 0; i < s.length; i++) u[i] = s.charCodeAt(i) & 255; return u; },\n" +
-  "  isUTF8: function (s) { return /[^\\x00-\\xff]/.test(s); } };\n";
+  "  isUTF8: function (s) { return /[^\\x00-\\xff]/.test(s); } };\n" +
+  "var process = { memory: function () { return { free: 100000 }; } };\n";
 
 const utf8 = (s: string) => Array.from(Buffer.from(s, "utf8"));
 const str = (s: string) => [0, utf8(s).length, ...utf8(s)];

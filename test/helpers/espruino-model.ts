@@ -50,6 +50,10 @@ export function installEspruino(tlsDefaults: tls.ConnectionOptions = {}): Model 
     // (socket data arrives as binary strings, one byte per character, as there)
     isUTF8: (s: string) => /[^\x00-\xff]/.test(s),
   };
+  // process.memory(false).free: the glue checks it before it allocates (plenty here)
+  const memory = (process as any).memory;
+  (process as any).memory = () => ({ free: 100000, usage: 0, total: 100000 });
+  const restoreMemory = () => ((process as any).memory = memory);
   g.require = (name: string) => {
     if (name == "net")
       return { connect: (o: any, cb: () => void) => socketModel(net.connect({ host: o.host, port: o.port }, cb), model) };
@@ -70,6 +74,7 @@ export function installEspruino(tlsDefaults: tls.ConnectionOptions = {}): Model 
   const restore = model.restore;
   model.restore = () => {
     restore();
+    restoreMemory();
     g.setTimeout = set;
   };
   return model;

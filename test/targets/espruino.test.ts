@@ -5,6 +5,7 @@ import * as assert from "uvu/assert";
 import { installEspruino, Model } from "../helpers/espruino-model";
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto";
 import { createClient } from "../../targets/espruino/mqtt";
+import type { Client } from "../../src/mqtt/client";
 import { espruinoClock } from "../../targets/espruino/transport";
 
 let broker: Mosquitto;
@@ -42,7 +43,7 @@ async function session(tls: boolean) {
   model = installEspruino();
   const got: { topic: string; bytes: number[]; offset: number; total: number }[] = [];
   let up = 0;
-  const c = createClient({
+  const c = <Client>createClient({
     host: "127.0.0.1", port: tls ? broker.ports.tls : broker.ports.mqtt, tls: tls ? { ca: broker.caPem } : null,
     clientId: "espruino-model-" + (tls ? "tls" : "tcp"), bufferSize: 1024, rxSize: 256,
     onConnect: () => up++,
