@@ -282,7 +282,35 @@ export function charts(r: Results): { [file: string]: string } {
 
 // ---- RESULTS.md -------------------------------------------------------------------------------
 
-export function markdown(r: Results, notes: string, rerun: string): string {
+/** bench/espruino.json (bench/espruino.ts): the Espruino section, or a line saying how to get it. */
+export interface EspruinoBench {
+  date: string; espruino: string; n: number; m: number; rounds: number; payload: number;
+  rows: { name: string; about: string; min: number; gzip: number; storage: number; addCached: number; peak: number; pubRate: number; pubLost: number; recvRate: number; recvLost: number }[];
+}
+
+function espruinoSection(e?: EspruinoBench): string {
+  if (!e) return "Not measured in this run: `npx tsx bench/espruino.ts` (then `npx tsx bench/run.ts --render`).";
+  const best = (k: "pubRate" | "recvRate") => Math.max(...e.rows.filter((r) => !/tinyhub/.test(r.name)).map((r) => r[k]));
+  const ours = e.rows.find((r) => /tinyhub/.test(r.name))!;
+  return `The MQTT modules Espruino users pick today (\`MQTT\`, \`tinyMQTT\`, from the Espruino documentation repository, minified)
+beside ours, each written to Storage and \`require\`d, in the real interpreter (${e.espruino}) against the same mosquitto
+(run ${e.date.slice(0, 10)}, \`bench/espruino.ts\`). JsVars after \`require\` from Storage and after \`Modules.addCached\`
+of a source string held in RAM; peak = the highest \`process.memory().usage\` sampled during the session, over the
+interpreter's empty state. Publish: ${fmtInt(e.n)} QoS 0 messages of ${e.payload} bytes, 10 per idle-loop tick (ours pausing on
+E_OUTBOX_FULL until onWritable), rate at a Node subscriber; receive: ${fmtInt(e.m)} QoS 0 messages from a Node
+publisher, counted in the library's callback, timed inside Espruino. Medians of ${e.rounds} rounds; "lost" is the worst round.
+This is the Linux build of the interpreter (no compiler optimisation in its makefile): compare rows, not absolute rates.
+
+${mdTable(
+    ["library", "what it does", "min / gzip B", "JsVars Storage", "JsVars addCached", "peak JsVars", "publish msg/s", "lost", "receive msg/s", "lost"],
+    e.rows.map((r) => [r.name, r.about, `${fmtInt(r.min)} / ${fmtInt(r.gzip)}`, r.storage, r.addCached, r.peak, fmtInt(r.pubRate), r.pubLost, fmtInt(r.recvRate), r.recvLost]),
+    [false, false, true, true, true, true, true, true, true, true],
+  )}
+
+Goal (issue 10): 1.5x the faster of the two both ways: publish ${(ours.pubRate / best("pubRate")).toFixed(2)}x, receive ${(ours.recvRate / best("recvRate")).toFixed(2)}x (**${ours.pubRate >= 1.5 * best("pubRate") && ours.recvRate >= 1.5 * best("recvRate") ? "met" : "not met"}**).`;
+}
+
+export function markdown(r: Results, notes: string, rerun: string, espruino?: EspruinoBench): string {
   const t = (s: { head: string[]; rows: (string | number)[][]; right: boolean[] }) => mdTable(s.head, s.rows, s.right);
   const peers = Object.entries(r.peers).map(([k, v]) => `\`${k}\` ${v || "not installed"}`).join(", ");
   const q0 = r.e2e.qos0, q1 = r.e2e.qos1, h = r.memory.heap, i = r.memory.idle;
@@ -359,6 +387,10 @@ ${r.size.reportNote}
 ${t(sizeRows(r))}
 
 ![size](charts/size.svg)
+
+## On Espruino
+
+${espruinoSection(espruino)}
 
 ## Analysis
 

@@ -22,7 +22,7 @@ import { table as loadTable } from "../test/load/load";
 import type { CodecResult } from "./codec";
 import type { E2EResult, IdleResult } from "./worker";
 import {
-  Results, E2ESection, LibE2E, Stat, SizeRow, Goal, HeapLib, IdleLib, consoleReport, markdown, charts, fmtInt,
+  Results, E2ESection, LibE2E, Stat, SizeRow, Goal, HeapLib, IdleLib, EspruinoBench, consoleReport, markdown, charts, fmtInt,
 } from "./report";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -298,6 +298,7 @@ npm run bench            # = tsx bench/run.ts: builds, then everything; writes b
 npx tsx bench/run.ts --no-build --rounds 15  # skip the build (use dist/ and size-report.json as they are), more rounds
 npx tsx bench/run.ts --smoke                 # seconds, tiny counts, output in a temp dir (what npm test runs)
 npx tsx bench/run.ts --render                # RESULTS.md and charts again from bench/results.json, no measuring
+npx tsx bench/espruino.ts                    # the Espruino section (bench/espruino.json; real interpreter, ~2 min); then --render
 node --import tsx bench/codec.ts             # the codec part alone, one JSON line
 \`\`\`
 
@@ -311,9 +312,10 @@ function write(r: Results) {
   fs.mkdirSync(path.join(OUT, "charts"), { recursive: true });
   fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(r, null, 2) + "\n");
   for (const [f, svg] of Object.entries(charts(r))) fs.writeFileSync(path.join(OUT, "charts", f), svg);
-  let notes = "(no bench/notes.md)";
+  let notes = "(no bench/notes.md)", espruino: EspruinoBench | undefined;
   try { notes = fs.readFileSync(path.join(BENCH, "notes.md"), "utf8"); } catch { /* none */ }
-  fs.writeFileSync(path.join(OUT, "RESULTS.md"), markdown(r, notes, RERUN));
+  try { espruino = JSON.parse(fs.readFileSync(path.join(BENCH, "espruino.json"), "utf8")); } catch { /* not run */ }
+  fs.writeFileSync(path.join(OUT, "RESULTS.md"), markdown(r, notes, RERUN, espruino));
 }
 
 async function main() {

@@ -36,9 +36,9 @@ function sizeTable() {
   const { entries } = JSON.parse(readFileSync(p, "utf8"));
   const rows = Object.entries(entries).filter(([, e]) => !e.missing);
   return [
-    "| bundle | minified | gzip | budget (min / gzip) | goal (min / gzip) | QuickJS RAM load / end | XS slots load / end | MCU peak heap |",
+    "| bundle | minified | gzip | budget (min / gzip) | goal (min / gzip) | Espruino JsVars: Storage / addCached / session peak | Moddable least heap: chunk B / slots / stack | MCU peak heap |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map(([n, e]) => `| \`dist/${n}.js\` | ${e.min} | ${e.gzip} | ${e.budget ? `${e.budget.min} / ${e.budget.gzip}` : "-"} | ${e.budget && e.budget.goal ? `${e.budget.goal.min} / ${e.budget.goal.gzip}` : "-"} | ${(e.ram && e.ram.quickjs) || "-"} | ${(e.ram && e.ram.xs) || "-"} | ${(e.ram && e.ram.mcu) || "-"} |`),
+    ...rows.map(([n, e]) => `| \`dist/${n}.js\` | ${e.min} | ${e.gzip} | ${e.budget ? `${e.budget.min} / ${e.budget.gzip}` : "-"} | ${e.budget && e.budget.goal ? `${e.budget.goal.min} / ${e.budget.goal.gzip}` : "-"} | ${(e.ram && e.ram.espruino) || "-"} | ${(e.ram && e.ram.moddable) || "-"} | ${(e.ram && e.ram.mcu) || "-"} |`),
   ].join("\n");
 }
 

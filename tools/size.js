@@ -22,12 +22,19 @@ const REPORT_MD = join(ROOT, "size-report.md");
 const ENGINES = join(ROOT, "engines-report.json");
 const QEMU = join(ROOT, ".cache/qemu/last-run.json");
 
-/** RAM columns for a bundle: QuickJS bytes after load / at the end of its session, XS slots, QEMU peak heap. */
+/**
+ * RAM columns for a bundle, from the engine tests: JsVars in the real Espruino (loaded from Storage / with
+ * Modules.addCached / the peak of its session on a board-sized build), the least heap the real Moddable runtime
+ * runs its session in (chunk bytes / slots / stack slots, preloaded as shipped), QuickJS bytes after load / at the
+ * end, XS (xsnap) slots, QEMU peak heap.
+ */
 function ram(name, engines, qemu) {
   const [target, entry] = name.split("/");
   const e = engines && engines.entries && engines.entries[entry];
   const kb = (n) => (n == null ? "" : (n / 1024).toFixed(1) + " KB");
-  const r = { quickjs: "", xs: "", mcu: "" };
+  const r = { espruino: "", moddable: "", quickjs: "", xs: "", mcu: "" };
+  if (e && target === "espruino" && e.espruino) r.espruino = `${e.espruino.storage} / ${e.espruino.cached} / ${e.espruino.peak}`;
+  if (e && target === "moddable" && e.moddable && e.moddable.chunks) r.moddable = `${e.moddable.chunks} / ${e.moddable.slots} / ${e.moddable.stack}`;
   if (e && target === "espruino" && e.quickjs) r.quickjs = `${kb(e.quickjs.afterLoad)} / ${kb(e.quickjs.end)}`;
   if (e && target === "moddable" && e.xs) r.xs = `${e.xs.afterLoad} / ${e.xs.end}`;
   // the QEMU board runs the hub client (ES5, the Espruino build's code) in a 192 KB pool
@@ -117,13 +124,13 @@ async function main() {
   const engines = readJson(ENGINES);
   const qemu = readJson(QEMU);
   for (const name of names) if (entries[name] && !entries[name].missing) entries[name].ram = ram(name, engines, qemu);
-  const head = ["entry", "raw", "min", "gzip", "budget min", "budget gzip", "min vs budget", "gzip vs budget", "goal min/gzip", "vs goal", "min vs last", "gzip vs last", "QuickJS load/end", "XS slots load/end", "MCU peak heap"];
+  const head = ["entry", "raw", "min", "gzip", "budget min", "budget gzip", "min vs budget", "gzip vs budget", "goal min/gzip", "vs goal", "min vs last", "gzip vs last", "Espruino JsVars Storage/addCached/peak", "Moddable least chunks/slots/stack", "QuickJS load/end", "XS slots load/end", "MCU peak heap"];
   const rows = names.map((name) => {
     const e = entries[name];
     const b = e.budget || {};
     const p = previous[name] && !previous[name].missing ? previous[name] : null;
     const g = b.goal;
-    if (e.missing) return [name, "not built", "", "", b.min ?? "", b.gzip ?? "", "", "", "", "", "", "", "", "", ""];
+    if (e.missing) return [name, "not built", "", "", b.min ?? "", b.gzip ?? "", "", "", "", "", "", "", "", "", "", "", ""];
     return [
       name,
       e.raw,
@@ -137,6 +144,8 @@ async function main() {
       g ? (e.min <= g.min && e.gzip <= g.gzip ? "met" : `${signed(e.min - g.min)}/${signed(e.gzip - g.gzip)}`) : "",
       p ? signed(e.min - p.min) : "",
       p ? signed(e.gzip - p.gzip) : "",
+      e.ram.espruino,
+      e.ram.moddable,
       e.ram.quickjs,
       e.ram.xs,
       e.ram.mcu,
