@@ -25,9 +25,9 @@ export interface Outbox {
   _tail: number;
 }
 
-/** Allocates the buffer; `rx` defaults to half. The only allocation the client makes for messages. */
-export function createOutbox(size: number, rx: number): Outbox {
-  return { _buf: new Uint8Array(size), _start: rx, _head: rx, _tail: rx };
+/** The outbox over `buf` (given, or allocated with `size` bytes: the only allocation the client makes for messages). */
+export function createOutbox(size: number, rx: number, buf?: Uint8Array): Outbox {
+  return { _buf: buf || new Uint8Array(size), _start: rx, _head: rx, _tail: rx };
 }
 
 /** Bytes of the record at `p` (state byte + frame). */

@@ -35,6 +35,8 @@ export interface ClientOptions {
   will?: Will | null;
   /** Bytes of the one buffer (default 2048, at least 256). */
   bufferSize?: number;
+  /** The one buffer itself, when the caller holds it (a device sharing its memory between regions); bufferSize is then its length. */
+  buffer?: Uint8Array;
   /** Bytes of it for receiving (default half). */
   rxSize?: number;
   /** Backoff in ms with jitter (0..1); false turns reconnecting off. Default {min: 1000, max: 30000, jitter: 0.5}. */
@@ -77,9 +79,9 @@ var ACKED = [0x32, 0x34, 0, 0x62, 0, 0x82, 0, 0xa2];
 
 /** Creates a client; nothing happens until connect(). */
 export function createClient(o: ClientOptions): Client {
-  var size = o.bufferSize || 2048,
+  var size = o.buffer ? o.buffer.length : o.bufferSize || 2048,
     rx = o.rxSize || size >> 1,
-    m = createOutbox(size, rx),
+    m = createOutbox(size, rx, o.buffer),
     b = m._buf,
     clock = o.clock,
     tr = o.transport,

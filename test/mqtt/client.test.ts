@@ -624,6 +624,15 @@ test('a QoS 1 or 2 PUBLISH whose topic does not fit is still acknowledged with i
   }
 });
 
+test('a buffer given by the caller is the one buffer: messages wait in it, in its outbox half', () => {
+  const mine = new Uint8Array(600);
+  const s = session({ buffer: mine, bufferSize: 99999 });
+  const id = s.client.publish('t/given', 'in your buffer', 1);
+  assert.ok(id > 0);
+  assert.ok(Buffer.from(mine.subarray(300)).includes(Buffer.from('in your buffer')), 'the record is in the outbox region of the given array');
+  assert.is(s.client.publish('t', new Uint8Array(300), 1), E.E_TOO_LARGE, 'its length is the size: 300 bytes of outbox, not bufferSize');
+});
+
 test('bufferSize 512: connect, subscribe, publish and receive QoS 0/1/2', () => {
   const s = session({ bufferSize: 512 });
   s.up();
