@@ -53,6 +53,8 @@ export function moddableTransport(): Transport {
     const ev = events, g = gen;
     if (socket) try { socket.close(); } catch {}
     socket = events = null;
+    queue = [];
+    queued = 0;
     if (ev) Timer.set(() => g == gen && ev.onClose(code), 0);
   }
 
@@ -123,7 +125,8 @@ export function moddableTransport(): Transport {
       const dns: ModdableDNS | undefined = (globalThis as any).device?.network?.dns;
       const g = ++gen;
       events = ev;
-      writable = 0;
+      writable = queued = 0;
+      queue = [];
       opened = blocked = false;
       // from a timer: an application often opens inside a callback (after DPS, an HTTP answer), and the
       // TLS socket's constructor is deep

@@ -17,6 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp, appFiles, hubScenario, httpScenario, mqttScenario, tlsFailureScenario, testBytes, DEFAULT_CREATION } from "../../tools/engines/moddable.js";
 import { buildModdable } from "../../tools/engines/moddable-build.js";
+import { recordSaved, DEFAULTS } from "../../tools/engines/moddable-heap.js";
+import { readFileSync } from "node:fs";
 import { moddableProject } from "../../tools/moddable-command.js";
 import { startHub } from "../../tools/hub/index.js";
 import { ensureCerts } from "../../tools/hub/certs.js";
@@ -226,5 +228,17 @@ test("the IoT Hub session over TLS within mcconfig's default heaps and stack (32
   const id = `${ID}-fixed`;
   checkHub(await hubScenario({ app: fixed, hub, id, protocol: "mqtt", log }), id);
 }));
+
+test("the least heaps written down by tools/engines/moddable-heap.js: recorded for the size report; the IoT Hub session over TLS within the defaults, every session within the shipped manifest's stack with 25 % to spare", () => {
+  const recorded = recordSaved();
+  const saved = JSON.parse(readFileSync(new URL("../../tools/engines/moddable-heap.json", import.meta.url), "utf8"));
+  const stack = JSON.parse(readFileSync(new URL("../../targets/moddable/manifest.json", import.meta.url), "utf8")).creation.stack;
+  const hub = recorded.hub;
+  assert.ok(hub, "figures for hub");
+  assert.ok(hub.chunks <= DEFAULTS.chunks && hub.slots <= DEFAULTS.slots && hub.stack <= DEFAULTS.stack, JSON.stringify(hub));
+  for (const [name, r] of Object.entries<any>(saved.sessions))
+    assert.ok(r.stack <= stack * 0.75, `${name} needs ${r.stack} stack slots: over 75 % of the shipped manifest's ${stack}`);
+  for (const entry of ["mqtt", "ws", "classic", "hub", "hub-ws", "hub-http", "dps"]) assert.ok(recorded[entry]?.chunks > 0, `figures for ${entry}`);
+});
 
 test.run();

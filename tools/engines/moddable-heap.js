@@ -10,8 +10,9 @@
 // 16-slot steps) and stack (slots, 4-slot steps) with which it passes, and the margin against mcconfig's
 // defaults (32,768 bytes, 2,048 slots, 384 slots). Each probe's result is cached
 // (~/.cache/tinyhub/moddable-<hash>/heap-probes.json, keyed by the app's hash and the session), so a
-// rerun with nothing changed takes seconds. Figures go to engines-report.json
-// (record("moddable", entry, figures)) and are printed as a table.
+// rerun with nothing changed takes seconds. Figures are written down in tools/engines/moddable-heap.json
+// (committed: the bisection is too slow for every CI run; test/engines/moddable.test.ts copies them into
+// engines-report.json, record("moddable", entry, figures), for the size report) and printed as a table.
 //
 // Slots are 32 bytes on this 64-bit host (16 on ESP32) and chunk figures include 64-bit pointers: the
 // byte figures are upper bounds of what a 32-bit board needs; slot and stack counts carry over.
@@ -21,9 +22,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { buildApp, hubScenario, httpScenario, mqttScenario } from "./moddable.js";
+import { buildApp, hubScenario, httpScenario, inputsHash, mqttScenario } from "./moddable.js";
 import { buildModdable } from "./moddable-build.js";
 import { record } from "./measure.js";
+import { ROOT } from "./paths.js";
 import { startHub } from "../hub/index.js";
 import { ensureCerts } from "../hub/certs.js";
 
@@ -82,6 +84,9 @@ async function startMosquitto(dir, certs) {
   ];
   writeFileSync(join(dir, "mosquitto.conf"), conf.join("\n") + "\n");
   const p = spawn(process.env.MOSQUITTO || "/usr/sbin/mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" });
+  // stopped with this process, however it ends
+  process.once("exit", () => p.kill());
+  for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.once(sig, () => process.exit(130));
   const { connect } = await import("node:net");
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((r) => {
@@ -117,8 +122,13 @@ export async function measureHeaps(o = {}) {
     const s = SESSIONS[name];
     const app = await buildApp({ manifest: s.manifest, instrument: true, creation: creationOf(c) });
     const key = `${app.hash} ${name}`;
-    if (!cache[key]) {
+    // a run that fails without running out (no XS abort: a timeout on a busy machine) is tried again
+    for (let tries = 0; !cache[key]; tries++) {
       const r = await s.run(env, app, `heap-${name}-${process.pid}-${n++}`);
+      if (!r.ok && !r.run.abort()) {
+        if (tries < 2) continue;
+        throw new Error(`${name} with ${JSON.stringify(c)} failed without an XS abort: ${r.error}`);
+      }
       cache[key] = { ok: r.ok, error: r.ok ? null : String(r.error).split("\n")[0].slice(0, 200) };
       writeFileSync(cacheFile, JSON.stringify(cache, null, 1) + "\n");
     }
@@ -163,23 +173,57 @@ export async function measureHeaps(o = {}) {
     await hub.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (o.record !== false) {
-    const byEntry = /** @type {Record<string, Record<string, any>>} */ ({});
-    for (const [name, r] of Object.entries(results)) (byEntry[SESSIONS[name].entry] ||= {})[name] = r;
-    for (const [entry, sessions] of Object.entries(byEntry)) {
-      const primary = sessions[/** @type {keyof PRIMARY} */ (PRIMARY[/** @type {keyof PRIMARY} */ (entry)])] || Object.values(sessions)[0];
-      record("moddable", entry, {
-        bundle: `dist/moddable/${entry}.js`,
-        note: "least chunk heap (bytes), slot heap (slots) and stack (slots) the session passes with, instrumented lin build (64-bit: 32-byte slots), bundles preloaded as shipped; margins against mcconfig's defaults (32768 B, 2048 slots, 384 slots) in %",
-        session: primary.session,
-        chunks: primary.chunks, slots: primary.slots, stack: primary.stack,
-        chunksMargin: primary.chunksMargin, slotsMargin: primary.slotsMargin, stackMargin: primary.stackMargin,
-        sessions,
-        measured: new Date().toISOString(),
-      });
-    }
+  if (o.record !== false && kinds.length == 3) {
+    /** @type {Record<string, any>} */
+    const saved = existsSync(SAVED) ? JSON.parse(readFileSync(SAVED, "utf8")) : { sessions: {} };
+    Object.assign(saved.sessions, results);
+    saved.note = "least chunk heap (bytes), slot heap (slots) and stack (slots) each session passes with in the real Moddable runtime (instrumented lin build, 64-bit: 32-byte slots; bundles preloaded as shipped); margins in % against mcconfig's defaults (32768 B, 2048 slots, 384 slots). Written by node tools/engines/moddable-heap.js.";
+    saved.measured = new Date().toISOString();
+    saved.inputs = inputsHash();
+    saved.moddable = tools.hash;
+    writeFileSync(SAVED, JSON.stringify(saved, null, 2) + "\n");
+    recordSaved();
   }
   return results;
+}
+
+/** Where the figures are written down (committed). */
+export const SAVED = join(ROOT, "tools", "engines", "moddable-heap.json");
+
+/**
+ * Records the figures written down in tools/engines/moddable-heap.json into engines-report.json, one entry
+ * each (the entry's primary session's chunks / slots / stack and margins, every session under `sessions`);
+ * `current`: whether they were measured with the bundles and main.js there are now.
+ * @returns {Record<string, any>} what was recorded, by entry
+ */
+export function recordSaved() {
+  if (!existsSync(SAVED)) return {};
+  const saved = JSON.parse(readFileSync(SAVED, "utf8"));
+  let current = false;
+  try {
+    current = saved.inputs == inputsHash();
+  } catch {
+    /* no dist: not current */
+  }
+  const byEntry = /** @type {Record<string, Record<string, any>>} */ ({});
+  for (const [name, r] of Object.entries(saved.sessions)) if (SESSIONS[name]) (byEntry[SESSIONS[name].entry] ||= {})[name] = r;
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const [entry, sessions] of Object.entries(byEntry)) {
+    const primary = sessions[/** @type {keyof PRIMARY} */ (PRIMARY[/** @type {keyof PRIMARY} */ (entry)])] || Object.values(sessions)[0];
+    out[entry] = {
+      bundle: `dist/moddable/${entry}.js`,
+      note: saved.note,
+      session: primary.session,
+      chunks: primary.chunks, slots: primary.slots, stack: primary.stack,
+      chunksMargin: primary.chunksMargin, slotsMargin: primary.slotsMargin, stackMargin: primary.stackMargin,
+      sessions,
+      measured: saved.measured,
+      current,
+    };
+    record("moddable", entry, out[entry]);
+  }
+  return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

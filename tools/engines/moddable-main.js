@@ -176,7 +176,8 @@ function dps(c) {
     if (c.then) {
       const t = c.then;
       t.cs = r.connectionString + ";GatewayHostName=" + c.host;
-      hub(t);
+      if (c.thenDelay) Timer.set(() => hub(t), c.thenDelay);
+      else hub(t);
     } else finish(0);
   });
 }

@@ -60,6 +60,14 @@ function packageFiles() {
   return files;
 }
 
+/** A hash of what the apps are built from besides the Moddable build: the bundles, the targets/moddable files, main.js. */
+export function inputsHash() {
+  const h = createHash("sha256");
+  for (const [name, data] of Object.entries(packageFiles())) h.update(`${name}\0`).update(data).update("\0");
+  h.update(readFileSync(join(ROOT, "tools", "engines", "moddable-main.js")));
+  return h.digest("hex").slice(0, 16);
+}
+
 /** Writes a file only when its content differs (make keeps what did not change). @param {string} path @param {string | Buffer} data */
 function put(path, data) {
   if (existsSync(path) && readFileSync(path).equals(Buffer.from(data))) return;
