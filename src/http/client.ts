@@ -12,8 +12,9 @@ export interface HttpClientOptions {
   port?: number;
   /** TLS settings; null or undefined for plain TCP. */
   tls?: TlsOptions | null;
-  /** Bytes of the one buffer (default 2048). */
+  /** Bytes of the one buffer (default 2048), or the buffer itself. */
   bufferSize?: number;
+  buffer?: Uint8Array;
   /** Bytes of it for response lines (default half); the rest holds the request head, which must fit. */
   rxSize?: number;
   /** Milliseconds for a whole exchange, connecting included (default 30000); then E_TIMEOUT. */
@@ -51,9 +52,9 @@ var CLOSED = 0, OPENING = 1, OPEN = 2;
 
 /** Creates a client; it connects when the first request is made. */
 export function createHttpClient(o: HttpClientOptions): HttpClient {
-  var size = o.bufferSize || 2048,
+  var b = o.buffer || new Uint8Array(o.bufferSize || 2048),
+    size = b.length,
     rx = o.rxSize || size >> 1,
-    b = new Uint8Array(size),
     tx = b.subarray(rx),
     clock = o.clock,
     port = o.port || (o.tls ? 443 : 80),

@@ -3,7 +3,7 @@ import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
 import { utf8Read, utf8Length, jsonText } from "../platform";
-import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY } from "../errors";
+import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE } from "../errors";
 import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
 import { ConnectionInfo } from "./connstr";
 import { deviceResourceUri, Hmac } from "./sas";
@@ -14,7 +14,7 @@ import { c2dFilter, parseC2DTopic } from "./c2d";
 import { Bag } from "./bag";
 import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "./twin";
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "./methods";
-import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT } from "./limits";
+import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT, HUB_METHOD_MAX } from "./limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
 export interface C2DMessage { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }
@@ -36,8 +36,21 @@ export interface DeviceOptions {
   modelId?: string;
   port?: number;
   tls?: TlsOptions | null;
+  /**
+   * Bytes of the one buffer that holds every byte of the device's messages (default 2048): see "Memory" in the README.
+   * Or the buffer itself (`buffer`), e.g. the one DPS registration used before.
+   */
   bufferSize?: number;
+  buffer?: Uint8Array;
+  /** Bytes of the MQTT part for receiving (default half of it). */
   rxSize?: number;
+  /**
+   * Bytes kept at the start of the buffer for twin documents and method payloads larger than the receive region
+   * (default 0: they must fit the receive region). The service's own limits are the ceiling: 128 KB (a method
+   * payload; twin desired and reported are 32 KB each). A larger one is E_TOO_LARGE: a method answered 413, a twin
+   * request done(E_TOO_LARGE), a desired patch reported by onError; the session goes on.
+   */
+  documentSize?: number;
   keepalive?: number;
   reconnect?: ReconnectOptions | false;
   /** Seconds a generated SAS token lives (default 3600); it is renewed 300 s before expiry by reconnecting. */
@@ -108,13 +121,20 @@ export function createDevice(o: DeviceOptions): Device | number {
     // the last desired-properties $version seen (a push or any GET's answer), and the connects so far
     dver = -1,
     connects = 0,
-    big: Uint8Array | null = null,
+    // the one buffer: the document region, then the MQTT client's (receive region, outbox)
+    mem = o.buffer || new Uint8Array(o.bufferSize || 2048),
+    docs = o.documentSize || 0,
+    doc = mem.subarray(0, docs),
+    // the document being joined is too large for its room: its chunks are skipped
+    over = false,
     client: Client,
     info: ConnectionInfo,
     tokens: () => Token | number,
     id: string,
     mid: string | undefined;
   if (typeof c == "number") return c;
+  // the document region within the service's limit, and room for MQTT beside it
+  if (docs > HUB_METHOD_MAX || mem.length - docs < 512) return E_ARGUMENT;
   info = c;
   id = info.deviceId;
   mid = info.moduleId;
@@ -226,7 +246,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     }
   }
 
-  /** One whole message: topic, text; large payloads arrive in chunks and are joined in `big` first. */
+  /** One whole message: topic, text; large payloads arrive in chunks and are joined in the document region first. */
   function onWhole(topic: string, s: string) {
     var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number;
     if (typeof t != "number") {
@@ -241,6 +261,14 @@ export function createDevice(o: DeviceOptions): Device | number {
     if (typeof mt != "number") method(mt.name, mt.rid, json(s));
   }
 
+  /** A document larger than the document region: the request or method it belongs to fails by name, the session goes on. */
+  function tooLarge(topic: string) {
+    var t = parseTwinTopic(topic), mt = parseMethodTopic(topic);
+    err(E_TOO_LARGE);
+    if (typeof t != "number" && t.kind != TWIN_DESIRED) settle(t.rid, E_TOO_LARGE);
+    if (typeof mt != "number") client.publish(methodResponseTopic(413, mt.rid), jsonText({ message: "payload larger than this device's documentSize" }), 0);
+  }
+
   var mqttOptions = {
     host: hubConnectHost(info),
     port: o.port || HUB_MQTT_PORT,
@@ -250,7 +278,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     password: undefined as string | undefined,
     keepalive: o.keepalive || HUB_KEEPALIVE,
     clean: false,
-    bufferSize: o.bufferSize,
+    buffer: mem.subarray(docs),
     rxSize: o.rxSize,
     reconnect: o.reconnect,
     transport: o.transport,
@@ -276,14 +304,12 @@ export function createDevice(o: DeviceOptions): Device | number {
         return;
       }
       if (mi.total == p.length) return onWhole(topic, text(p));
-      // a twin or method payload larger than the receive region: joined here, the one allocation it needs
-      if (!mi.offset) big = new Uint8Array(mi.total);
-      big!.set(p, mi.offset);
-      if (mi.offset + p.length == mi.total) {
-        p = big!;
-        big = null;
-        onWhole(topic, text(p));
-      }
+      // a twin or method payload larger than the receive region: joined in the document region, or refused whole
+      // (its first chunk tells its size, which the peer chose: nothing is allocated for it)
+      if (!mi.offset && (over = mi.total > docs)) tooLarge(topic);
+      if (over) return;
+      doc.set(p, mi.offset);
+      if (mi.offset + p.length == mi.total) onWhole(topic, text(doc.subarray(0, mi.total)));
     },
   };
 

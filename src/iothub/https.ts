@@ -138,6 +138,7 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     port: o.port || 443,
     tls: o.tls === undefined ? {} : o.tls,
     bufferSize: o.bufferSize,
+    buffer: o.buffer,
     rxSize: o.rxSize,
     timeout: o.requestTimeout,
     transport: o.transport,

@@ -4,23 +4,29 @@ import { Transport } from "../types";
 import { HUB_WS_PATH } from "./mqtt";
 import { E_HUB_PROTOCOL } from "./errors";
 
+/** Bytes of the one buffer a WebSocket's frames and handshake use (the upgrade request must fit). */
+export var WS_SCRATCH = 512;
+
 /** The implementations a build offers; a missing one makes that protocol E_HUB_PROTOCOL. */
 export interface Protocols<O, D> {
   mqtt?: (o: O) => D | number;
-  ws?: (inner: Transport, opts: { path: string }) => Transport;
+  ws?: (inner: Transport, opts: { path: string; buffer: Uint8Array }) => Transport;
   http?: (o: O) => D | number;
 }
 
 /** Opens a device for `o.protocol` (default "mqtt"); "amqp" and "amqp-ws" are not in any build. */
-export function selectProtocol<O extends { protocol?: string; transport: Transport; port?: number }, D>(o: O, p: Protocols<O, D>): D | number {
-  var k = o.protocol || "mqtt", c: any, key: string;
+export function selectProtocol<O extends { protocol?: string; transport: Transport; port?: number; bufferSize?: number; buffer?: Uint8Array }, D>(o: O, p: Protocols<O, D>): D | number {
+  var k = o.protocol || "mqtt", c: any, key: string, mem: Uint8Array;
   if (k == "mqtt" && p.mqtt) return p.mqtt(o);
   if (k == "http" && p.http) return p.http(o);
   if (k == "mqtt-ws" && p.ws && p.mqtt) {
-    // the unchanged MQTT device over a WebSocket on 443
+    // the unchanged MQTT device over a WebSocket on 443; the WebSocket's scratch is the first WS_SCRATCH bytes of
+    // the device's one buffer
+    mem = o.buffer || new Uint8Array(o.bufferSize || 2048);
     c = {};
     for (key in o) c[key] = (o as any)[key];
-    c.transport = p.ws(o.transport, { path: HUB_WS_PATH });
+    c.transport = p.ws(o.transport, { path: HUB_WS_PATH, buffer: mem.subarray(0, WS_SCRATCH) });
+    c.buffer = mem.subarray(WS_SCRATCH);
     c.port = o.port || 443;
     return p.mqtt(c);
   }

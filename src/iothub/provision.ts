@@ -22,7 +22,9 @@ export interface ProvisionOptions {
   tls?: TlsOptions | null;
   /** Sent as the registration's custom payload (e.g. {modelId}). */
   payload?: unknown;
+  /** Bytes of the one buffer (default 2048), or the buffer itself (which the device may use after). */
   bufferSize?: number;
+  buffer?: Uint8Array;
   /** Milliseconds for the whole registration (default 60000). */
   timeout?: number;
   transport: Transport;
@@ -81,6 +83,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     username: dpsUserName(o.idScope, o.registrationId),
     password: "",
     bufferSize: o.bufferSize,
+    buffer: o.buffer,
     reconnect: { min: 1000, max: 5000 },
     transport: o.transport,
     clock: clock,

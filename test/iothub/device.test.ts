@@ -12,7 +12,7 @@ import { startHub } from "../../tools/hub/index.js";
 import { createDevice, provision, errorName } from "../../targets/node/index";
 import type { Device } from "../../targets/node/index";
 import {
-  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE, E_OUTBOX_FULL,
+  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE, E_OUTBOX_FULL, E_ARGUMENT,
 } from "../../src/errors";
 import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_CS_HOST } from "../../src/iothub/errors";
 
@@ -284,6 +284,33 @@ test("hub rules client-side: QoS 2 refused, only the device's own filters, 256 K
   assert.is(d.sendEvent(new Uint8Array(5000), null), E_TOO_LARGE, "larger than this device's buffer");
 });
 
+test("one buffer: documents larger than the receive region are joined in the document region; larger than it, E_TOO_LARGE and the session goes on", async () => {
+  assert.is(createDevice({ connectionString: hub.registry.connectionString("dev-0"), bufferSize: 2048, documentSize: 1800, transport: {} as any, clock: {} as any }), E_ARGUMENT, "too little left for MQTT");
+  assert.is(createDevice({ connectionString: hub.registry.connectionString("dev-0"), bufferSize: 300000, documentSize: 131073, transport: {} as any, clock: {} as any }), E_ARGUMENT, "over the service's 128 KB");
+  const calls: any[] = [];
+  const { d, log, id } = device({ bufferSize: 2048, rxSize: 512, documentSize: 1024, methods: { echo: (p: any, respond: any) => (calls.push(p), respond(200, { n: p.length })) } });
+  d.connect();
+  await until(() => log.connects == 1);
+  // a twin whose desired document is ~800 bytes: over the 512-byte receive region, within the 1024 for documents
+  const v = hub.updateDesired(id, { blob: "x".repeat(800) });
+  await until(() => log.desired.length == 1, 3000, "the pushed patch, joined");
+  assert.equal([log.desired[0].v, log.desired[0].p.blob.length], [v, 800]);
+  let [e, t] = await twin(d);
+  assert.equal([e, t.desired.blob.length], [0, 800]);
+  // over 1024: the request fails by name, the connection stays
+  hub.updateDesired(id, { blob: "y".repeat(1500) });
+  await until(() => log.errors.includes(E_TOO_LARGE), 3000, "the pushed patch refused");
+  [e, t] = await twin(d);
+  assert.is(e, E_TOO_LARGE);
+  // a method payload over it is answered 413; a small one still works
+  let r = await hub.invokeMethod(id, "echo", "z".repeat(1500), 3000);
+  assert.is(r.status, 413);
+  r = await hub.invokeMethod(id, "echo", "small", 3000);
+  assert.equal([r.status, r.payload], [200, { n: 5 }]);
+  assert.equal(calls, ["small"]);
+  assert.is(log.connects, 1, "never reconnected");
+});
+
 test("backpressure: sendEvent answers E_OUTBOX_FULL while the buffer is full, then onWritable once room frees", async () => {
   let writable = 0;
   const { d, log } = device({ bufferSize: 1024, onWritable: () => writable++ });
@@ -329,17 +356,19 @@ test("X.509: empty password, client certificate through TLS", async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test("DPS: register, poll honouring retry-after, then connect to the assigned hub", async () => {
+test("DPS: register, poll honouring retry-after, then connect to the assigned hub (both in one buffer)", async () => {
   const e = hub.registry.addEnrollment("dps-dev-1");
+  const mem = new Uint8Array(2048);
   const r = await new Promise<any>((res) =>
     provision({
       idScope: hub.dpsIdScope, registrationId: "dps-dev-1", symmetricKey: e.key,
-      host: "localhost", port: hub.ports.dps, tls: { ca: hub.ca },
+      host: "localhost", port: hub.ports.dps, tls: { ca: hub.ca }, buffer: mem,
     }, (err, out) => res({ err, out })));
   assert.is(r.err, 0, errorName(r.err));
   assert.is(r.out.deviceId, "dps-dev-1");
   assert.is(r.out.assignedHub, hub.hubName);
-  const { d, log } = device({ connectionString: r.out.connectionString + ";GatewayHostName=localhost" });
+  assert.ok(Buffer.from(mem).includes(Buffer.from("iotdps-register")), "DPS built its requests in the buffer given");
+  const { d, log } = device({ connectionString: r.out.connectionString + ";GatewayHostName=localhost", buffer: mem });
   d.connect();
   await until(() => log.connects == 1, 5000, "connect after provisioning");
 });

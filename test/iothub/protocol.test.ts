@@ -30,8 +30,10 @@ test('"mqtt-ws": the MQTT device over a WebSocket at /$iothub/websocket: telemet
   hub.registry.addDevice("ws-dev");
   const c2d: string[] = [];
   let up = 0;
+  // one buffer for all of it: the WebSocket's scratch first, then the MQTT client's regions
+  const mem = new Uint8Array(4096);
   const d = createDevice({
-    connectionString: hub.registry.connectionString("ws-dev"), protocol: "mqtt-ws", port: hub.ports.https, tls: { ca: hub.ca },
+    connectionString: hub.registry.connectionString("ws-dev"), protocol: "mqtt-ws", port: hub.ports.https, tls: { ca: hub.ca }, buffer: mem,
     onConnect: () => up++, onMessage: (m) => c2d.push(Buffer.from(m.payload).toString()),
   });
   if (typeof d == "number") throw new Error(errorName(d));
@@ -45,6 +47,9 @@ test('"mqtt-ws": the MQTT device over a WebSocket at /$iothub/websocket: telemet
   assert.ok(twin.reported);
   hub.sendC2D("ws-dev", "to ws", {});
   await until(() => c2d.length == 1);
+  const text = Buffer.from(mem).toString("latin1");
+  assert.ok(mem.subarray(0, 512).some((b) => b != 0), "the WebSocket's frames went through the first 512 bytes");
+  assert.ok(text.indexOf("over ws") > 512, "telemetry was built in the MQTT part");
   d.end();
 });
 
@@ -72,7 +77,8 @@ test("a build without a protocol's code refuses it by name", () => {
   let seen: any;
   selectProtocol(o, { mqtt: (x: any) => ((seen = x), 1), ws: (inner: any, w: any) => ({ inner, w }) as any });
   assert.is(seen.port, 443);
-  assert.equal(seen.transport.w, { path: "/$iothub/websocket" });
+  assert.is(seen.transport.w.path, "/$iothub/websocket");
+  assert.equal([seen.transport.w.buffer.length, seen.buffer.length, seen.buffer.buffer], [512, 2048 - 512, seen.transport.w.buffer.buffer], "one allocation, two regions");
   assert.is(o.port, undefined, "the caller's options are not changed");
 });
 
