@@ -14,6 +14,7 @@ import { createReader } from "./reader";
 import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
 import { readU16 } from "../bytes";
 import { QOS2 } from "../features";
+import type { Journal } from "../store";
 import { utf8Read } from "../platform";
 
 /** Delivery details; `offset`/`total` locate a chunk of a message larger than the receive region. */
@@ -39,6 +40,12 @@ export interface ClientOptions {
   buffer?: Uint8Array;
   /** Bytes of it for receiving (default half). */
   rxSize?: number;
+  /**
+   * Keeps queued QoS 1/2 messages across a restart (a target's store, e.g. `fileStore(path)` on Node): they are
+   * restored when the client is created and resent, DUP set, after the first CONNACK; a publish returns once its
+   * message is stored. end() empties it.
+   */
+  store?: Journal | null;
   /** Backoff in ms with jitter (0..1); false turns reconnecting off. Default {min: 1000, max: 30000, jitter: 0.5}. */
   reconnect?: ReconnectOptions | false;
   transport: Transport;
@@ -85,6 +92,9 @@ export function createClient(o: ClientOptions): Client {
     b = m._buf,
     clock = o.clock,
     tr = o.transport,
+    js = o.store,
+    // what loading the store said (reported at the first connect(), once the application holds the client)
+    loaded = 0,
     ka = (o.keepalive == null ? 60 : o.keepalive) * 1000,
     wait = (ka || 20000) >> 1,
     st = IDLE,
@@ -131,6 +141,12 @@ export function createClient(o: ClientOptions): Client {
       },
     };
 
+  // the messages a store kept: in the outbox before anything else, their ids taken
+  if (js) {
+    loaded = js._load(m);
+    for (var q = m._head; q < m._tail; q += recordSize(m, q)) cbs[recordId(m, q)] = null;
+  }
+
   /**
    * Builds and writes CONNECT: in the receive region or, when larger, after the queued records (never over them).
    * A transport that answers "try later" (0) gets it again, built anew, at onWritable: the bytes are not kept, since
@@ -169,6 +185,11 @@ export function createClient(o: ClientOptions): Client {
     error(code);
     if (final) stop = true;
     drop(code);
+  }
+
+  /** Reports a store that failed to log a change (the record left the outbox anyway). */
+  function logged(r: number) {
+    if (r < 0) error(r);
   }
 
   function call(id: number, err: number, g?: number) {
@@ -306,6 +327,7 @@ export function createClient(o: ClientOptions): Client {
     while (QOS2 && !sp && (q = findRecord(m, 0, 0xff, 0x62)) >= 0) {
       h = recordId(m, q);
       cut(m, q, recordSize(m, q));
+      if (js) logged(js._del(h));
       call(h, 0);
     }
     if (!sp) {
@@ -401,6 +423,7 @@ export function createClient(o: ClientOptions): Client {
       q = cut(m, q, recordSize(m, q) - 5);
       b[q] = 0;
       encodeAck(b, q + 1, PUBREL, r);
+      if (js) logged(js._rel(r));
       flush();
       writable();
       return 0;
@@ -413,8 +436,9 @@ export function createClient(o: ClientOptions): Client {
       if (t == UNSUBACK) delete subs[f];
       else if (b[2] < 3) subs[f] = b[q + h - 1];
     }
-    t = t == SUBACK ? b[2] : 0;
     cut(m, q, h);
+    if (js && t < SUBACK) logged(js._del(r));
+    t = t == SUBACK ? b[2] : 0;
     writable();
     call(r, t == 0x80 ? E_SUBACK : 0, t);
     return 0;
@@ -445,14 +469,18 @@ export function createClient(o: ClientOptions): Client {
     connect: function () {
       if (st == ENDED) st = IDLE;
       stop = false;
+      if (loaded) error(loaded), (loaded = 0);
       clock.clear(retry);
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      var q = room(!QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos))), id = 0;
+      var q = room(!QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos))), id = 0, r: number;
       if (q < 0) return q;
-      if (qos) cbs[(id = newId())] = done || null;
-      encodePublish(b, q, topic, payload, qos, !!retain, false, id);
+      if (qos) id = newId();
+      r = encodePublish(b, q, topic, payload, qos, !!retain, false, id) - q;
+      // stored before publish returns; nothing queued when the store fails
+      if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
+      if (qos) cbs[id] = done || null;
       if (!qos && done) done(0);
       flush();
       return id;
@@ -481,6 +509,7 @@ export function createClient(o: ClientOptions): Client {
       drop(0);
       st = ENDED;
       m._head = m._tail = m._start;
+      if (js) logged(js._clear());
       for (id in cbs) call(+id, E_ENDED);
       in2 = [];
       if (done) done();
