@@ -29,6 +29,7 @@ export const E_TIMEOUT = -29;          // no answer in time (CONNACK, SUBACK, re
 export const E_BUSY = -30;             // too many requests of this kind in flight
 export const E_ARGUMENT = -31;         // invalid argument
 export const E_NO_MEMORY = -32;        // the engine ran out of memory
+export const E_NO_CRYPTO = -33;        // the firmware has no SHA-256 or SHA-1 (an Espruino build without its crypto module)
 export const E_WS_HANDSHAKE = -90;     // WebSocket upgrade refused: status not 101, or Upgrade/Connection headers wrong (RFC 6455 §4.1)
 export const E_WS_ACCEPT = -91;        // Sec-WebSocket-Accept missing or not base64(SHA-1(key + GUID)) (RFC 6455 §4.1, §4.2.2)
 export const E_WS_SUBPROTOCOL = -92;   // Sec-WebSocket-Protocol missing or not the one asked for (RFC 6455 §4.1)

@@ -1,7 +1,11 @@
-// The primitives an engine may do differently: text as UTF-8, and JSON text. This is the portable version, linked
-// into the Node and QEMU builds; a target whose engine differs links targets/<name>/platform.ts in its place
-// (tools/build-plugins.js, `platformOf`), with the same exports.
+// The primitives an engine may have natively, or do differently: text as UTF-8, JSON text, SHA-1, HMAC-SHA256 and
+// base64. This is the portable version, in JavaScript; a target whose engine has its own links
+// targets/<name>/platform.ts in its place (tools/build-plugins.js, `platformOf`), with the same exports, and the
+// JavaScript versions it does not use stay out of its bundles.
 export { utf8Length, utf8Write, utf8Read } from "./bytes";
+export { sha1 } from "./crypto/sha1";
+export { hmacSha256 } from "./crypto/hmac";
+export { base64Encode, base64Decode } from "./crypto/base64";
 
 /** True when `s` holds bytes, one per character, rather than text (Espruino's binary strings); never here. */
 export function byteString(s: string): boolean {

@@ -8,12 +8,13 @@ function keyed(key: Uint8Array, pad: number, m: Uint8Array): Uint8Array {
   return a;
 }
 
-/**
- * HMAC-SHA256 of `msg` under `key`, 32 bytes (RFC 2104 §2; keys over 64 bytes are hashed first);
- * `hash` replaces the built-in SHA-256 (a target's native one).
- */
-export function hmacSha256(key: Uint8Array, msg: Uint8Array, hash?: (d: Uint8Array) => Uint8Array): Uint8Array {
-  var h = hash || sha256;
-  if (key.length > 64) key = h(key);
-  return h(keyed(key, 0x5c, h(keyed(key, 0x36, msg))));
+/** HMAC of `msg` under `key` with `hash`, a 64-byte-block hash (RFC 2104 §2; keys over 64 bytes are hashed first). */
+export function hmac(hash: (d: Uint8Array) => Uint8Array, key: Uint8Array, msg: Uint8Array): Uint8Array {
+  if (key.length > 64) key = hash(key);
+  return hash(keyed(key, 0x5c, hash(keyed(key, 0x36, msg))));
+}
+
+/** HMAC-SHA256 of `msg` under `key`, 32 bytes, with the portable SHA-256. */
+export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
+  return hmac(sha256, key, msg);
 }

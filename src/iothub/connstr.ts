@@ -1,6 +1,6 @@
 // Device connection strings: HostName=...;DeviceId=...;SharedAccessKey=... (azure-iot-common
 // connection_string.ts; key names as the Azure portal writes them, case-sensitive).
-import { base64Decode } from "../crypto/base64";
+import { base64Decode } from "../platform";
 import { sasExpiry } from "./sas";
 import {
   E_CS_SYNTAX, E_CS_HOST, E_CS_DEVICE, E_CS_CREDENTIAL, E_CS_KEY, E_CS_UNKNOWN, E_CS_DUPLICATE, E_CS_MODULE, E_CS_VALUE

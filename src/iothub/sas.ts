@@ -1,10 +1,8 @@
 // Shared access signature tokens (IoT Hub security doc, "Security tokens"; azure-iot-common
 // shared_access_signature.ts; Embedded C az_iot_hub_client_sas.c). HMAC is injectable: a target may pass
 // a native one; the default is the portable src/crypto.
-import { utf8Length, utf8Write } from "../platform";
-import { E_ARGUMENT } from "../errors";
-import { base64Decode, base64Encode } from "../crypto/base64";
-import { hmacSha256 } from "../crypto/hmac";
+import { utf8Length, utf8Write, base64Decode, base64Encode, hmacSha256 } from "../platform";
+import { E_ARGUMENT, E_NO_CRYPTO } from "../errors";
 import { urlEncode } from "./url";
 import { propertyBagParse } from "./bag";
 import { decimal, devicePath } from "./topic";
@@ -23,7 +21,8 @@ function sign(keyBase64: string, msg: string, hmac?: Hmac): string | number {
   if (!key || !key.length) return E_CS_KEY;
   if (n < 0) return E_ARGUMENT;
   utf8Write(m = new Uint8Array(n), 0, msg);
-  return base64Encode((hmac || hmacSha256)(key, m));
+  m = (hmac || hmacSha256)(key, m);
+  return m ? base64Encode(m) : E_NO_CRYPTO;
 }
 
 /**

@@ -1,8 +1,6 @@
 // RFC 6455 §4.1 opening handshake, client side: the key, the upgrade request, the expected accept value.
 // Runs once per connection, so plain strings are fine here.
-import { sha1 } from "../crypto/sha1";
-import { base64Encode } from "../crypto/base64";
-import { utf8Length, utf8Write } from "../platform";
+import { utf8Length, utf8Write, sha1, base64Encode } from "../platform";
 import { E_BUFFER } from "../errors";
 
 /** The GUID a server appends to the key (RFC 6455 §1.3). */
@@ -14,11 +12,15 @@ export function wsKey(rng: () => number): string {
   return base64Encode(b);
 }
 
-/** The Sec-WebSocket-Accept a server must answer to `key`: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2 item 5.4). */
+/**
+ * The Sec-WebSocket-Accept a server must answer to `key`: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2 item 5.4); ""
+ * when the platform has no SHA-1 (an Espruino build without its crypto module).
+ */
 export function wsAccept(key: string): string {
-  var s = key + WS_GUID, b = new Uint8Array(s.length); // base64 and the GUID are ASCII
+  var s = key + WS_GUID, b = new Uint8Array(s.length), h: Uint8Array | null; // base64 and the GUID are ASCII
   utf8Write(b, 0, s);
-  return base64Encode(sha1(b));
+  h = sha1(b);
+  return h ? base64Encode(h) : "";
 }
 
 /**

@@ -11,7 +11,7 @@
 // frame is always one write of the inner transport, and write() stays all-or-nothing. (Only a large
 // write at an offset under 14, with no room for the header, goes out in pieces: see E_WS_PARTIAL.)
 import { Transport, TransportEvents, TlsOptions } from "../types";
-import { E_TRANSPORT, E_CLOSED, E_WS_HANDSHAKE, E_WS_ACCEPT, E_WS_SUBPROTOCOL, E_WS_TEXT, E_WS_CONTROL, E_WS_CLOSED, E_WS_PARTIAL, E_WS_TOO_BIG } from "../errors";
+import { E_NO_CRYPTO, E_TRANSPORT, E_CLOSED, E_WS_HANDSHAKE, E_WS_ACCEPT, E_WS_SUBPROTOCOL, E_WS_TEXT, E_WS_CONTROL, E_WS_CLOSED, E_WS_PARTIAL, E_WS_TOO_BIG } from "../errors";
 import { createResponseParser, hasToken } from "../http/response";
 import { createFrameReader, encodeFrameHeader, maskCopy, WS_FIN, WS_BINARY, WS_TEXT, WS_CLOSE, WS_PING, WS_PONG } from "./frame";
 import { wsKey, wsAccept, encodeUpgrade } from "./handshake";
@@ -149,7 +149,7 @@ export function wsTransport(inner: Transport, o: WsOptions): Transport {
     onOpen: function () {
       // §4.1 the opening handshake: a new random key per connection
       var key = wsKey(rng);
-      accept = wsAccept(key);
+      if (!(accept = wsAccept(key))) return shut(E_NO_CRYPTO, 0);
       req = encodeUpgrade(S, S.length, o.path, host, key, proto);
       if (req < 0) return shut(req, 0);
       st = REQUEST;

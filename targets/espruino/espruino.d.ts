@@ -17,6 +17,7 @@ interface EspruinoNet {
 
 /** Espruino's crypto module (libs/crypto/jswrap_crypto.c): mbedTLS hashes of a string, array or typed array. */
 interface EspruinoCrypto {
+  SHA1?(message: string | Uint8Array): ArrayBuffer;
   SHA256?(message: string | Uint8Array): ArrayBuffer;
 }
 

@@ -8,6 +8,7 @@ declare function require(module: "crypto"): EspruinoCrypto;
 declare function setTimeout(fn: () => void, ms: number): any;
 /** Throws for an id that already fired or was cleared; clears every timer when called with no argument. */
 declare function clearTimeout(id: unknown): void;
-/** Base64 to a binary string. */
+/** Base64 to a binary string, and back. */
 declare function atob(s: string): string;
+declare function btoa(s: string): string;
 declare var process: EspruinoProcess;

@@ -6,7 +6,6 @@ import type { HttpDevice, HttpDeviceOptions } from "../../src/iothub/https";
 import { selectProtocol } from "../../src/iothub/protocol";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
-import { nativeHmac } from "./crypto";
 
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/iothub/https";
 
@@ -19,7 +18,6 @@ export function createHttpDevice(o: HttpOptions): HttpDevice | number {
   if (r) return r;
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
-  o.hmac = o.hmac || nativeHmac();
   return core(o as HttpDeviceOptions);
 }
 

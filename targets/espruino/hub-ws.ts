@@ -7,7 +7,6 @@ import { selectProtocol } from "../../src/iothub/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
-import { nativeHmac } from "./crypto";
 
 /** Device options with the transport and clock optional, and the protocol: "mqtt" or "mqtt-ws" ("http": hub-http). */
 export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock; protocol?: "mqtt" | "mqtt-ws" };
@@ -18,6 +17,5 @@ export function createDevice(o: HubOptions): Device | number {
   if (r) return r;
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
-  o.hmac = o.hmac || nativeHmac();
   return selectProtocol<any, Device>(o, { mqtt: mqttDevice, ws: wsTransport });
 }

@@ -1,10 +1,9 @@
-// espruino entry, IoT Hub over MQTT: createDevice (SAS with the board's native SHA-256 when it has one).
+// espruino entry, IoT Hub over MQTT: createDevice (SAS signed with the board's native SHA-256: targets/espruino/platform.ts).
 
 import { createDevice as core } from "../../src/iothub/device";
 import type { Device, DeviceOptions } from "../../src/iothub/device";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
-import { nativeHmac } from "./crypto";
 
 /** Device options with the transport and clock optional: Espruino's net/tls sockets and timers fill them in. */
 export type HubOptions = Omit<DeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock };
@@ -15,6 +14,5 @@ export function createDevice(o: HubOptions): Device | number {
   if (r) return r;
   o.transport = o.transport || espruinoTransport();
   o.clock = o.clock || espruinoClock;
-  o.hmac = o.hmac || nativeHmac();
   return core(o as DeviceOptions);
 }

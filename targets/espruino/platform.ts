@@ -9,6 +9,7 @@
 // (seen in 2v29), so parsing it is unsafe; E.asUTF8(s) gives one to an application that wants it. No
 // String.fromCharCode above 255 either: Espruino keeps the low 8 bits.
 import { utf8Scan } from "../../src/bytes";
+import { hmac } from "../../src/crypto/hmac";
 
 // a byte above 0x7F: only then can a binary string be ill-formed UTF-8; the first hex digit of such a byte
 var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
@@ -61,4 +62,37 @@ export function jsonText(v: unknown): string {
     }
   }
   return r + s.substring(i);
+}
+
+// The firmware's crypto module: SHA-1 with USE_CRYPTO, SHA-256 with USE_SHA256; the builds with TLS (ESP32, the
+// ones IoT Hub needs) have both. Absent, a digest is null, and what needs it fails by name (E_NO_CRYPTO). Asked
+// for at each use (a few per connection), not when the bundle loads.
+function digest(f: "SHA1" | "SHA256", d: Uint8Array): Uint8Array | null {
+  var c: EspruinoCrypto | undefined;
+  try {
+    c = require("crypto");
+  } catch (e) {}
+  return c && c[f] ? new Uint8Array(c[f]!(d)) : null;
+}
+
+/** SHA-1 (the WebSocket handshake) by the firmware; null without its crypto module. */
+export function sha1(d: Uint8Array): Uint8Array | null {
+  return digest("SHA1", d);
+}
+
+/** HMAC-SHA256 (RFC 2104, in JavaScript) around the firmware's SHA-256; null without it. */
+export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array | null {
+  return digest("SHA256", msg) && hmac(function (d: Uint8Array) {
+    return digest("SHA256", d)!;
+  }, key, msg);
+}
+
+/** Base64 by the firmware's btoa. */
+export function base64Encode(b: Uint8Array): string {
+  return btoa(E.toString(b) || "");
+}
+
+/** Bytes of base64 `s` by the firmware's atob; null for a character outside the alphabet, "=" inside, or a bad length. */
+export function base64Decode(s: string): Uint8Array | null {
+  return /[^A-Za-z0-9+\/=]|=[^=]/.test(s) || (s.length & 3) == 1 ? null : E.toUint8Array(atob(s));
 }

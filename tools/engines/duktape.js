@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHost } from "./host.js";
+import { espruinoCryptoModel } from "./espruino-crypto.js";
 import { bundlePath, ROOT, script } from "./paths.js";
 
 const HOST_C = join(ROOT, "tools", "engines", "dukhost.c");
@@ -44,7 +45,8 @@ export async function startDuktapeEngine(opts) {
   const files = [join(dir, "bundle.js"), join(dir, "session.js")];
   // the bundle inside a module function, as Espruino's Modules.addCached / require would run it
   writeFileSync(files[0], `var tinyhub = (function () { var exports = {}, module = { exports: exports };\n${bundle}\n; return module.exports; })();\n`);
-  writeFileSync(files[1], [script("bridge.es5.js"), script("espruino.es5.js") /* the Espruino bundle presumes E; require("net") etc. serve only its own glue */, script("session.es5.js"), script("glue-duk.es5.js")].join("\n"));
+  // the Espruino bundle presumes E and the crypto module; require("net") etc. serve only its own glue
+  writeFileSync(files[1], [script("bridge.es5.js"), script("espruino.es5.js"), await espruinoCryptoModel(), script("session.es5.js"), script("glue-duk.es5.js")].join("\n"));
   const host = createHost({ names: opts.names, log: opts.log });
   const kb = opts.memoryKB || 65536;
   const child = spawn("bash", ["-c", `ulimit -v ${kb} && exec "$0" "$@"`, bin, ...files], { stdio: ["pipe", "pipe", "pipe"] });

@@ -4,6 +4,7 @@
 // from the engine, __deliver(json, bytes) into it.
 import { readFileSync } from "node:fs";
 import { createHost } from "./host.js";
+import { espruinoCryptoModel } from "./espruino-crypto.js";
 import { bundlePath, script } from "./paths.js";
 
 /**
@@ -67,6 +68,7 @@ export async function startQuickJSEngine(opts) {
     evaluate(script("bridge.es5.js"), "bridge.es5.js");
     // the Espruino bundle presumes Espruino's E (its text functions); the transport and clock come from the bridge
     evaluate(script("espruino.es5.js"), "espruino.es5.js");
+    evaluate(await espruinoCryptoModel(), "espruino-crypto.js");
     evaluate(script("session.es5.js"), "session.es5.js");
     evaluate(script("glue-quickjs.es5.js"), "glue-quickjs.es5.js");
     const loaded = memory();
