@@ -4,6 +4,8 @@ import { E_PROPERTY } from "./errors";
 import type { MessageProperties } from "./telemetry";
 
 var APP = "iothub-app-";
+// a character that is not an RFC 7230 tchar (header names); not printable ASCII (header values here)
+var NOT_TOKEN = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/, NOT_TEXT = /[^ -~]/;
 // the "$" properties with a header of their own, `iothub-{name lower-cased}` ($creationTime: iothub-creationtimeutc)
 var SYS = " messageId correlationId userId to expiry contentType contentEncoding creationTime ";
 
@@ -17,7 +19,10 @@ function sysHeader(name: string): string {
  * Headers (alternating name, value) for a MessageProperties object, in its order: application properties as
  * `iothub-app-{name}`, $messageId as `iothub-messageid` and likewise $correlationId, $userId, $to, $expiry,
  * $contentType, $contentEncoding, $creationTime (`iothub-creationtimeutc`); undefined values skipped. E_PROPERTY
- * for an empty name, another "$" name, or a value not a string, finite number or boolean.
+ * for an empty name, another "$" name, or a value not a string, finite number or boolean; and for what a header
+ * cannot carry as text: a name that is not an RFC 7230 token, a value outside printable ASCII (HTTP has no
+ * character set for header values, the service documents none, and Node refuses anything past Latin-1: refused
+ * by name rather than sent to arrive garbled).
  */
 export function propertyHeaders(props?: MessageProperties | null): string[] | number {
   var h: string[] = [], k: string, v: any, w: string;
@@ -27,7 +32,8 @@ export function propertyHeaders(props?: MessageProperties | null): string[] | nu
     if (v === undefined) continue;
     w = k.charAt(0) == "$" ? sysHeader(k) : k ? APP + k : "";
     if (!w || !(typeof v == "string" || typeof v == "boolean" || (typeof v == "number" && isFinite(v)))) return E_PROPERTY;
-    h.push(w, "" + v);
+    if (NOT_TOKEN.test(k.charAt(0) == "$" ? "" : k) || NOT_TEXT.test((v = "" + v))) return E_PROPERTY;
+    h.push(w, v);
   }
   return h;
 }

@@ -22,6 +22,12 @@ test("E_PROPERTY: a $ name without a header, an empty name, a value of another t
   }
 });
 
+test("E_PROPERTY: what a header cannot carry as text, refused rather than garbled (names: RFC 7230 tokens; values: printable ASCII)", () => {
+  for (const p of [{ "n\u00f6": "x" }, { "a b": "x" }, { "a:b": "x" }, { k: "n\u00f6ne" }, { k: "\u6e29\u5ea6" }, { k: "line\nbreak" }, { $messageId: "m\u00e9" }])
+    assert.is(propertyHeaders(p as any), E_PROPERTY, JSON.stringify(p));
+  assert.equal(propertyHeaders({ "x-y_z.1~!": "every printable ASCII: ~`^|{}[]", $messageId: "m-1" }), ["iothub-app-x-y_z.1~!", "every printable ASCII: ~`^|{}[]", "iothub-messageid", "m-1"]);
+});
+
 test("received headers: iothub-app-* by name, system headers by $ name, other iothub-* as they are, the rest null", () => {
   assert.is(headerProperty("iothub-app-color"), "color");
   assert.is(headerProperty("iothub-messageid"), "$messageId");
