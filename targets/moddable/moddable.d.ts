@@ -102,6 +102,12 @@ declare module "securesocket" {
   }
 }
 
+declare module "time" {
+  /** Moddable's clock module: `ticks` is a monotonic millisecond counter (wall time, Date.now(), moves with SNTP). */
+  const Time: { readonly ticks: number };
+  export default Time;
+}
+
 declare module "timer" {
   const Timer: {
     set(fn: () => void, ms?: number, repeat?: number): unknown;

@@ -4,6 +4,7 @@
 import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Timer from "timer";
+import Time from "time";
 import type { Clock, TlsOptions, Transport, TransportEvents } from "../../src/types";
 import { E_CLOSED, E_TRANSPORT } from "../../src/errors";
 import { secureOptions } from "./secure";
@@ -201,8 +202,10 @@ function guardedTCP(failed: (e: unknown) => void): typeof TCP {
 }
 
 /** Milliseconds from Date.now(); timers from XS `Timer`, cleared without its throws. */
+// Time.ticks: monotonic milliseconds. Date.now() starts at 0 on a board and jumps by decades when SNTP sets it,
+// which would fire every keep-alive and request timeout at once.
 export const moddableClock: Clock = {
-  now: () => Date.now(),
+  now: () => Time.ticks,
   set: (fn: () => void, ms: number) => Timer.set(fn, ms),
   clear(t: unknown) {
     // Timer.clear throws for undefined and for a one-shot timer that already fired

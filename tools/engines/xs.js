@@ -7,6 +7,7 @@
 //   "socket"                      { Socket }            (the classic Socket)
 //   "securesocket"                Bridge.SecureSocket   (the classic SecureSocket)
 //   "timer"                       Bridge.Timer
+//   "time"                        { ticks }: milliseconds from the bridge's clock (Moddable's Time.ticks)
 //
 // (Files in a directory cannot serve both "embedded:io/socket/tcp" and "embedded:io/socket/tcp/tls", hence
 // the Compartment: its loadNowHook hands XS each module's source text, sent from here.)
@@ -24,6 +25,7 @@ const PLATFORM = {
   socket: "export const Socket = Bridge.Socket; export default { Socket };",
   securesocket: "export default Bridge.SecureSocket;",
   timer: "export default Bridge.Timer;",
+  time: "export default { get ticks() { return Date.now(); } };",
 };
 
 /**
