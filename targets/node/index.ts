@@ -49,6 +49,8 @@ export function provision(o: NodeOptions<ProvisionOptions>, done: (err: number, 
 }
 
 export { nodeTransport, nodeClock };
+export { fileStore, fileBytes, type FileStoreOptions } from "./store";
+export { journal, E_STORE, E_STORE_BAD, E_STORE_FULL, type Store, type Journal } from "../../src/store";
 export { wsTransport, type WsOptions } from "../../src/ws/transport";
 export { errorName } from "../../src/errornames";
 export * from "../../src/errors";
