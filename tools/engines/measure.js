@@ -7,13 +7,23 @@
 //   measureXS(entry, target)       dist/moddable/<entry>.js in Moddable XS: heap slots in use (after gc)
 //                                  with the bundle loaded, after a warm-up and at the end of a session
 //
+//   measureHubSession(engine, entry, hub, deviceId)
+//                                  allocation accounting of a whole IoT Hub session: dist/espruino/<entry>.js in
+//                                  QuickJS (its own Espruino glue over the emulated net/tls) or dist/moddable/<entry>.js
+//                                  in XS, entry hub (MQTT, the emulator's plain listener), hub-ws (MQTT over wss)
+//                                  or hub-http (HTTPS): telemetry, twin GET and patch, C2D, desired updates and
+//                                  direct methods (test/engines/alloc.es5.js, the hub's side tools/engines/hubdriver.js);
+//                                  memory after a forced GC after the warm-up and after each step; QuickJS also
+//                                  counts the typed arrays made per message by call site in the bundle
+//
 // `target` is {port} (a plain MQTT broker on 127.0.0.1) for "mqtt" and {hub, deviceId} (tools/hub,
 // started with a plain listener) for "hub". The sessions are test/engines/volume.es5.js.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, script } from "./paths.js";
+import { ROOT, script, bundlePath } from "./paths.js";
 import { startQuickJSEngine } from "./quickjs.js";
 import { startXSEngine } from "./xs.js";
+import { driveHub } from "./hubdriver.js";
 
 export const REPORT = join(ROOT, "engines-report.json");
 
@@ -137,6 +147,187 @@ export async function measureXS(entry, target, o = {}) {
   } finally {
     await e.close();
   }
+}
+
+/** The protocol an IoT Hub entry speaks. @param {string} entry */
+export function protocolOf(entry) {
+  return entry == "hub-ws" ? "mqtt-ws" : entry == "hub-http" ? "http" : "mqtt";
+}
+
+/** A PEM certificate as `new Uint8Array([...])` (DER), the form Moddable takes. @param {string} pem */
+function derLiteral(pem) {
+  return `new Uint8Array([${Array.from(Buffer.from(pem.split("-----")[2].replace(/\s+/g, ""), "base64")).join(",")}])`;
+}
+
+/**
+ * A full garbage collection in QuickJS, which has no gc() for scripts: its collector runs when the bytes in use
+ * pass a threshold, so garbage cycles are made until a weakly held one is gone (the collector ran, and nothing
+ * more is made after it). Reference counting frees everything else at once. Returns computeMemoryUsage().
+ * @param {any} e a QuickJS engine
+ */
+async function quickjsGC(e) {
+  const n = await e.eval(`(function () { var s = {}, w, n = 0; s.self = s; w = new WeakRef(s); s = null;
+    while (w.deref() !== undefined && n < 1e7) { var a = {}; a.self = a; n++; } return n; })()`);
+  if (!(n < 1e7)) throw new Error("QuickJS: no garbage collection after 10^7 cycles");
+  return e.memory();
+}
+
+/** Least-squares slope of y over x. @param {number[]} x @param {number[]} y */
+export function slope(x, y) {
+  const n = x.length, mx = x.reduce((a, b) => a + b, 0) / n, my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+  }
+  return sxx ? sxy / sxx : 0;
+}
+
+/**
+ * A whole IoT Hub session (telemetry, twin, C2D, desired, methods) of an entry inside an engine, measured after
+ * forced garbage collections: after the warm-up and after each of `readings` steps of messages / readings.
+ *   quickjs: dist/espruino/<entry>.js with its own Espruino glue (net/tls emulated over the bridge, as on a
+ *            board): memory_used_size, malloc_count (live blocks), obj_count, binary_object_count (live typed
+ *            arrays and ArrayBuffers) per reading; with `census`, that many more messages with every typed
+ *            array made counted by its call site in the bundle (the innermost bundle frame on the stack)
+ *   xs:      dist/moddable/<entry>.js with its own Moddable glue over the bridge: heap slots after gc() per
+ *            reading; when the engine offers meter() (slots in use without a gc), slots allocated per message
+ * `hub`: the emulator with plain (for entry "hub") and https (hub-ws, hub-http) listeners.
+ * @param {"quickjs" | "xs"} engine @param {"hub" | "hub-ws" | "hub-http"} entry @param {any} hub @param {string} deviceId
+ * @param {{ warmup?: number, messages?: number, readings?: number, census?: number, timeoutMs?: number, log?: (l: string) => void,
+ *   events?: { c2dEvery?: number, desiredEvery?: number, methodEvery?: number }, leak?: boolean }} [o] `events`: how often the hub's
+ *   side acts (hubdriver.js); `leak`: the application keeps 32 bytes per message (a canary)
+ */
+export async function measureHubSession(engine, entry, hub, deviceId, o = {}) {
+  const warmup = o.warmup ?? 200, messages = o.messages ?? 1000, steps = o.readings ?? 4, census = engine == "quickjs" ? o.census || 0 : 0;
+  const protocol = protocolOf(entry), http = protocol == "http", tls = protocol != "mqtt";
+  const names = { [hub.hubName]: "127.0.0.1" };
+  const e = engine == "quickjs" ? await startQuickJSEngine({ entry, names, log: o.log }) : await startXSEngine({ entry, names, log: o.log });
+  const started = Date.now(), total = warmup + messages + census;
+  hub.registry.addDevice(deviceId);
+  // the hub's side stops 100 messages before the end: every event reaches the device before it ends
+  const driver = driveHub(hub, deviceId, { http, stopAt: total - 100, ...o.events });
+  const ms = o.timeoutMs || 60000;
+  let sent = 0;
+  /** @param {number} n */
+  const run = async (n) => {
+    sent += n;
+    await e.eval(`A.run(${n})`);
+    return e.host.until("idle", ms, (/** @type {any} */ v) => v.acked == sent);
+  };
+  /** @type {() => Promise<any>} */
+  const reading = engine == "quickjs"
+    ? async () => {
+        const m = await quickjsGC(e);
+        return { memory_used_size: m.memory_used_size, malloc_count: m.malloc_count, obj_count: m.obj_count, str_count: m.str_count, atom_count: m.atom_count };
+      }
+    : async () => ({ slots: await /** @type {any} */ (e).heapSlots() });
+  try {
+    const ca = !tls ? "null" : engine == "quickjs" ? `{ ca: ${JSON.stringify(hub.ca)} }` : `{ ca: ${derLiteral(hub.ca)} }`;
+    await e.eval(script("alloc.es5.js"));
+    await e.eval(`A.start(tinyhub, { connectionString: ${JSON.stringify(hub.registry.connectionString(deviceId))}, port: ${tls ? hub.ports.https : hub.ports.plain}, ` +
+      `tls: ${ca}${protocol == "mqtt-ws" ? ', protocol: "mqtt-ws"' : ""}, bufferSize: 4096, reconnect: false, requestTimeout: 10000 }, ${http}, ${!!o.leak}); 1`);
+    await e.host.until("ready", 15000);
+    await run(warmup);
+    // steps without messages, before and after those with: what the measuring itself leaves per step (XS keeps a
+    // few slots per evaluated script); the median of their differences
+    const control = [await reading()];
+    for (let k = 1; k <= 2; k++) {
+      await run(0);
+      control.push(await reading());
+    }
+    /** @type {any[]} */
+    const readings = [control[control.length - 1]];
+    const at = [0];
+    for (let k = 1; k <= steps; k++) {
+      const n = Math.round((messages * k) / steps) - Math.round((messages * (k - 1)) / steps);
+      await run(n);
+      readings.push(await reading());
+      at.push(at[k - 1] + n);
+    }
+    const after = [readings[readings.length - 1]];
+    for (let k = 1; k <= 2; k++) {
+      await run(0);
+      after.push(await reading());
+    }
+    // slots allocated (XS), when the engine can tell slots in use without collecting: a step in which a
+    // collection ran (the count fell) is left out
+    let allocated = null;
+    if (engine == "xs" && typeof (/** @type {any} */ (e).meter) == "function") {
+      let slots = 0, counted = 0;
+      for (let k = 0; k < 4; k++) {
+        const a = (await /** @type {any} */ (e).meter()).currentHeapCount;
+        await run(100);
+        const b = (await /** @type {any} */ (e).meter()).currentHeapCount;
+        if (b >= a) {
+          slots += b - a;
+          counted += 100;
+        }
+      }
+      allocated = counted ? { messages: counted, slots } : null;
+    }
+    /** @type {Record<string, number> | null} */
+    let sites = null;
+    if (census) {
+      await e.eval("A.census(true)");
+      await run(census);
+      sites = await e.eval("A.census(false)");
+    }
+    const counts = await e.eval("A.counts()");
+    await e.eval("A.end()");
+    await e.host.until("ended", 5000);
+    // what the engine still holds of the bridge: sockets, timers, lookups (given a second to close)
+    let pending;
+    for (let t = Date.now(); ; ) {
+      pending = await e.eval("Bridge.pending()");
+      if (!(pending.sockets || pending.timers || pending.lookups) || Date.now() - t > 1000) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const side = await driver.stop();
+    const key = engine == "quickjs" ? "memory_used_size" : "slots";
+    const y = readings.map((r) => r[key]);
+    /** @param {any[]} a */
+    const diffs = (a) => a.slice(1).map((r, k) => r[key] - a[k][key]);
+    const d = [...diffs(control), ...diffs(after)].sort((p, q) => p - q);
+    // per step of measuring, without messages
+    const perStep = (d[1] + d[2]) / 2;
+    return {
+      engine, entry, protocol, bundle: `dist/${engine == "quickjs" ? "espruino" : "moddable"}/${entry}.js`,
+      warmup, messages, census, sent, at, readings, counts, hub: side, pending,
+      unit: engine == "quickjs" ? "bytes" : "slots",
+      /** memory_used_size (QuickJS) or slots (XS) after forced GCs: end minus warm, less what the same number of steps without messages left (perStep each) */
+      growth: y[y.length - 1] - y[0] - perStep * steps,
+      rawGrowth: y[y.length - 1] - y[0],
+      perStep,
+      control: [...control, ...after].map((r) => r[key]),
+      /** the least-squares slope of the readings (the measuring's own share taken out) per 1,000 messages */
+      slopePer1k: Math.round(slope(at, y.map((v, k) => v - perStep * k)) * 1000),
+      allocated,
+      sites: sites && bundleSites(engine, entry, sites),
+      ms: Date.now() - started,
+    };
+  } finally {
+    await driver.stop();
+    await e.close();
+  }
+}
+
+/**
+ * Census sites "what @bundle.js:line:column" with the bundle's code around the column (the bundles are minified).
+ * @param {string} engine @param {string} entry @param {Record<string, number>} sites
+ */
+function bundleSites(engine, entry, sites) {
+  const code = readFileSync(bundlePath(`dist/${engine == "quickjs" ? "espruino" : "moddable"}/${entry}.js`), "utf8").split("\n");
+  return Object.entries(sites).map(([site, count]) => {
+    const m = /@bundle\.js:(\d+):(\d+)/.exec(site);
+    let near = "";
+    // QuickJS counts lines from the wrapper's first line (the bundle starts on line 2) and columns from 1
+    if (m) {
+      const line = code[+m[1] - 2] || "", col = +m[2] - 1;
+      near = line.slice(Math.max(0, col - 40), col + 50);
+    }
+    return { site, count, near };
+  }).sort((a, b) => b.count - a.count);
 }
 
 /**
