@@ -58,15 +58,18 @@ export interface Store {
 
 /** What a client's `store` option takes: a log over a Store (`journal(store)`; the targets' stores make one). */
 export interface Journal {
-  /** Replays the log into the (empty) outbox, restored records marked SENT; 0, E_STORE_BAD, E_STORE_FULL or E_STORE. */
-  _load(m: Outbox): number;
+  /**
+   * Replays the log into the (empty) outbox, restored records marked SENT; 0, E_STORE_BAD, E_STORE_FULL or E_STORE.
+   * `report` hears about the failures of _del, _rel and _clear (the client's onError).
+   */
+  _load(m: Outbox, report?: (code: number) => void): number;
   /** Logs the record whose frame is at `q` (`n` bytes, the outbox's last record: 4 free bytes follow it); 0 or E_STORE. */
   _add(q: number, n: number): number;
-  /** Logs that the record with packet id `id` left the outbox (already removed from it). */
+  /** Logs that the record with packet id `id` left the outbox (already removed from it); 0 or E_STORE (reported too). */
   _del(id: number): number;
-  /** Logs that the QoS 2 PUBLISH `id` became its PUBREL (already converted in the outbox). */
+  /** Logs that the QoS 2 PUBLISH `id` became its PUBREL (already converted in the outbox); 0 or E_STORE (reported too). */
   _rel(id: number): number;
-  /** Empties the log. */
+  /** Empties the log; 0 or E_STORE (reported too). */
   _clear(): number;
 }
 
@@ -106,7 +109,8 @@ export function journal(st: Store): Journal {
     // the log's end, and whether it must be rewritten before the next append (it ended damaged, or a write failed)
     end = 0,
     dirty = false,
-    bound = 0;
+    bound = 0,
+    rep: ((code: number) => void) | undefined;
 
   function failed(): number {
     dirty = true;
@@ -141,19 +145,25 @@ export function journal(st: Store): Journal {
     return 0;
   }
 
-  /** A DEL or REL entry. */
+  /** A DEL or REL entry; a failure is reported. */
   function small(kind: number, id: number): number {
     s[0] = kind;
     s[1] = id >> 8;
     s[2] = id;
     writeU32(s, 3, adler32(s, 0, 3));
-    return append(s, 0, 7);
+    return said(append(s, 0, 7));
+  }
+
+  function said(r: number): number {
+    if (r < 0 && rep) rep(r);
+    return r;
   }
 
   return {
-    _load: function (o) {
+    _load: function (o, report) {
       var b = o._buf, q = 0, n: number, k: number, i: number, len: number, mul: number, v: number, code = 0, clean = false;
       m = o;
+      rep = report;
       bound = st.size || 4 * (b.length - o._start);
       for (;;) {
         if ((n = st.read(end, s, 0, 7)) < 0) return failed();
@@ -224,7 +234,7 @@ export function journal(st: Store): Journal {
     _clear: function () {
       end = 0;
       dirty = false;
-      return st.replace(0, s, 0, 0, true) < 0 ? failed() : 0;
+      return said(st.replace(0, s, 0, 0, true) < 0 ? failed() : 0);
     },
   };
 }

@@ -143,7 +143,7 @@ export function createClient(o: ClientOptions): Client {
 
   // the messages a store kept: in the outbox before anything else, their ids taken
   if (js) {
-    loaded = js._load(m);
+    loaded = js._load(m, error);
     for (var q = m._head; q < m._tail; q += recordSize(m, q)) cbs[recordId(m, q)] = null;
   }
 
@@ -185,11 +185,6 @@ export function createClient(o: ClientOptions): Client {
     error(code);
     if (final) stop = true;
     drop(code);
-  }
-
-  /** Reports a store that failed to log a change (the record left the outbox anyway). */
-  function logged(r: number) {
-    if (r < 0) error(r);
   }
 
   function call(id: number, err: number, g?: number) {
@@ -327,7 +322,7 @@ export function createClient(o: ClientOptions): Client {
     while (QOS2 && !sp && (q = findRecord(m, 0, 0xff, 0x62)) >= 0) {
       h = recordId(m, q);
       cut(m, q, recordSize(m, q));
-      if (js) logged(js._del(h));
+      if (js) js._del(h);
       call(h, 0);
     }
     if (!sp) {
@@ -423,7 +418,7 @@ export function createClient(o: ClientOptions): Client {
       q = cut(m, q, recordSize(m, q) - 5);
       b[q] = 0;
       encodeAck(b, q + 1, PUBREL, r);
-      if (js) logged(js._rel(r));
+      if (js) js._rel(r);
       flush();
       writable();
       return 0;
@@ -437,7 +432,7 @@ export function createClient(o: ClientOptions): Client {
       else if (b[2] < 3) subs[f] = b[q + h - 1];
     }
     cut(m, q, h);
-    if (js && t < SUBACK) logged(js._del(r));
+    if (js && t < SUBACK) js._del(r);
     t = t == SUBACK ? b[2] : 0;
     writable();
     call(r, t == 0x80 ? E_SUBACK : 0, t);
@@ -509,7 +504,7 @@ export function createClient(o: ClientOptions): Client {
       drop(0);
       st = ENDED;
       m._head = m._tail = m._start;
-      if (js) logged(js._clear());
+      if (js) js._clear();
       for (id in cbs) call(+id, E_ENDED);
       in2 = [];
       if (done) done();

@@ -5,9 +5,9 @@ import type { Store } from '../../src/store';
 
 export class MemStore implements Store {
   /** The log as it would be found after a restart. */
-  data = new Uint8Array(0);
+  data: Uint8Array = new Uint8Array(0);
   /** The new log a replace is writing, until its last call. */
-  pending: Uint8Array | null = null;
+  pending: Uint8Array | null = null as Uint8Array | null;
   size?: number;
   /** Calls, as "append pos len", "replace pos len [last]", "read pos len". */
   calls: string[] = [];

@@ -15,7 +15,7 @@ const PUBREC = (id: number) => u8(0x50, 2, id >> 8, id & 255);
 const PUBCOMP = (id: number) => u8(0x70, 2, id >> 8, id & 255);
 const SUBACK = (id: number, code: number) => u8(0x90, 3, id >> 8, id & 255, code);
 const UNSUBACK = (id: number) => u8(0xb0, 2, id >> 8, id & 255);
-const sent = (ps: Packet[]) => ps.map((p) => p.cmd + (p.messageId ? ' ' + p.messageId : '') + (p.dup ? ' dup' : '') + (p.payload && p.payload.length ? ' ' + p.payload.toString() : ''));
+const sent = (ps: Packet[]) => ps.map((p: any) => p.cmd + (p.messageId ? ' ' + p.messageId : '') + (p.dup ? ' dup' : '') + (p.payload && p.payload.length ? ' ' + p.payload.toString() : ''));
 const codes = (log: string[]) => log.filter((l) => l.startsWith('error'));
 
 /** A client over `st` (a restart is a new client over st.restart()). */
@@ -105,12 +105,12 @@ test('the same client keeps logging across reconnects; a 1,000-message run leave
       s.clock.advance(2000);
       s.up(true);
     }
-    for (const p of s.t.take()) {
+    for (const p of s.t.take() as any[]) {
       if (p.cmd == 'publish' && p.qos == 1) s.t.send(PUBACK(p.messageId!));
       if (p.cmd == 'publish' && p.qos == 2) s.t.send(PUBREC(p.messageId!));
       if (p.cmd == 'pubrel') s.t.send(PUBCOMP(p.messageId!));
     }
-    for (const p of s.t.take()) if (p.cmd == 'pubrel') s.t.send(PUBCOMP(p.messageId!));
+    for (const p of s.t.take() as any[]) if (p.cmd == 'pubrel') s.t.send(PUBCOMP(p.messageId!));
   }
   assert.ok(st.replaces > 10, 'compacted as it went: ' + st.replaces);
   assert.ok(st.data.length <= 4 * 512, 'within the bound');
