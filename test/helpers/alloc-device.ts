@@ -11,7 +11,8 @@
 // Phases:
 //   1. warm-up: `warmup` messages
 //   2. readings: a heap snapshot (when `snapDir`), then heapUsed after forced GCs; `readings` more steps of
-//      messages/readings each, a reading after each; the end snapshot last
+//      messages/readings each, a reading after each; the end snapshot last (with `snapEach`, a snapshot at
+//      every reading)
 //   3. census (when `census` > 0): `census` more messages with V8's sampling heap profiler on (objects collected
 //      by GC included: every allocation, not only what survives) and the typed-array constructors counted,
 //      each charged to the library's call site on the stack (src/, targets/) or else to the application
@@ -36,6 +37,7 @@ export interface Config {
   window?: number;
   bufferSize?: number;
   snapDir?: string | null;
+  snapEach?: boolean;
   census?: number;
   leak?: boolean;
 }
@@ -65,7 +67,7 @@ export interface Result {
   heapUsed: number[];
   /** Messages sent when each reading was taken (from the end of the warm-up). */
   at: number[];
-  snapshots: { start: string; end: string } | null;
+  snapshots: { start: string; end: string; each: string[] } | null;
   counts: Counts;
   errors: string[];
   census: Census | null;
@@ -214,12 +216,13 @@ export async function run(cfg: Config): Promise<Result> {
   let snapshots: Result["snapshots"] = null;
   const readings: number[] = [], heapUsed: number[] = [], at: number[] = [];
   const read = () => {
+    if (cfg.snapEach && snapshots) snapshots.each.push(writeHeapSnapshot(join(cfg.snapDir!, `reading-${readings.length}.heapsnapshot`)));
     const r = settle(gc);
     readings.push(r.data);
     heapUsed.push(r.heapUsed);
     at.push(c.sent - base);
   };
-  if (cfg.snapDir) snapshots = { start: writeHeapSnapshot(join(cfg.snapDir, "start.heapsnapshot")), end: "" };
+  if (cfg.snapDir) snapshots = { start: writeHeapSnapshot(join(cfg.snapDir, "start.heapsnapshot")), end: "", each: [] };
   const base = c.sent;
   read();
   for (let k = 1; k <= cfg.readings; k++) {

@@ -19,8 +19,13 @@ export interface Growth { name: string; start: number; end: number; growth: numb
 
 export interface NodeFigures extends Result {
   hub: HubSide;
-  /** Least-squares slope of the heap readings: bytes per 1,000 messages. */
+  /** Least-squares slope of the readings (snapshot data with `snapEach`, else heapUsed less code): bytes per 1,000 messages. */
   slopePer1k: number;
+  slopeOf: "snapshot data" | "heapUsed less code";
+  /** The slope of heapUsed less the code spaces (what bench/run.ts judges, code left out), bytes per 1,000 messages. */
+  heapSlopePer1k: number;
+  /** With `snapEach`: the snapshot data (dataBytes) at each reading. */
+  snapshotData: number[] | null;
   /** Largest minus smallest reading. */
   spread: number;
   /** Objects (by constructor) and closures in the heap snapshots after the warm-up and at the end: what grew. */
@@ -49,6 +54,15 @@ export function slope(x: number[], y: number[]): number {
 export const BUFFER_NAMES = ["Uint8Array", "Buffer", "FastBuffer", "ArrayBuffer", "SharedArrayBuffer", "DataView", "Int8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
 
 /** Objects per constructor name ("object" nodes) and closures per function name ("closure: name") in a .heapsnapshot. */
+/** Bytes of a snapshot's data: every node type but NOT_DATA. */
+export function dataBytes(file: string): number {
+  const b = new Map<string, number>();
+  snapshotCounts(file, b);
+  let n = 0;
+  for (const [t, v] of b) if (!NOT_DATA.includes(t)) n += v;
+  return n;
+}
+
 export function snapshotCounts(file: string, bytes?: Map<string, number>): Map<string, number> {
   const s = JSON.parse(readFileSync(file, "utf8"));
   const meta = s.snapshot.meta, F = meta.node_fields.length, types: string[] = meta.node_types[0];
@@ -96,6 +110,8 @@ export interface RunOptions {
   messages: number;
   readings: number;
   snapshots?: boolean;
+  /** A heap snapshot at every reading too: the slope is judged on their data bytes (exact) instead of heapUsed. */
+  snapEach?: boolean;
   census?: number;
   leak?: boolean;
   timeoutMs?: number;
@@ -112,7 +128,7 @@ export async function runNodeDevice(hub: any, id: string, o: RunOptions): Promis
   const cfg: Config = {
     protocol: o.protocol, connectionString: hub.registry.connectionString(id), ca: hub.ca,
     port: o.protocol == "mqtt" ? hub.ports.mqtts : hub.ports.https,
-    warmup: o.warmup, messages: o.messages, readings: o.readings, snapDir, census: o.census || 0, leak: !!o.leak,
+    warmup: o.warmup, messages: o.messages, readings: o.readings, snapDir, snapEach: !!(snapDir && o.snapEach), census: o.census || 0, leak: !!o.leak,
   };
   const total = o.warmup + o.messages + 2 * (o.census || 0);
   // the hub's side stops 100 messages before the end: every event reaches the device before it ends
@@ -150,9 +166,12 @@ export async function runNodeDevice(hub: any, id: string, o: RunOptions): Promis
     const r = last as Result;
     let grew: Growth[] | null = null, buffers: NodeFigures["buffers"] = null, bytes: NodeFigures["bytes"] = null, dataGrowth: number | null = null;
     if (r.snapshots) ({ grew, buffers, bytes, dataGrowth } = compareSnapshots(r.snapshots.start, r.snapshots.end));
+    const snapshotData = r.snapshots && r.snapshots.each.length ? r.snapshots.each.map(dataBytes) : null;
     return {
-      ...r, hub: side, stderr,
-      slopePer1k: Math.round(slope(r.at, r.readings) * 1000),
+      ...r, hub: side, stderr, snapshotData,
+      slopeOf: snapshotData ? "snapshot data" : "heapUsed less code",
+      slopePer1k: Math.round(slope(r.at, snapshotData || r.readings) * 1000),
+      heapSlopePer1k: Math.round(slope(r.at, r.readings) * 1000),
       spread: Math.max(...r.readings) - Math.min(...r.readings),
       grew, buffers, bytes, dataGrowth,
     };

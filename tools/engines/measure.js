@@ -250,21 +250,28 @@ export async function measureHubSession(engine, entry, hub, deviceId, o = {}) {
       await run(0);
       after.push(await reading());
     }
-    // slots allocated (XS), when the engine can tell slots in use without collecting: a step in which a
-    // collection ran (the count fell) is left out
+    // slots allocated (XS), when the engine can tell the slots in use without collecting (meter()): a slot is
+    // counted as it is taken, a collection recounts what lives. Each step of 20 messages starts after a gc(), with
+    // more than 200,000 of xsnap's 256K slots free: a step that took fewer than that cannot have run out of slots,
+    // so no collection ran in it (xsnap collects when the free slots or its 32 MB of chunks run out).
     let allocated = null;
     if (engine == "xs" && typeof (/** @type {any} */ (e).meter) == "function") {
       let slots = 0, counted = 0;
-      for (let k = 0; k < 4; k++) {
-        const a = (await /** @type {any} */ (e).meter()).currentHeapCount;
-        await run(100);
-        const b = (await /** @type {any} */ (e).meter()).currentHeapCount;
-        if (b >= a) {
-          slots += b - a;
-          counted += 100;
+      const meter = async () => (await /** @type {any} */ (e).meter()).currentHeapCount;
+      await reading();
+      const idle = await meter(), evalCost = (await meter()) - idle;
+      for (let k = 0; k < 10; k++) {
+        const live = (await reading()).slots;
+        const a = await meter();
+        await run(20);
+        const b = await meter();
+        if (live < 56000 && b - a < 200000) {
+          // less the step's own evaluation (A.run) and the meter reading, about what an empty one costs each
+          slots += b - a - 2 * evalCost;
+          counted += 20;
         }
       }
-      allocated = counted ? { messages: counted, slots } : null;
+      allocated = counted ? { messages: counted, slots, evalCost } : null;
     }
     /** @type {Record<string, number> | null} */
     let sites = null;
