@@ -137,21 +137,13 @@ export function journal(st: Store): Journal {
     return 0;
   }
 
-  /** Appends `len` bytes of `b` at `off`, or compacts instead (the outbox already holds the change) when due. */
-  function append(b: Uint8Array, off: number, len: number): number {
-    if (dirty || end + len > bound) return compact();
-    if (st.append(end, b, off, len) < 0) return failed();
-    end += len;
-    return 0;
-  }
-
-  /** A DEL or REL entry; a failure is reported. */
+  /** A DEL or REL entry, appended (or a compaction instead, the outbox holding the change already); a failure is reported. */
   function small(kind: number, id: number): number {
     s[0] = kind;
     s[1] = id >> 8;
     s[2] = id;
     writeU32(s, 3, adler32(s, 0, 3));
-    return said(append(s, 0, 7));
+    return said(dirty || end + 7 > bound ? compact() : st.append(end, s, 0, 7) < 0 ? failed() : ((end += 7), 0));
   }
 
   function said(r: number): number {
