@@ -187,9 +187,10 @@ export function slope(x, y) {
  * A whole IoT Hub session (telemetry, twin, C2D, desired, methods) of an entry inside an engine, measured after
  * forced garbage collections: after the warm-up and after each of `readings` steps of messages / readings.
  *   quickjs: dist/espruino/<entry>.js with its own Espruino glue (net/tls emulated over the bridge, as on a
- *            board): memory_used_size, malloc_count (live blocks), obj_count, binary_object_count (live typed
- *            arrays and ArrayBuffers) per reading; with `census`, that many more messages with every typed
- *            array made counted by its call site in the bundle (the innermost bundle frame on the stack)
+ *            board): memory_used_size, malloc_count (live blocks), obj_count (typed arrays and ArrayBuffers
+ *            included: binary_object_count is always 0 in quickjs-emscripten's build), str_count, atom_count per
+ *            reading; with `census`, that many more messages with every typed array made counted by its call
+ *            site in the bundle (the innermost bundle frame on the stack)
  *   xs:      dist/moddable/<entry>.js with its own Moddable glue over the bridge: heap slots after gc() per
  *            reading; when the engine offers meter() (slots in use without a gc), slots allocated per message
  * `hub`: the emulator with plain (for entry "hub") and https (hub-ws, hub-http) listeners.
