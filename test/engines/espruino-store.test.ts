@@ -15,6 +15,7 @@ import { rollup } from "rollup";
 import { espruinoBinary } from "../../tools/engines/espruino-build.js";
 import { writeStorage } from "../../tools/engines/espruino.js";
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto";
+import { varsUsedBeforeDeclared } from "../helpers/late-vars";
 import { createClient, errorName, E_STORE_BAD, E_CLOSED, E_TRANSPORT, E_KEEPALIVE } from "../../targets/node/index";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -64,6 +65,12 @@ test.before(async () => {
 });
 test.after(async () => {
   if (broker) await broker.stop();
+});
+
+test("the bundle has no name used before its var statement (Espruino does not hoist var); the check finds one", async () => {
+  assert.equal(varsUsedBeforeDeclared(await bundle()), []);
+  assert.is(varsUsedBeforeDeclared("function e(){return g((f=c,f+1));var f}").length, 1);
+  assert.is(varsUsedBeforeDeclared("function e(){var f=1;return f}").length, 0);
 });
 
 test(`a reset (kill -9, start again over the same flash) at ${KILLS} random points of ${COUNT} QoS 1 messages: none lost, order kept`, async () => {
