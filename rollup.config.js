@@ -31,7 +31,7 @@ const NO_QOS2 = { QOS2: false };
 const ENTRY_FEATURES = { hub: NO_QOS2, "hub-ws": NO_QOS2, "hub-http": NO_QOS2, dps: NO_QOS2 };
 
 /** Platform modules the Moddable build imports at run time (resolved by mcconfig, not bundled). */
-const MODDABLE_EXTERNAL = /^(embedded:|timer$|time$|socket$|securesocket$)/;
+const MODDABLE_EXTERNAL = /^(embedded:|timer$|time$|crypt$|socket$|securesocket$)/;
 
 /** Per-target compiler and minifier settings. */
 const TARGETS = {

@@ -17,7 +17,8 @@ export function platformOf(target) {
   return {
     name: "platform",
     async resolveId(source, importer, options) {
-      if (!/platform$/.test(source) || !importer || !existsSync(own)) return null;
+      // (the target's own file may re-export portable parts: src/platform.ts stays itself there)
+      if (!/platform$/.test(source) || !importer || importer === own || !existsSync(own)) return null;
       const r = await this.resolve(source, importer, { ...options, skipSelf: true });
       return r && r.id === PORTABLE ? own : null;
     },

@@ -102,6 +102,22 @@ declare module "securesocket" {
   }
 }
 
+declare module "crypt" {
+  /** A hash (crypt/digest): "SHA1", "SHA256", ...; process(...data) hashes them all and gives the digest. */
+  export class Digest {
+    constructor(type: string);
+    process(...data: (ArrayBuffer | ArrayBufferView)[]): ArrayBuffer;
+  }
+}
+
+/** XS's base64 on typed arrays (ES2026 Uint8Array to/from base64, in Moddable's XS). */
+interface Uint8Array {
+  toBase64(): string;
+}
+interface Uint8ArrayConstructor {
+  fromBase64(s: string): Uint8Array;
+}
+
 declare module "time" {
   /** Moddable's clock module: `ticks` is a monotonic millisecond counter (wall time, Date.now(), moves with SNTP). */
   const Time: { readonly ticks: number };

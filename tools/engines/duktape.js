@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHost } from "./host.js";
-import { espruinoCryptoModel } from "./espruino-crypto.js";
+import { espruinoCryptoModel } from "./crypto-model.js";
 import { bundlePath, ROOT, script } from "./paths.js";
 
 const HOST_C = join(ROOT, "tools", "engines", "dukhost.c");

@@ -4,7 +4,7 @@
 // from the engine, __deliver(json, bytes) into it.
 import { readFileSync } from "node:fs";
 import { createHost } from "./host.js";
-import { espruinoCryptoModel } from "./espruino-crypto.js";
+import { espruinoCryptoModel } from "./crypto-model.js";
 import { bundlePath, script } from "./paths.js";
 
 /**

@@ -8,6 +8,8 @@
 //   "securesocket"                Bridge.SecureSocket   (the classic SecureSocket)
 //   "timer"                       Bridge.Timer
 //   "time"                        { ticks }: milliseconds from the bridge's clock (Moddable's Time.ticks)
+//   "crypt"                       a model of Moddable's Digest (SHA-1, SHA-256) over the portable code
+//                                 (tools/engines/crypto-model.js), with XS's Uint8Array toBase64/fromBase64
 //
 // (Files in a directory cannot serve both "embedded:io/socket/tcp" and "embedded:io/socket/tcp/tls", hence
 // the Compartment: its loadNowHook hands XS each module's source text, sent from here.)
@@ -15,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { createHost } from "./host.js";
 import { bundlePath, script } from "./paths.js";
 import { startXS } from "./xsnap.js";
+import { moddableCryptoModel } from "./crypto-model.js";
 
 const dec = new TextDecoder();
 
@@ -35,7 +38,8 @@ const PLATFORM = {
  */
 export async function startXSEngine(opts) {
   const entries = [opts.entry, ...(opts.extra || [])];
-  const sources = { ...PLATFORM };
+  const model = await moddableCryptoModel();
+  const sources = { ...PLATFORM, crypt: model.crypt };
   for (const e of entries) sources[`tinyhub/${e}`] = readFileSync(bundlePath(`dist/moddable/${e}.js`), "utf8");
   const host = createHost({ names: opts.names, log: opts.log });
   let xs;
@@ -62,12 +66,12 @@ export async function startXSEngine(opts) {
     };
 
     const empty = (await xs.evaluate("gc()")).meter.currentHeapCount;
-    await xs.evaluate(script("bridge.es5.js") + "\n;" + script("session.es5.js") + "\n;" + script("glue-xs.js"));
+    await xs.evaluate(script("bridge.es5.js") + "\n;" + script("session.es5.js") + "\n;" + script("glue-xs.js") + "\n;" + model.script);
     const bridge = (await xs.evaluate("gc()")).meter.currentHeapCount;
     // the Compartment sees the bridge and the host provider (device.network.dns); the sources are dropped once imported
     await xs.evaluate(`(function (src, names) {
       const c = new Compartment({
-        globals: { Bridge, device: globalThis.device },
+        globals: { Bridge, device: globalThis.device, PortableCrypto },
         resolveHook: (specifier) => specifier,
         loadNowHook(specifier) {
           if (!(specifier in src)) throw new Error("no module " + specifier);
