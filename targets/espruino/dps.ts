@@ -1,7 +1,7 @@
 // espruino entry, Device Provisioning Service over MQTT (SAS signed with the board's native SHA-256: targets/espruino/platform.ts).
 
-import { provision as core } from "../../src/iothub/provision";
-import type { ProvisionOptions, Provisioned } from "../../src/iothub/provision";
+import { provision as core } from "../../src/sessions/provision";
+import type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor, CLIENT_VARS } from "./transport";
 

@@ -1,13 +1,13 @@
 // espruino entry, IoT Hub over HTTPS: telemetry, batches and cloud-to-device messages by polling
 // (createHttpDevice, or createDevice, whose protocol here is "http").
 
-import { createHttpDevice as core } from "../../src/iothub/https";
-import type { HttpDevice, HttpDeviceOptions } from "../../src/iothub/https";
-import { selectProtocol } from "../../src/iothub/protocol";
+import { createHttpDevice as core } from "../../src/sessions/https";
+import type { HttpDevice, HttpDeviceOptions } from "../../src/sessions/https";
+import { selectProtocol } from "../../src/sessions/protocol";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
 
-export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/iothub/https";
+export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
 
 /** HTTPS device options with the transport and clock optional (Espruino's tls sockets and timers fill them in). */
 export type HttpOptions = Omit<HttpDeviceOptions, "transport" | "clock"> & { transport?: Transport; clock?: Clock };

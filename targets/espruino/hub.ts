@@ -1,7 +1,7 @@
 // espruino entry, IoT Hub over MQTT: createDevice (SAS signed with the board's native SHA-256: targets/espruino/platform.ts).
 
-import { createDevice as core } from "../../src/iothub/device";
-import type { Device, DeviceOptions } from "../../src/iothub/device";
+import { createDevice as core } from "../../src/sessions/device";
+import type { Device, DeviceOptions } from "../../src/sessions/device";
 import type { Clock, Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor, DEVICE_VARS } from "./transport";
 

@@ -1,7 +1,7 @@
 // moddable entry, Device Provisioning Service over MQTT.
 
-import { provision as core } from "../../src/iothub/provision";
-import type { ProvisionOptions, Provisioned } from "../../src/iothub/provision";
+import { provision as core } from "../../src/sessions/provision";
+import type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 import type { Clock, Transport } from "../../src/types";
 import { moddableClock, moddableTransport } from "./transport";
 

@@ -1,9 +1,9 @@
 // moddable entry, IoT Hub over MQTT or MQTT over WebSockets: createDevice with protocol "mqtt" (8883,
 // the default) or "mqtt-ws" (443, /$iothub/websocket: the same MQTT client on the WebSocket transport).
 
-import { createDevice as mqttDevice } from "../../src/iothub/device";
-import type { Device, DeviceOptions } from "../../src/iothub/device";
-import { selectProtocol } from "../../src/iothub/protocol";
+import { createDevice as mqttDevice } from "../../src/sessions/device";
+import type { Device, DeviceOptions } from "../../src/sessions/device";
+import { selectProtocol } from "../../src/sessions/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import type { Clock, Transport } from "../../src/types";
 import { moddableClock, moddableTransport } from "./transport";

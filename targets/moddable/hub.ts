@@ -1,7 +1,7 @@
 // moddable entry, IoT Hub over MQTT: createDevice (SAS with the built-in SHA-256) and provision (DPS).
 
-import { createDevice as core } from "../../src/iothub/device";
-import type { Device, DeviceOptions } from "../../src/iothub/device";
+import { createDevice as core } from "../../src/sessions/device";
+import type { Device, DeviceOptions } from "../../src/sessions/device";
 import type { Clock, Transport } from "../../src/types";
 import { moddableClock, moddableTransport } from "./transport";
 

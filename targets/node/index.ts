@@ -1,10 +1,10 @@
 // The Node.js package entry: the clients with net/tls, Node timers and Node's crypto wired in.
 import { createHmac } from "node:crypto";
 import { createClient as mqttClient, ClientOptions, Client } from "../../src/mqtt/client";
-import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/iothub/device";
-import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/iothub/https";
-import { provision as dpsProvision, ProvisionOptions, Provisioned } from "../../src/iothub/provision";
-import { selectProtocol } from "../../src/iothub/protocol";
+import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/sessions/device";
+import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/sessions/https";
+import { provision as dpsProvision, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
+import { selectProtocol } from "../../src/sessions/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import { nodeTransport, nodeClock } from "./transport";
 
@@ -57,8 +57,8 @@ export * from "../../src/errors";
 export * from "../../src/iothub/errors";
 export { VERSION } from "../../src/version";
 export type { Client, ClientOptions, MessageInfo, Done } from "../../src/mqtt/client";
-export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/iothub/device";
-export type { ProvisionOptions, Provisioned } from "../../src/iothub/provision";
-export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/iothub/https";
-export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/iothub/https";
+export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/sessions/device";
+export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
+export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
+export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
 export type { Transport, TransportEvents, Clock, TlsOptions } from "../../src/types";

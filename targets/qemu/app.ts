@@ -16,7 +16,7 @@
 // exits 32.
 
 /// <reference path="./natives.d.ts" />
-import { createDevice, Device, C2DMessage } from "../../src/iothub/device";
+import { createDevice, Device, C2DMessage } from "../../src/sessions/device";
 import { utf8Read } from "../../src/bytes";
 import { E_NO_MEMORY, E_OUTBOX_FULL } from "../../src/errors";
 import { qemuClock, qemuTransport, startLoop, run } from "./transport";

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDevice as nodeDevice, errorName, Device } from "../../targets/node/index";
-import { createDevice } from "../../src/iothub/device";
+import { createDevice } from "../../src/sessions/device";
 import * as E from "../../src/errors";
 import * as H from "../../src/iothub/errors";
 import { startHub } from "../../tools/hub/index.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub } from "../../tools/hub/index.js";
 import { createDevice, errorName, E_HUB_PROTOCOL } from "../../targets/node/index";
-import { selectProtocol } from "../../src/iothub/protocol";
+import { selectProtocol } from "../../src/sessions/protocol";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-proto-"));
 let hub: any;

@@ -13,13 +13,13 @@ import { nodeTransport, nodeClock } from "../../targets/node/transport";
 import {
   createHttpDevice, HttpDevice, HttpDeviceOptions, HttpC2DMessage, C2D_REJECT, C2D_ABANDON, C2D_LATER,
   HUB_HTTP_API_VERSION, HUB_POLL_INTERVAL,
-} from "../../src/iothub/https";
+} from "../../src/sessions/https";
 import {
   E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_TOKEN_EXPIRED, E_CS_HOST,
 } from "../../src/iothub/errors";
 import { E_ENDED, E_NOT_CONNECTED, E_OUTBOX_FULL } from "../../src/errors";
 
-const test = suite("iothub/https");
+const test = suite("sessions/https");
 const D = "http-device";
 let hub: any;
 let dir = "";

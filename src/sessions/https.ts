@@ -9,21 +9,21 @@
 // message the hub is asked again at once until it answers 204, except after an abandon. Each message is settled
 // by onMessage's return value (C2D_COMPLETE by default); C2D_LATER leaves it to complete/reject/abandon(lockToken).
 import type { C2DMessage, DeviceOptions } from "./device";
-import type { MessageProperties } from "./telemetry";
+import type { MessageProperties } from "../iothub/telemetry";
 import type { Payload } from "../mqtt/codec";
-import type { Bag } from "./bag";
+import type { Bag } from "../iothub/bag";
 import { createHttpClient, HttpHandler } from "../http/client";
 import { sizeRequest } from "../http/request";
 import { utf8Length, utf8Write, jsonText, base64Encode } from "../platform";
 import { E_ARGUMENT, E_ENDED, E_NOT_CONNECTED, E_OUTBOX_FULL } from "../errors";
-import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_CLOCK } from "./errors";
-import { ConnectionInfo } from "./connstr";
-import { deviceResourceUri } from "./sas";
+import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_CLOCK } from "../iothub/errors";
+import { ConnectionInfo } from "../iothub/connstr";
+import { deviceResourceUri } from "../iothub/sas";
 import { connectionInfo, tokenSource, Token } from "./credentials";
-import { urlEncode } from "./url";
-import { hubConnectHost } from "./mqtt";
-import { HUB_D2C_MAX } from "./limits";
-import { propertyHeaders, headerProperty } from "./httpheaders";
+import { urlEncode } from "../iothub/url";
+import { hubConnectHost } from "../iothub/mqtt";
+import { HUB_D2C_MAX } from "../iothub/limits";
+import { propertyHeaders, headerProperty } from "../iothub/httpheaders";
 
 /** api-version of the device endpoints (IoT Hub REST, as the Node SDK sends it). */
 export const HUB_HTTP_API_VERSION = "2020-03-13";

@@ -3,13 +3,13 @@ import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client, ClientOptions } from "../mqtt/client";
 import { utf8Read } from "../platform";
 import { E_TIMEOUT } from "../errors";
-import { E_DPS_FAILED, E_HUB_STATUS, E_CLOCK } from "./errors";
-import { dpsResourceUri, Hmac } from "./sas";
+import { E_DPS_FAILED, E_HUB_STATUS, E_CLOCK } from "../iothub/errors";
+import { dpsResourceUri, Hmac } from "../iothub/sas";
 import { tokenSource } from "./credentials";
-import type { ConnectionInfo } from "./connstr";
-import { dpsUserName, DPS_GLOBAL_HOST } from "./mqtt";
-import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse } from "./dps";
-import { DPS_RETRY_AFTER, HUB_MQTT_PORT } from "./limits";
+import type { ConnectionInfo } from "../iothub/connstr";
+import { dpsUserName, DPS_GLOBAL_HOST } from "../iothub/mqtt";
+import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse } from "../iothub/dps";
+import { DPS_RETRY_AFTER, HUB_MQTT_PORT } from "../iothub/limits";
 
 export interface ProvisionOptions {
   idScope: string;

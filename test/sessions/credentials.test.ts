@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { connectionInfo, tokenSource, WALL_CLOCK_SET } from "../../src/iothub/credentials";
-import { createDevice, Device } from "../../src/iothub/device";
-import { createHttpDevice } from "../../src/iothub/https";
-import { provision } from "../../src/iothub/provision";
+import { connectionInfo, tokenSource, WALL_CLOCK_SET } from "../../src/sessions/credentials";
+import { createDevice, Device } from "../../src/sessions/device";
+import { createHttpDevice } from "../../src/sessions/https";
+import { provision } from "../../src/sessions/provision";
 import * as E from "../../src/iothub/errors";
 import { FakeTransport, ManualClock } from "../helpers/fake";
 

@@ -4,17 +4,17 @@ import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/cli
 import { Payload, sizePayload } from "../mqtt/codec";
 import { utf8Read, utf8Length, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE, E_OUTBOX_FULL } from "../errors";
-import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
-import { ConnectionInfo } from "./connstr";
-import { deviceResourceUri, Hmac } from "./sas";
+import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "../iothub/errors";
+import { ConnectionInfo } from "../iothub/connstr";
+import { deviceResourceUri, Hmac } from "../iothub/sas";
 import { connectionInfo, tokenSource, Token } from "./credentials";
-import { hubClientId, hubConnectHost, hubUserName } from "./mqtt";
-import { telemetryTopic, MessageProperties } from "./telemetry";
-import { c2dFilter, parseC2DTopic } from "./c2d";
-import { Bag } from "./bag";
-import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "./twin";
-import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "./methods";
-import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT, HUB_METHOD_MAX } from "./limits";
+import { hubClientId, hubConnectHost, hubUserName } from "../iothub/mqtt";
+import { telemetryTopic, MessageProperties } from "../iothub/telemetry";
+import { c2dFilter, parseC2DTopic } from "../iothub/c2d";
+import { Bag } from "../iothub/bag";
+import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "../iothub/twin";
+import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "../iothub/methods";
+import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT, HUB_METHOD_MAX } from "../iothub/limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
 export interface C2DMessage { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }

@@ -1,8 +1,8 @@
 // Protocol choice for createDevice: "mqtt" (8883), "mqtt-ws" (443, /$iothub/websocket), "http" (443).
 // Each build passes the implementations it includes, so an application pays only for what it imports.
 import { Transport } from "../types";
-import { HUB_WS_PATH } from "./mqtt";
-import { E_HUB_PROTOCOL } from "./errors";
+import { HUB_WS_PATH } from "../iothub/mqtt";
+import { E_HUB_PROTOCOL } from "../iothub/errors";
 
 /** Bytes of the one buffer a WebSocket's frames and handshake use (the upgrade request must fit). */
 export var WS_SCRATCH = 512;

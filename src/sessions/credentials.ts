@@ -1,9 +1,9 @@
 // Credentials, checked once and shared by every IoT Hub session (MQTT, HTTPS, DPS): the connection info from a
 // connection string or from fields, and one token source that signs SAS tokens against wall time.
-import { E_CLOCK, E_TOKEN_EXPIRED } from "./errors";
-import { checkConnectionInfo, parseConnectionString, ConnectionInfo } from "./connstr";
-import { sasToken, sasExpiry, Hmac } from "./sas";
-import { TOKEN_LIFETIME, TOKEN_RENEW_BEFORE } from "./limits";
+import { E_CLOCK, E_TOKEN_EXPIRED } from "../iothub/errors";
+import { checkConnectionInfo, parseConnectionString, ConnectionInfo } from "../iothub/connstr";
+import { sasToken, sasExpiry, Hmac } from "../iothub/sas";
+import { TOKEN_LIFETIME, TOKEN_RENEW_BEFORE } from "../iothub/limits";
 
 /** Seconds since the epoch below which a wall clock is taken as not set yet (2020-01-01: boards boot at 1970). */
 export var WALL_CLOCK_SET = 1577836800;
