@@ -16,3 +16,12 @@ export function byteString(s: string): boolean {
 export function jsonText(v: unknown): string {
   return JSON.stringify(v);
 }
+
+/** Decodes %XX escapes (either case) as UTF-8; null for a truncated or non-hex escape or ill-formed UTF-8. "+" stays "+". */
+export function urlDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch (e) {
+    return null;
+  }
+}

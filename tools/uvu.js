@@ -4,13 +4,40 @@
 // each file's suites are read from the output, and the run fails by name when a suite passed fewer tests than it
 // has, or a file ran none.
 //   node tools/uvu.js <dir> [pattern]     the same arguments as uvu
+//   node tools/uvu.js --tier unit          every test file under test/ that is not SYSTEM, with tools/no-io.js
+//                                          preloaded: a socket, a listen or a process there fails by name
+//   node tools/uvu.js --tier system        the SYSTEM files: brokers, the emulator, engines, QEMU, processes
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
+/** Test files (relative to test/) that need the network, a broker, the emulator, an engine or a process. */
+const SYSTEM = new RegExp("^(" + [
+  "(engines|qemu|load|bench|faults|badinput|hub|sessions|integration|sdk)/.*",
+  "(build|crypto|ws)/duktape", "http/client", "iothub/(device|https|protocol)", "mqtt/heap", "targets/(espruino|node-store)",
+  "tools/(flash|moddable)", "ws/(mosquitto-ws|mqtt-ws|server)",
+].join("|") + ")\\.test\\.ts$");
+/** Fuzz inputs per run in the unit tier (the system tier runs mqtt/fuzz.test.ts again with its default, 100,000). */
+const UNIT_FUZZ = "25000";
+
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
 const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url));
-const child = spawn(process.execPath, [tsx, uvu, ...process.argv.slice(2)], { stdio: ["inherit", "pipe", "inherit"] });
+const TEST = fileURLToPath(new URL("../test/", import.meta.url));
+let args = process.argv.slice(2), node = [tsx], env = process.env;
+if (args[0] === "--tier") {
+  const files = readdirSync(TEST, { recursive: true }).map(String).map((f) => f.split("\\").join("/")).filter((f) => /\.test\.ts$/.test(f));
+  const unit = args[1] === "unit", system = args[1] === "system";
+  if (!unit && !system) throw new Error("--tier unit | system");
+  const pick = files.filter((f) => SYSTEM.test(f) === system || (system && f === "mqtt/fuzz.test.ts"));
+  const esc = (f) => f.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  args = ["test", "^(" + pick.map(esc).join("|") + ")$"];
+  // the unit tier in-process with tsx as a loader (the tsx command itself listens on an IPC socket)
+  if (unit) node = ["--import", "tsx", "--import", fileURLToPath(new URL("./no-io.js", import.meta.url))];
+  env = { ...env, FUZZ_N: env.FUZZ_N || (unit ? UNIT_FUZZ : "") };
+  if (!env.FUZZ_N) delete env.FUZZ_N;
+}
+const child = spawn(process.execPath, [...node, uvu, ...args], { stdio: ["inherit", "pipe", "inherit"], env });
 let out = "";
 child.stdout.on("data", (d) => {
   process.stdout.write(d);

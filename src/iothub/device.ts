@@ -3,7 +3,7 @@ import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
 import { utf8Read, utf8Length, jsonText } from "../platform";
-import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE } from "../errors";
+import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE, E_OUTBOX_FULL } from "../errors";
 import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "./errors";
 import { ConnectionInfo } from "./connstr";
 import { deviceResourceUri, Hmac } from "./sas";
@@ -99,6 +99,9 @@ export interface Device {
 
 interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
 
+// method responses kept while the outbox is full (the hub waits for each up to the invocation's timeout)
+var LATE = 4;
+
 function text(p: Uint8Array): string {
   return utf8Read(p, 0, p.length) || "";
 }
@@ -127,6 +130,8 @@ export function createDevice(o: DeviceOptions): Device | number {
     doc = mem.subarray(0, docs),
     // the document being joined is too large for its room: its chunks are skipped
     over = false,
+    // method responses that met a full outbox: topic, body, ... sent first when room frees (at most LATE of them)
+    late: string[] = [],
     client: Client,
     info: ConnectionInfo,
     tokens: () => Token | number,
@@ -230,12 +235,33 @@ export function createDevice(o: DeviceOptions): Device | number {
     if (!e && seen(twin)) o.onDesired!(twin.desired, dver, true);
   }
 
+  /** Sends a method response (QoS 0); one that meets a full outbox waits for room, in order, up to LATE of them. */
+  function reply(topic: string, body: string) {
+    var n = late.length ? E_OUTBOX_FULL : client.publish(topic, body, 0);
+    if (n != E_OUTBOX_FULL) {
+      if (n < 0) err(E_BUSY);
+    } else if (late.length < LATE * 2) late.push(topic, body);
+    else err(E_BUSY);
+  }
+
+  /** Room again: waiting method responses go first; true when none is left. */
+  function flushLate(): boolean {
+    var n: number;
+    while (late.length) {
+      n = client.publish(late[0], late[1], 0);
+      if (n == E_OUTBOX_FULL) return false;
+      if (n < 0) err(E_BUSY);
+      late.splice(0, 2);
+    }
+    return true;
+  }
+
   function method(name: string, r: string, payload: any) {
     var h = o.methods && o.methods[name], done = false;
     function respond(status: number, body?: unknown) {
       if (done) return;
       done = true;
-      if (client.publish(methodResponseTopic(status, r), body === undefined ? "" : jsonText(body), 0) < 0) err(E_BUSY);
+      reply(methodResponseTopic(status, r), body === undefined ? "" : jsonText(body));
     }
     try {
       if (h) h(payload, respond);
@@ -266,7 +292,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     var t = parseTwinTopic(topic), mt = parseMethodTopic(topic);
     err(E_TOO_LARGE);
     if (typeof t != "number" && t.kind != TWIN_DESIRED) settle(t.rid, E_TOO_LARGE);
-    if (typeof mt != "number") client.publish(methodResponseTopic(413, mt.rid), jsonText({ message: "payload larger than this device's documentSize" }), 0);
+    if (typeof mt != "number") reply(methodResponseTopic(413, mt.rid), jsonText({ message: "payload larger than this device's documentSize" }));
   }
 
   var mqttOptions = {
@@ -295,7 +321,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     },
     onError: err,
     onWritable: function () {
-      if (o.onWritable) o.onWritable();
+      if (flushLate() && o.onWritable) o.onWritable();
     },
     onMessage: function (topic: string, p: Uint8Array, mi: MessageInfo) {
       var props = parseC2DTopic(topic, id, mid);

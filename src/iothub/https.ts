@@ -15,7 +15,7 @@ import type { Bag } from "./bag";
 import { createHttpClient, HttpHandler } from "../http/client";
 import { sizeRequest } from "../http/request";
 import { utf8Length, utf8Write, jsonText, base64Encode } from "../platform";
-import { E_ARGUMENT, E_ENDED, E_NOT_CONNECTED } from "../errors";
+import { E_ARGUMENT, E_ENDED, E_NOT_CONNECTED, E_OUTBOX_FULL } from "../errors";
 import { E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_CLOCK } from "./errors";
 import { ConnectionInfo } from "./connstr";
 import { deviceResourceUri } from "./sas";
@@ -33,6 +33,8 @@ export const HUB_POLL_INTERVAL = 1500;
 export const HUB_RETRY_AFTER = 10;
 /** Times a throttled (429, 503) request is sent again, each after its Retry-After, before it fails with E_HUB_STATUS. */
 export const HUB_HTTP_RETRIES = 3;
+/** Application requests (telemetry, settlements) waiting at most, by default: one more is E_OUTBOX_FULL, then onWritable. */
+export const HUB_HTTP_QUEUE = 8;
 
 /** onMessage's answer, as the Embedded C SDK's disposition: complete (also undefined), reject, abandon, or settle later with complete/reject/abandon(lockToken). */
 export const C2D_COMPLETE = 0, C2D_REJECT = 1, C2D_ABANDON = 2, C2D_LATER = 3;
@@ -44,6 +46,11 @@ export interface HttpC2DMessage extends C2DMessage { lockToken: string }
 export interface HttpDeviceOptions extends Omit<DeviceOptions, "onMessage"> {
   /** Seconds between C2D polls (default 1500 = 25 minutes); the hub is asked again at once after each message. */
   pollInterval?: number;
+  /**
+   * Requests waiting at most (default HUB_HTTP_QUEUE, 8): sendEvent, sendEventBatch, complete, reject and abandon
+   * answer E_OUTBOX_FULL beyond it, and onWritable follows when one is done. Each holds its payload (a reference).
+   */
+  queueLength?: number;
   /**
    * One call per message with the whole payload (a view valid during the call) when it fits the free part of the
    * buffer, else one call per piece (offset, total). The return value of the last call settles it: undefined or
@@ -108,6 +115,8 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     ended = false,
     warned = false,
     clockTold = false,
+    wantW = false,
+    max = o.queueLength || HUB_HTTP_QUEUE,
     connecting = false,
     polling = false,
     pollTimer: unknown,
@@ -231,6 +240,15 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     if (op._poll) polled(err, status);
     else if (op._d) op._d(err, status);
     else if (err) report(err);
+    if (wantW && q.length < max) {
+      wantW = false;
+      if (o.onWritable) o.onWritable();
+    }
+  }
+
+  /** True (and onWritable owed) when the application's requests fill the queue. */
+  function full(): boolean {
+    return q.length >= max && (wantW = true);
   }
 
   /** One onMessage call; its answer is kept: the last one settles the message. */
@@ -278,6 +296,11 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     // complete: DELETE .../deviceBound/{lockToken}; reject: the same with &reject; abandon: POST .../{lockToken}/abandon
     return queue(k == C2D_ABANDON ? "POST" : "DELETE", "deviceBound/" + urlEncode(tok) + (k == C2D_ABANDON ? "/abandon" : ""),
       k == C2D_REJECT ? "&reject" : "", ["If-Match", tok], k == C2D_ABANDON ? "" : null, d);
+  }
+
+  /** The application settles a message it answered C2D_LATER for. */
+  function later(k: number, tok: string, d?: HttpDeviceDone): number {
+    return full() ? E_OUTBOX_FULL : settle(k, tok, d);
   }
 
   function bytes(p: Payload): Uint8Array {
@@ -331,10 +354,11 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
       if (n < 0) return E_PROPERTY;
       // IoT Hub counts the body plus property names and values (counted here with their header framing)
       if ((typeof payload == "string" ? utf8Length(payload) : payload.length) + n > HUB_D2C_MAX) return E_HUB_SIZE;
-      return queue("POST", "events", "", h, payload, done);
+      return full() ? E_OUTBOX_FULL : queue("POST", "events", "", h, payload, done);
     },
     sendEventBatch: function (list, done) {
       var a: any[] = [], i = 0, h: string[] | number, p: { [k: string]: string }, j: number, s: string;
+      if (full()) return E_OUTBOX_FULL;
       for (; i < list.length; i++) {
         h = propertyHeaders(list[i].properties);
         if (typeof h == "number") return h;
@@ -346,13 +370,13 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
       return queue("POST", "events", "", ["Content-Type", "application/vnd.microsoft.iothub.json"], s, done);
     },
     complete: function (t, d) {
-      return settle(C2D_COMPLETE, t, d);
+      return later(C2D_COMPLETE, t, d);
     },
     reject: function (t, d) {
-      return settle(C2D_REJECT, t, d);
+      return later(C2D_REJECT, t, d);
     },
     abandon: function (t, d) {
-      return settle(C2D_ABANDON, t, d);
+      return later(C2D_ABANDON, t, d);
     },
     poll: poll,
     getTwin: unsupported,

@@ -5,7 +5,7 @@
 import { Digest } from "crypt";
 import { hmac } from "../../src/crypto/hmac";
 
-export { utf8Length, utf8Write, utf8Read, byteString, jsonText } from "../../src/platform";
+export { utf8Length, utf8Write, utf8Read, byteString, jsonText, urlDecode } from "../../src/platform";
 
 function digest(type: string, d: Uint8Array): Uint8Array {
   return new Uint8Array(new Digest(type).process(d));

@@ -12,7 +12,7 @@ import { startHub } from "../../tools/hub/index.js";
 import { createDevice, provision, errorName } from "../../targets/node/index";
 import type { Device } from "../../targets/node/index";
 import {
-  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE, E_OUTBOX_FULL, E_ARGUMENT,
+  E_REFUSED_CREDENTIALS, E_REFUSED_AUTH, E_TIMEOUT, E_TOO_LARGE, E_OUTBOX_FULL, E_ARGUMENT, E_BUSY,
 } from "../../src/errors";
 import { E_TOKEN_EXPIRED, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_CS_HOST } from "../../src/iothub/errors";
 
@@ -166,6 +166,28 @@ test("direct methods: dispatch by name, respond with status, unknown -> 501, thr
   // the connection survived all of it
   assert.is(log.connects, 1);
   assert.is((await twin(d))[0], 0);
+});
+
+test("a method response that meets a full outbox waits for room and is sent, not dropped", async () => {
+  let d: Device;
+  const r0 = device({
+    bufferSize: 1024,
+    methods: {
+      fill: (_p: any, respond: any) => {
+        // the outbox full of unacknowledged telemetry when the answer is due
+        while (d.sendEvent("x".repeat(100), null) > 0);
+        while (d.sendEvent("x", null) > 0);
+        respond(200, { filled: true });
+      },
+    },
+  });
+  d = r0.d;
+  d.connect();
+  await until(() => r0.log.connects == 1);
+  await wait(100);
+  const r = await hub.invokeMethod(r0.id, "fill", null, 3000);
+  assert.equal(r, { status: 200, payload: { filled: true } });
+  assert.not.ok(r0.log.errors.includes(E_BUSY), "E_BUSY");
 });
 
 test("onMethod handles every method", async () => {

@@ -17,7 +17,7 @@ import {
 import {
   E_HTTP_UNSUPPORTED, E_HUB_POLL_FAST, E_HUB_SIZE, E_HUB_STATUS, E_PROPERTY, E_TOKEN_EXPIRED, E_CS_HOST,
 } from "../../src/iothub/errors";
-import { E_ENDED, E_NOT_CONNECTED } from "../../src/errors";
+import { E_ENDED, E_NOT_CONNECTED, E_OUTBOX_FULL } from "../../src/errors";
 
 const test = suite("iothub/https");
 const D = "http-device";
@@ -98,6 +98,23 @@ test("telemetry: body, application properties and system properties arrive as se
     messageId: "m-1", correlationId: "c-1", userId: "u-1", contentType: "application/json", contentEncoding: "utf-8",
     expiryTimeUtc: "2030-01-01T00:00:00Z", to: "/devices/x/messages/events", creationTimeUtc: "2024-05-01T10:00:00Z",
   });
+});
+
+test("a bounded queue: requests past queueLength are E_OUTBOX_FULL, onWritable follows when one is done, all queued arrive", async () => {
+  let writable = 0;
+  const d = device({ queueLength: 3, onWritable: () => writable++ });
+  const before = hub.telemetry.length;
+  const dones: number[] = [];
+  let r = 0, n = 0;
+  while ((r = d.sendEvent("m" + n, null, (e) => dones.push(e))) == 0) n++;
+  assert.is(r, E_OUTBOX_FULL);
+  assert.is(n, 3);
+  await within((async () => { while (!writable) await sleep(10); })(), 4000, "onWritable");
+  assert.is(writable, 1);
+  assert.is(d.sendEvent("m" + n++, null, (e) => dones.push(e)), 0);
+  await within((async () => { while (dones.length < n) await sleep(10); })(), 6000, "all answered");
+  assert.equal(dones, new Array(n).fill(0));
+  assert.equal(hub.telemetry.slice(before).map((m: any) => m.body.toString()), ["m0", "m1", "m2", "m3"]);
 });
 
 test("a batch: bodies base64, properties per message", async () => {

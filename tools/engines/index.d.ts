@@ -39,6 +39,8 @@ export interface XSEngine extends Engine {
   engine: "xs";
   slots: { empty: number; bridge: number; loaded: number; bundle: number };
   heapSlots(): Promise<number>;
+  /** xsnap's meter, read without a collection. */
+  meter(): Promise<{ currentHeapCount: number; [k: string]: number }>;
 }
 
 export interface DukHeap { used: number; peak: number; allocs: number }

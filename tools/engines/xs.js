@@ -96,6 +96,10 @@ export async function startXSEngine(opts) {
         const r = await worker.evaluate(`__eval(${JSON.stringify(code)})`);
         return r.reply.length ? JSON.parse(dec.decode(r.reply)) : null;
       },
+      /** xsnap's meter without a collection (currentHeapCount: slots in use, those freed since the last gc included). */
+      async meter() {
+        return (await worker.evaluate("0")).meter;
+      },
       /** Heap slots in use after a garbage collection. */
       async heapSlots() {
         return (await worker.evaluate("gc()")).meter.currentHeapCount;
