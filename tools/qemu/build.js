@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toMethods } from './methods.js'
 import { builtinNames, bundleNames, extstrTable } from './extstr.js'
-import { featuresOf } from '../build-plugins.js'
+import { featuresOf, platformOf } from '../build-plugins.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const CACHE = join(ROOT, '.cache/qemu')
@@ -23,7 +23,7 @@ const GCC = 'arm-none-eabi-gcc'
 const ARCH = ['-mcpu=cortex-m3', '-mthumb', '-mfloat-abi=soft']
 const CFLAGS = [...ARCH, '-Os', '-std=gnu11', '-ffunction-sections', '-fdata-sections', '-fno-common', '-Wall', '-Wextra']
 const CFLAGS_FIRMWARE = [...CFLAGS, '-Wshadow', '-Wstrict-prototypes', '-Wmissing-prototypes']
-const FIRMWARE_C = ['startup.c', 'board.c', 'pool.c', 'extstr.c', 'main.c']
+const FIRMWARE_C = ['startup.c', 'board.c', 'pool.c', 'extstr.c', 'crypto.c', 'main.c']
 
 /** The cross compiler and QEMU, if missing (the bench cannot run at all without them). */
 export function missingTools () {
@@ -115,8 +115,8 @@ function run (cmd, args, cwd, log) {
   if (out) (log || console.warn)(out) // warnings
 }
 
-/** The ES5 bundle of targets/qemu/app.ts, minified like the Espruino build. */
-async function buildBundle (log) {
+/** The ES5 bundle of targets/qemu/<entry>.ts (app.ts: the bench scenario), minified like the Espruino build. */
+async function buildBundle (log, entry = 'app') {
   const inputs = [
     ...files(join(ROOT, 'src'), p => p.endsWith('.ts')),
     ...files(join(ROOT, 'targets/qemu'), p => p.endsWith('.ts') || p.endsWith('tsconfig.json')),
@@ -125,16 +125,16 @@ async function buildBundle (log) {
     fileURLToPath(new URL('./methods.js', import.meta.url)),
     fileURLToPath(new URL('../build-plugins.js', import.meta.url))
   ]
-  const key = 'bundle-' + hashFiles(inputs)
+  const key = 'bundle-' + (entry === 'app' ? '' : entry + '-') + hash(hashFiles(inputs), entry)
   const r = await cached(key, async dir => {
-    log?.('qemu: bundling targets/qemu/app.ts')
+    log?.(`qemu: bundling targets/qemu/${entry}.ts`)
     const { rollup } = await import('rollup')
     const typescript = (await import('@rollup/plugin-typescript')).default
     const terser = (await import('@rollup/plugin-terser')).default
     const problems = []
     const bundle = await rollup({
-      input: join(ROOT, 'targets/qemu/app.ts'),
-      treeshake: { moduleSideEffects: (id) => /targets[\\/]qemu[\\/]app\.ts$/.test(id), propertyReadSideEffects: false },
+      input: join(ROOT, `targets/qemu/${entry}.ts`),
+      treeshake: { moduleSideEffects: (id) => id === join(ROOT, `targets/qemu/${entry}.ts`), propertyReadSideEffects: false },
       onwarn (w) {
         // type errors in our own files fail the build; the rest is the type check's business
         if (w.plugin === 'typescript' && !/targets[\\/]qemu/.test(w.id || w.loc?.file || '')) return
@@ -143,6 +143,8 @@ async function buildBundle (log) {
       plugins: [
         // the IoT Hub feature set, as the hub entries of rollup.config.js: no QoS 2
         featuresOf({ QOS2: false }),
+        // targets/qemu/platform.ts: HMAC-SHA256 and base64 by the firmware (crypto.c), code in flash, not the JS heap
+        platformOf('qemu'),
         typescript({
           tsconfig: join(ROOT, 'targets/qemu/tsconfig.json'),
           compilerOptions: { target: 'ES5', noEmit: false, outDir: undefined },
@@ -200,15 +202,16 @@ async function buildDuktape (log) {
 /**
  * Builds (or finds) the firmware for a pool size. Returns the ELF path, the bundle, the image
  * sizes ({flash, text, data, bss} in bytes) and whether everything came from the cache.
- * `script` embeds another (ES5) JS file instead of the app bundle, for experiments.
- * @param {{ poolSize?: number, script?: string, log?: (line: string) => void }} [options]
+ * `script` embeds another (ES5) JS file instead of the app bundle, for experiments; `entry` bundles another
+ * application of targets/qemu (default "app", the bench scenario; "store-app" for the power-cut test).
+ * @param {{ poolSize?: number, script?: string, entry?: string, log?: (line: string) => void }} [options]
  */
-export async function buildFirmware ({ poolSize = DEFAULT_POOL, script, log } = {}) {
+export async function buildFirmware ({ poolSize = DEFAULT_POOL, script, entry, log } = {}) {
   const missing = missingTools()
   if (missing.length) throw new Error('qemu bench: missing ' + missing.join(', '))
-  const bundle = script ? resolve(script) : await buildBundle(log)
+  const bundle = script ? resolve(script) : await buildBundle(log, entry)
   const duk = await buildDuktape(log)
-  const sources = [...FIRMWARE_C, 'board.h', 'pool.h', 'extstr.h', 'duk_overrides.h', 'mps2-an385.ld', 'bundle.S'].map(f => join(FIRMWARE, f))
+  const sources = [...FIRMWARE_C, 'board.h', 'crypto.h', 'pool.h', 'extstr.h', 'duk_overrides.h', 'mps2-an385.ld', 'bundle.S'].map(f => join(FIRMWARE, f))
   const tools = ['extstr.js'].map(f => fileURLToPath(new URL(f, import.meta.url)))
   const key = `firmware-${poolSize}-` + hash(hashFiles([...sources, ...tools, bundle, join(duk, 'duktape.o')]), CFLAGS_FIRMWARE)
   const r = await cached(key, async dir => {

@@ -1,6 +1,6 @@
 /*
- * Board support: SysTick millisecond clock, CMSDK APB UART drivers, idle, semihosting exit,
- * stack high-water mark and the few newlib system calls the C library may reach.
+ * Board support: SysTick millisecond clock, CMSDK APB UART drivers, idle, semihosting exit and host
+ * files, stack high-water mark and the few newlib system calls the C library may reach.
  */
 #include <errno.h>
 #include <string.h>
@@ -233,6 +233,72 @@ void board_exit(int code) {
   semihost(SYS_EXIT_EXTENDED, block);
   semihost(SYS_EXIT, (const void *) (uintptr_t) (code ? 0x20023 /* ADP_Stopped_RunTimeErrorUnknown */ : ADP_Stopped_ApplicationExit));
   for (;;) __asm__ volatile("wfi");
+}
+
+/* ---- host files through semihosting (the board's "flash" for the store) ---------------------------
+ * Each call opens the file, works at a position, and closes it: what it wrote is in the host's file when
+ * it returns, so killing QEMU (a power cut) keeps it. */
+#define SYS_OPEN 0x01
+#define SYS_CLOSE 0x02
+#define SYS_WRITE 0x05
+#define SYS_READ 0x06
+#define SYS_SEEK 0x0A
+#define SYS_RENAME 0x0F
+#define OPEN_RB 1         /* fopen modes by number */
+#define OPEN_RPLUS_B 3
+#define OPEN_WPLUS_B 7
+
+static int file_open(const char *path, uint32_t mode) {
+  uint32_t block[3] = {(uint32_t) (uintptr_t) path, mode, (uint32_t) strlen(path)};
+  return (int) semihost(SYS_OPEN, block);
+}
+
+static void file_close(int fd) {
+  uint32_t block[1] = {(uint32_t) fd};
+  semihost(SYS_CLOSE, block);
+}
+
+static int file_seek(int fd, uint32_t pos) {
+  uint32_t block[2] = {(uint32_t) fd, pos};
+  return (int) semihost(SYS_SEEK, block);
+}
+
+int board_file_read(const char *path, uint32_t pos, uint8_t *dst, uint32_t len) {
+  uint32_t block[3];
+  int fd = file_open(path, OPEN_RB), left;
+  if (fd < 0) return 0; /* no file: nothing in it */
+  if (file_seek(fd, pos) != 0) {
+    file_close(fd);
+    return 0;
+  }
+  block[0] = (uint32_t) fd;
+  block[1] = (uint32_t) (uintptr_t) dst;
+  block[2] = len;
+  left = (int) semihost(SYS_READ, block); /* bytes NOT read */
+  file_close(fd);
+  return left < 0 || (uint32_t) left > len ? -1 : (int) (len - (uint32_t) left);
+}
+
+int board_file_write(const char *path, uint32_t pos, const uint8_t *src, uint32_t len, int create) {
+  uint32_t block[3];
+  int fd = create ? -1 : file_open(path, OPEN_RPLUS_B), left;
+  if (fd < 0) fd = file_open(path, OPEN_WPLUS_B); /* created (emptied when `create`) */
+  if (fd < 0) return -1;
+  if (file_seek(fd, pos) != 0) {
+    file_close(fd);
+    return -1;
+  }
+  block[0] = (uint32_t) fd;
+  block[1] = (uint32_t) (uintptr_t) src;
+  block[2] = len;
+  left = len ? (int) semihost(SYS_WRITE, block) : 0; /* bytes NOT written */
+  file_close(fd);
+  return left ? -1 : (int) len;
+}
+
+int board_file_rename(const char *from, const char *to) {
+  uint32_t block[4] = {(uint32_t) (uintptr_t) from, (uint32_t) strlen(from), (uint32_t) (uintptr_t) to, (uint32_t) strlen(to)};
+  return semihost(SYS_RENAME, block) ? -1 : 0;
 }
 
 /* ---- newlib system calls: console output, no files, no sbrk (the JS heap is the pool) ---- */

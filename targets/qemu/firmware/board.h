@@ -59,6 +59,13 @@ void SysTick_Handler(void);
 void UART1_RX_Handler(void);
 void UART1_TX_Handler(void);
 
+/* host files through semihosting, opened and closed by each call: bytes read at `pos` (0 when the
+ * file is missing), bytes written at `pos` (the file created when missing, emptied first when `create`),
+ * or -1; rename replaces `to` (the host's rename(2): atomic) */
+int board_file_read(const char *path, uint32_t pos, uint8_t *dst, uint32_t len);
+int board_file_write(const char *path, uint32_t pos, const uint8_t *src, uint32_t len, int create);
+int board_file_rename(const char *from, const char *to);
+
 /* ends the emulation with `code` (semihosting SYS_EXIT_EXTENDED) */
 void board_exit(int code) __attribute__((noreturn));
 

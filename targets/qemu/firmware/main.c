@@ -15,11 +15,19 @@
  *   __bind(onData, onTimer, onWritable)   the JS side of the loop: onData(u8, n) gets a
  *                              Uint8Array that is reused for every chunk (valid during the call)
  *   __exit(code)               ends the run after the current callback returns
+ *   __fileRead(path, pos, u8, off, len)          bytes of a host file (semihosting) at pos: count, or -1
+ *   __fileWrite(path, pos, u8, off, len, create) bytes to a host file at pos (created when missing,
+ *                              emptied first when `create`): count, or -1
+ *   __fileRename(from, to)     replaces `to` with `from` (atomic on the host): 0 or -1
+ *   __hmacSha256(key, msg)     HMAC-SHA256 of two Uint8Arrays: a new Uint8Array of 32 bytes (crypto.c)
+ *   __base64Encode(u8)         base64 of the bytes, padded
+ *   __base64Decode(s)          the bytes of base64 `s` (a new Uint8Array), or null (as src/crypto/base64.ts)
  */
 #include <string.h>
 #include "duktape.h"
 #include "board.h"
 #include "pool.h"
+#include "crypto.h"
 
 extern const char bundle_start[], bundle_end[];
 
@@ -290,6 +298,74 @@ static duk_ret_t n_exit(duk_context *c) {
   return 0;
 }
 
+/* (path, pos, u8, off, len): the range checked against the buffer */
+static uint8_t *file_args(duk_context *c, const char **path, uint32_t *pos, uint32_t *len) {
+  duk_size_t size;
+  uint8_t *p;
+  duk_int_t off, n;
+  *path = duk_require_string(c, 0);
+  *pos = (uint32_t) duk_require_uint(c, 1);
+  p = duk_require_buffer_data(c, 2, &size);
+  off = duk_require_int(c, 3);
+  n = duk_require_int(c, 4);
+  if (off < 0 || n < 0 || (duk_size_t) off + (duk_size_t) n > size) (void) duk_range_error(c, "bad range");
+  *len = (uint32_t) n;
+  return p + off;
+}
+
+static duk_ret_t n_file_read(duk_context *c) {
+  const char *path;
+  uint32_t pos, len;
+  uint8_t *p = file_args(c, &path, &pos, &len);
+  duk_push_int(c, board_file_read(path, pos, p, len));
+  return 1;
+}
+
+static duk_ret_t n_file_write(duk_context *c) {
+  const char *path;
+  uint32_t pos, len;
+  uint8_t *p = file_args(c, &path, &pos, &len);
+  duk_push_int(c, board_file_write(path, pos, p, len, duk_to_boolean(c, 5)));
+  return 1;
+}
+
+static duk_ret_t n_file_rename(duk_context *c) {
+  duk_push_int(c, board_file_rename(duk_require_string(c, 0), duk_require_string(c, 1)));
+  return 1;
+}
+
+static duk_ret_t n_hmac_sha256(duk_context *c) {
+  duk_size_t key_len, msg_len;
+  const uint8_t *key = duk_require_buffer_data(c, 0, &key_len), *msg = duk_require_buffer_data(c, 1, &msg_len);
+  uint8_t out[32];
+  hmac_sha256(key, key_len, msg, msg_len, out);
+  memcpy(duk_push_fixed_buffer(c, 32), out, 32);
+  duk_push_buffer_object(c, -1, 0, 32, DUK_BUFOBJ_UINT8ARRAY);
+  return 1;
+}
+
+static duk_ret_t n_base64_encode(duk_context *c) {
+  duk_size_t n;
+  const uint8_t *p = duk_require_buffer_data(c, 0, &n);
+  size_t len = (n + 2) / 3 * 4;
+  char *out = duk_push_fixed_buffer(c, len);
+  base64_encode(p, n, out);
+  duk_buffer_to_string(c, -1);
+  return 1;
+}
+
+static duk_ret_t n_base64_decode(duk_context *c) {
+  duk_size_t n;
+  const char *s = duk_require_lstring(c, 0, &n);
+  long len = base64_decoded_size(s, n);
+  if (len < 0 || base64_decode(s, n, duk_push_fixed_buffer(c, (duk_size_t) len)) < 0) {
+    duk_push_null(c);
+    return 1;
+  }
+  duk_push_buffer_object(c, -1, 0, (duk_size_t) len, DUK_BUFOBJ_UINT8ARRAY);
+  return 1;
+}
+
 static const struct {
   const char *name;
   duk_c_function fn;
@@ -306,6 +382,12 @@ static const struct {
   {"__bind", n_bind, 3},
   {"__exit", n_exit, 1},
   {"__named", n_named, 1},
+  {"__fileRead", n_file_read, 5},
+  {"__fileWrite", n_file_write, 6},
+  {"__fileRename", n_file_rename, 2},
+  {"__hmacSha256", n_hmac_sha256, 2},
+  {"__base64Encode", n_base64_encode, 1},
+  {"__base64Decode", n_base64_decode, 1},
 };
 
 static duk_ret_t setup(duk_context *c, void *udata) {
