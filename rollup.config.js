@@ -18,6 +18,7 @@ import { platformOf, featuresOf } from "./tools/build-plugins.js";
 const FEATURES = [
   ["espruino", "mqtt"],
   ["moddable", "mqtt"],
+  ["espruino", "mqtt-store"], // MQTT with queued messages kept in Storage across a power cut
   ["espruino", "hub"], ["moddable", "hub"], // IoT Hub over MQTT
   ["espruino", "dps"], ["moddable", "dps"], // Device Provisioning
   ["espruino", "hub-ws"], ["moddable", "hub-ws"], // IoT Hub over MQTT or MQTT over WebSockets

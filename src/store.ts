@@ -29,10 +29,8 @@
 import { Outbox, reserve, findRecord, recordSize, cut, SENT } from "./memory";
 import { readU16 } from "./bytes";
 
-// to move to src/errors.ts (one table for the library) when the lead integrates this file
-export const E_STORE = -34;      // the store failed to read or write (the target's Store returned < 0)
-export const E_STORE_BAD = -35;  // the store's log ended in a damaged entry (a write cut short, or corruption): the entries from there on are ignored
-export const E_STORE_FULL = -36; // the store held more messages than the outbox: the oldest were restored, the rest dropped
+import { E_STORE, E_STORE_BAD, E_STORE_FULL } from "./errors";
+export { E_STORE, E_STORE_BAD, E_STORE_FULL };
 
 /**
  * Bytes a target keeps across a restart, for one client's log. Each call returns a count of bytes (>= 0) or a

@@ -2,6 +2,7 @@
 import { Transport, Clock, TlsOptions } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
+import type { Journal } from "../store";
 import { utf8Read, utf8Length, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE, E_OUTBOX_FULL } from "../errors";
 import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "../iothub/errors";
@@ -53,6 +54,12 @@ export interface DeviceOptions {
   documentSize?: number;
   keepalive?: number;
   reconnect?: ReconnectOptions | false;
+  /**
+   * Keeps telemetry queued at QoS 1 across a power cut (a target's store: `fileStore(path)` on Node, `storageStore(name)`
+   * on Espruino...): restored when the device is created, resent in order, DUP set, after the first connection;
+   * sendEvent returns once its message is stored. Give each device its own.
+   */
+  store?: Journal | null;
   /** Seconds a generated SAS token lives (default 3600); it is renewed 300 s before expiry by reconnecting. */
   tokenLifetime?: number;
   /** Milliseconds before a twin request fails with E_TIMEOUT (default 30000). */
@@ -307,6 +314,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     buffer: mem.subarray(docs),
     rxSize: o.rxSize,
     reconnect: o.reconnect,
+    store: o.store,
     transport: o.transport,
     clock: clock,
     onConnect: function () {

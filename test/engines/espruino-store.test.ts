@@ -1,6 +1,6 @@
 // The Espruino store in the real interpreter (Espruino 2v29, the Linux build: its Storage lives in ./espruino.flash
-// with flash rules: bits only cleared by writes, pages erased whole). The bundle targets/espruino/mqtt-store.ts
-// (createClient + storageStore), built like the shipped ones, is written to Storage and required; an app publishes
+// with flash rules: bits only cleared by writes, pages erased whole). The shipped bundle dist/espruino/mqtt-store.js
+// (createClient + storageStore) is written to Storage and required; an app publishes
 // numbered QoS 1 messages to mosquitto with its queue in Storage. A "reset" is kill -9 of the interpreter and a new
 // start in the same directory (same flash): the app starts again after the last message whose publish returned, and
 // a subscriber here counts what the broker delivers: none lost, first deliveries in order, duplicates counted.
@@ -8,10 +8,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { rollup } from "rollup";
 import { espruinoBinary } from "../../tools/engines/espruino-build.js";
 import { writeStorage } from "../../tools/engines/espruino.js";
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto";
@@ -21,14 +20,9 @@ import { createClient, errorName, E_STORE_BAD, E_CLOSED, E_TRANSPORT, E_KEEPALIV
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const COUNT = 150, KILLS = 4;
 
-/** targets/espruino/mqtt-store.ts, bundled with the settings of the shipped Espruino MQTT bundle (rollup.config.js). */
+/** The shipped dist/espruino/mqtt-store.js (npm run build), as a user writes it to Storage. */
 async function bundle(): Promise<string> {
-  const configs = (await import("../../rollup.config.js")).default as any[];
-  const base = configs.find((c) => c.input === "targets/espruino/mqtt.ts");
-  const b = await rollup({ ...base, input: "targets/espruino/mqtt-store.ts", onwarn() {} });
-  const { output } = await b.generate({ ...base.output, file: undefined });
-  await b.close();
-  return output[0].code;
+  return readFileSync("dist/espruino/mqtt-store.js", "utf8");
 }
 
 /** The app: messages from..to-1, one line per event ("q n" once publish(n) returned; "w bytes creates" flash writes). */

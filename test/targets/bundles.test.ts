@@ -12,6 +12,7 @@ import { read, MISSING_GLOBALS, MISSING_METHODS } from "../helpers/bundle";
 
 const ESPRUINO: Record<string, string[]> = {
   mqtt: ["createClient"],
+  "mqtt-store": ["createClient", "storageStore"],
   hub: ["createDevice"],
   dps: ["provision"],
   "hub-ws": ["createDevice"],
@@ -54,7 +55,7 @@ for (const [entry, exports] of Object.entries(ESPRUINO)) {
     assert.not.match(code, /__esModule|use strict|\bimport\b|\bexport\b/);
     // only the modules an Espruino board has
     const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-    for (const m of required) assert.ok(["net", "tls", "crypto"].includes(m), `require("${m}")`);
+    for (const m of required) assert.ok(["net", "tls", "crypto", "Storage"].includes(m), `require("${m}")`);
   });
 }
 
