@@ -4,32 +4,76 @@
 //   dist/espruino/<feature>.js      from targets/espruino/<feature>.ts  (ES5, CommonJS exports, minified)
 //   dist/moddable/<feature>.js      from targets/moddable/<feature>.ts  (ES2020 module, minified)
 //
-// To add a feature bundle, add one line to FEATURES below. An entry whose source file does not
-// exist yet is skipped with a warning, so features can be listed before they are written.
+// To add a feature bundle, add one line to ENTRIES below (its exports, generated around the target's entry glue).
 
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
 import { bundleViolations } from "./tools/bundle-rules.js";
 import { platformOf, featuresOf } from "./tools/build-plugins.js";
 
-/** [target, feature]: input targets/<target>/<feature>.ts, output dist/<target>/<feature>.js */
-const FEATURES = [
-  ["espruino", "mqtt"],
-  ["moddable", "mqtt"],
-  ["espruino", "mqtt-store"], // MQTT with queued messages kept in Storage across a power cut
-  ["espruino", "hub"], ["moddable", "hub"], // IoT Hub over MQTT
-  ["espruino", "dps"], ["moddable", "dps"], // Device Provisioning
-  ["espruino", "hub-ws"], ["moddable", "hub-ws"], // IoT Hub over MQTT or MQTT over WebSockets
-  ["espruino", "hub-http"], ["moddable", "hub-http"], // IoT Hub over HTTPS
-  ["espruino", "ws"], ["moddable", "ws"], // MQTT over WebSockets, any broker
-  ["moddable", "classic"], // the classic Socket/SecureSocket transport
-];
-
-/** Features an entry leaves out (src/features.ts): the IoT Hub entries have no QoS 2, which the hub refuses. */
+/**
+ * The device entries, one line each: what it offers (the size report's feature column), the targets it is built for, the features it leaves out (src/features.ts;
+ * the IoT Hub has no QoS 2, which it refuses) and its exports as generated ES5. `entry(core, vars[, transport])`
+ * (targets/<target>/entry.ts) wraps a core function with the target's transport and clock, filled into a copy of
+ * the caller's options, after the target's memory check; `@` stands for the target's folder. Built as
+ * dist/<target>/<name>.js.
+ */
+const BOTH = ["espruino", "moddable"];
 const NO_QOS2 = { QOS2: false };
-const ENTRY_FEATURES = { hub: NO_QOS2, "hub-ws": NO_QOS2, "hub-http": NO_QOS2, dps: NO_QOS2 };
+const WS = `function (o) { return wsTransport(platformTransport(), o.ws || { path: "/mqtt" }); }`;
+const ENTRIES = {
+  mqtt: ["MQTT 3.1.1: QoS 0/1/2, will, streaming receive, in-order resend, keep-alive, reconnect", BOTH, {}, `import { createClient as core } from "src/mqtt/client";
+export var createClient = entry(core, CLIENT_VARS);`],
+  "mqtt-store": ["mqtt + queued messages kept in Storage across a power cut", ["espruino"], {}, `import { createClient as core } from "src/mqtt/client";
+export { storageStore } from "@/store";
+export var createClient = entry(core, CLIENT_VARS);`],
+  hub: ["IoT Hub over MQTT/TLS: telemetry, C2D, twin, methods, SAS renewal (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as core } from "src/sessions/device";
+export var createDevice = entry(core, DEVICE_VARS);`],
+  dps: ["DPS registration over MQTT/TLS (QoS 0/1)", BOTH, NO_QOS2, `import { provision as core } from "src/sessions/provision";
+export var provision = entry(core, CLIENT_VARS);`],
+  "hub-ws": ["hub, over MQTT/TLS or MQTT/WebSockets/TLS (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as mqtt } from "src/sessions/device";
+import { selectProtocol } from "src/sessions/protocol";
+import { wsTransport } from "src/ws/transport";
+export var createDevice = entry(function (o) { return selectProtocol(o, { mqtt: mqtt, ws: wsTransport }); }, DEVICE_VARS);`],
+  "hub-http": ["IoT Hub over HTTPS: telemetry, batches, C2D polling", BOTH, NO_QOS2, `import { createHttpDevice as core } from "src/sessions/https";
+import { selectProtocol } from "src/sessions/protocol";
+export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/https";
+export var createHttpDevice = entry(core, DEVICE_VARS);
+export function createDevice(o) { return selectProtocol(o, { http: createHttpDevice }, "http"); }`],
+  ws: ["mqtt over WebSockets (any broker)", BOTH, {}, `import { createClient as core } from "src/mqtt/client";
+import { wsTransport } from "src/ws/transport";
+export { wsTransport, platformTransport as @Transport };
+export var createClient = entry(core, CLIENT_VARS, ${WS});`],
+};
+/** Entries that are files of their own: [target, name] from targets/<target>/<name>.ts. */
+const FILES = [["moddable", "classic"]]; // the classic Socket/SecureSocket transport
+
+/** What each bundle offers, by name (tools/readme.js shows it beside the bytes). */
+export const ABOUT = { ...Object.fromEntries(Object.entries(ENTRIES).map(([n, e]) => [n, e[0]])), classic: "the classic Socket/SecureSocket transport for mqtt" };
+
+/** The generated source of entry `name` for `target`: imports resolved to files, the entry glue imported. */
+function entrySource(target, name) {
+  const code = ENTRIES[name][3]
+    .replace(/"(src|@)\/([^"]+)"/g, (_, at, path) => `"${ROOT}/${at == "@" ? `targets/${target}` : "src"}/${path}.ts"`)
+    .replace(/@Transport/g, `${target}Transport`);
+  return `import { entry, platformTransport, CLIENT_VARS, DEVICE_VARS } from "${ROOT}/targets/${target}/entry.ts";\n${code}\n`;
+}
+
+/** Serves the generated entries as virtual modules `entry:<target>/<name>`. */
+function entries() {
+  return {
+    name: "entries",
+    resolveId: (id) => (id.startsWith("entry:") ? "\0" + id : null),
+    load(id) {
+      if (!id.startsWith("\0entry:")) return null;
+      const [target, name] = id.slice(7).split("/");
+      return entrySource(target, name);
+    },
+  };
+}
 
 /** Platform modules the Moddable build imports at run time (resolved by mcconfig, not bundled). */
 const MODDABLE_EXTERNAL = /^(embedded:|timer$|time$|crypt$|socket$|securesocket$)/;
@@ -79,6 +123,7 @@ const onwarn = (warning, warn) => {
 };
 
 const configs = [];
+const ROOT = fileURLToPath(new URL(".", import.meta.url)).replace(/\/$/, "");
 
 // Node: one entry with everything, as ESM, CJS and one bundled .d.ts
 const NODE_INPUT = "targets/node/index.ts";
@@ -105,21 +150,21 @@ if (existsSync(NODE_INPUT)) {
   );
 } else skipped(NODE_INPUT);
 
-for (const [target, feature] of FEATURES) {
+const builds = [
+  ...Object.entries(ENTRIES).flatMap(([name, [, targets, features]]) => targets.map((target) => [target, name, `entry:${target}/${name}`, features])),
+  ...FILES.map(([target, name]) => [target, name, `targets/${target}/${name}.ts`, {}]),
+];
+for (const [target, feature, input, features] of builds) {
   const t = TARGETS[target];
-  const input = `targets/${target}/${feature}.ts`;
-  if (!existsSync(input)) {
-    skipped(input);
-    continue;
-  }
   configs.push({
     input,
     external: target === "moddable" ? (id) => MODDABLE_EXTERNAL.test(id) : [],
     onwarn,
     treeshake: { moduleSideEffects: false, propertyReadSideEffects: false },
     plugins: [
+      entries(),
       platformOf(target),
-      featuresOf(ENTRY_FEATURES[feature] || {}),
+      featuresOf(features),
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module

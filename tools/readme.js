@@ -30,15 +30,21 @@ function errorTable() {
   return ["| code | name | meaning |", "|---:|---|---|", ...errorRows().map(([c, n, d]) => `| ${c} | \`${n}\` | ${d.replace(/\|/g, "\\|")} |`)].join("\n");
 }
 
-function sizeTable() {
+/** What each bundle offers (rollup.config.js ENTRIES), by bundle name; the Node bundle has everything. */
+async function features() {
+  const { ABOUT } = await import("../rollup.config.js");
+  return (n) => (n.startsWith("node/") ? "everything, for Node" : ABOUT[n.split("/")[1]] || "-");
+}
+
+function sizeTable(about) {
   const p = join(ROOT, "size-report.json");
   if (!existsSync(p)) return null;
   const { entries } = JSON.parse(readFileSync(p, "utf8"));
   const rows = Object.entries(entries).filter(([, e]) => !e.missing);
   return [
-    "| bundle | minified | gzip | budget (min / gzip) | goal (min / gzip) | Espruino JsVars: Storage / addCached / session peak | Moddable least heap: chunk B / slots / stack | MCU peak heap |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map(([n, e]) => `| \`dist/${n}.js\` | ${e.min} | ${e.gzip} | ${e.budget ? `${e.budget.min} / ${e.budget.gzip}` : "-"} | ${e.budget && e.budget.goal ? `${e.budget.goal.min} / ${e.budget.goal.gzip}` : "-"} | ${(e.ram && e.ram.espruino) || "-"} | ${(e.ram && e.ram.moddable) || "-"} | ${(e.ram && e.ram.mcu) || "-"} |`),
+    "| bundle | features | minified | gzip | budget (min / gzip) | goal (min / gzip) | Espruino JsVars: Storage / addCached / session peak | Moddable least heap: chunk B / slots / stack | MCU peak heap |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows.map(([n, e]) => `| \`dist/${n}.js\` | ${about(n)} | ${e.min} | ${e.gzip} | ${e.budget ? `${e.budget.min} / ${e.budget.gzip}` : "-"} | ${e.budget && e.budget.goal ? `${e.budget.goal.min} / ${e.budget.goal.gzip}` : "-"} | ${(e.ram && e.ram.espruino) || "-"} | ${(e.ram && e.ram.moddable) || "-"} | ${(e.ram && e.ram.mcu) || "-"} |`),
   ].join("\n");
 }
 
@@ -58,7 +64,7 @@ if (process.argv.includes("--check")) {
   console.log("readme: error table up to date");
 } else {
   let out = replace(text, "errors", errorTable());
-  const s = sizeTable();
+  const s = sizeTable(await features());
   if (s) out = replace(out, "sizes", s);
   writeFileSync(README, out);
 }

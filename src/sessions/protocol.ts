@@ -14,9 +14,9 @@ export interface Protocols<O, D> {
   http?: (o: O) => D | number;
 }
 
-/** Opens a device for `o.protocol` (default "mqtt"); "amqp" and "amqp-ws" are not in any build. */
-export function selectProtocol<O extends { protocol?: string; transport: Transport; port?: number; bufferSize?: number; buffer?: Uint8Array }, D>(o: O, p: Protocols<O, D>): D | number {
-  var k = o.protocol || "mqtt", c: any, key: string, mem: Uint8Array;
+/** Opens a device for `o.protocol` (default `def`, else "mqtt"); "amqp" and "amqp-ws" are not in any build. */
+export function selectProtocol<O extends { protocol?: string; transport: Transport; port?: number; bufferSize?: number; buffer?: Uint8Array }, D>(o: O, p: Protocols<O, D>, def?: string): D | number {
+  var k = o.protocol || def || "mqtt", c: any, key: string, mem: Uint8Array;
   if (k == "mqtt" && p.mqtt) return p.mqtt(o);
   if (k == "http" && p.http) return p.http(o);
   if (k == "mqtt-ws" && p.ws && p.mqtt) {

@@ -4,8 +4,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { installEspruino, Model } from "../helpers/espruino-model";
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto";
-import { createClient } from "../../targets/espruino/mqtt";
-import type { Client } from "../../src/mqtt/client";
+import { entry, CLIENT_VARS } from "../../targets/espruino/entry";
+import { createClient as core } from "../../src/mqtt/client";
+import type { Client, ClientOptions } from "../../src/mqtt/client";
+
+// the Espruino MQTT entry as rollup.config.js generates it (dist/espruino/mqtt.js), from the sources
+const createClient: (o: Omit<ClientOptions, "transport" | "clock"> & Partial<ClientOptions>) => Client | number = entry(core, CLIENT_VARS);
 import { espruinoClock } from "../../targets/espruino/transport";
 
 let broker: Mosquitto;
@@ -79,6 +83,15 @@ async function session(tls: boolean) {
 
 test("an MQTT session through the Espruino adapter over plain TCP", () => session(false));
 test("an MQTT session through the Espruino adapter over TLS (ca as Espruino takes it)", () => session(true));
+
+test("the entry leaves the caller's options as they were: the board's transport and clock go into a copy", () => {
+  const m = installEspruino();
+  const o = { host: "127.0.0.1", port: 9, clientId: "x", reconnect: false as const };
+  const c = createClient(o) as Client;
+  m.restore();
+  assert.type(c, "object");
+  assert.equal(Object.keys(o), ["host", "port", "clientId", "reconnect"]);
+});
 
 test("the clock survives Espruino's clearTimeout throws (cleared twice, already fired, undefined)", async () => {
   const m = installEspruino();
