@@ -3,6 +3,7 @@
 import http from 'node:http'
 import { HubError } from './registry.js'
 import { readBody, reply } from './https.js'
+import { refusedProperty } from './properties.js'
 
 /**
  * @typedef {import('./index.js').Hub} Hub
@@ -65,6 +66,8 @@ async function route (hub, req) {
     case 'GET messages':
       return [200, hub.c2dQueue(id).map(m => ({ messageId: m.messageId, body: m.body.toString('utf8'), properties: m.properties, system: m.system, deliveryCount: m.deliveryCount }))]
     case 'POST messages': {
+      const refused = refusedProperty(body.properties || {})
+      if (refused) throw new HubError(400, `property ${JSON.stringify(refused)}: IoT Hub allows only ASCII letters, digits and !#$%&'*+-.^_\`|~ in cloud-to-device message properties`)
       const m = hub.sendC2D(id, body.body ?? '', body.properties)
       return [201, { messageId: m.messageId, topic: m.topic }]
     }
