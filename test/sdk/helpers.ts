@@ -10,6 +10,7 @@ import type { Message as SdkMessage } from 'azure-iot-device'
 import type { RegistrationResult } from 'azure-iot-provisioning-device'
 import type { Hub } from '../hub/helpers'
 
+import { within } from '../hub/helpers'
 export { testHub, within, once } from '../hub/helpers'
 export type { Hub } from '../hub/helpers'
 
@@ -87,12 +88,12 @@ export interface SdkDevice<C> { client: C, dialed: Dial[] }
  * A device (or module, when the connection string has a ModuleId) client of the official SDK over
  * `transport`, made with `fromConnectionString` as an application would, trusting the emulator's CA.
  */
-export function sdkClient (hub: Hub, connectionString: string, transport: TransportName, options: Record<string, unknown> = {}): SdkDevice<Client> {
-  return make(Client, hub, connectionString, transport, options) as SdkDevice<Client>
+export function sdkClient (hub: Hub, connectionString: string, transport: TransportName, options: Record<string, unknown> = {}): Promise<SdkDevice<Client>> {
+  return make(Client, hub, connectionString, transport, options) as Promise<SdkDevice<Client>>
 }
 
-export function sdkModuleClient (hub: Hub, connectionString: string, transport: TransportName, options: Record<string, unknown> = {}): SdkDevice<ModuleClient> {
-  return make(ModuleClient, hub, connectionString, transport, options) as SdkDevice<ModuleClient>
+export function sdkModuleClient (hub: Hub, connectionString: string, transport: TransportName, options: Record<string, unknown> = {}): Promise<SdkDevice<ModuleClient>> {
+  return make(ModuleClient, hub, connectionString, transport, options) as Promise<SdkDevice<ModuleClient>>
 }
 
 const open: { close: () => Promise<unknown> }[] = []
@@ -125,7 +126,7 @@ export async function sdkProvision (hub: Hub, registrationId: string, key: strin
   }
 }
 
-function make (Kind: any, hub: Hub, connectionString: string, transport: TransportName, options: Record<string, unknown>): SdkDevice<Client | ModuleClient> {
+async function make (Kind: any, hub: Hub, connectionString: string, transport: TransportName, options: Record<string, unknown>): Promise<SdkDevice<Client | ModuleClient>> {
   const dialed: Dial[] = []
   const { MqttBase, mqtt } = sdkMqtt('azure-iot-device-mqtt')
   // `new transportCtor(authenticationProvider)` inside fromConnectionString: a function that returns the transport
@@ -137,8 +138,9 @@ function make (Kind: any, hub: Hub, connectionString: string, transport: Transpo
   const client = (Kind as any).fromConnectionString(connectionString, ctor)
   client.on('error', () => {}) // errors are asserted through the calls' own results
   const agent = new HubAgent(hub.ports.https!, dialed)
-  client.setOptions({ ca: hub.ca, http: { agent, receivePolicy: { interval: 1 } }, ...options })
   open.push({ close: () => client.close().catch(() => {}).finally(() => agent.destroy()) })
+  // the SDK applies options asynchronously (a retried operation): a request made before it is done dials the real host
+  await within(client.setOptions({ ca: hub.ca, http: { agent, receivePolicy: { interval: 1 } }, ...options }), 10000, 'setOptions')
   return { client, dialed }
 }
 

@@ -4,7 +4,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Client, ModuleClient, Twin } from 'azure-iot-device'
-import { MQTT_TRANSPORTS, Message, closeAll, next, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
+import { MQTT_TRANSPORTS, Message, closeAll, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
 import type { Dial, Hub, TransportName } from './helpers'
 
 const test = suite('sdk/mqtt')
@@ -13,15 +13,15 @@ const devices = new Map<TransportName, { id: string, client: Client, dialed: Dia
 const modules = new Map<TransportName, { id: string, client: ModuleClient }>()
 
 test.before(async () => {
-  hub = await testHub()
+  hub = await testHub(process.env.HUB_LOG ? { log: (line: string) => console.error(Date.now() % 100000, line) } : {})
   for (const t of MQTT_TRANSPORTS) {
     const id = `sdk-${t.toLowerCase()}`
     hub.registry.addDevice(id)
     hub.registry.addModule(id, 'mod')
-    const d = sdkClient(hub, hub.registry.connectionString(id), t)
+    const d = await sdkClient(hub, hub.registry.connectionString(id), t)
     await within(d.client.open(), 10000, `${t} open`)
     devices.set(t, { id, ...d })
-    const m = sdkModuleClient(hub, hub.registry.connectionString(id, 'mod'), t)
+    const m = await sdkModuleClient(hub, hub.registry.connectionString(id, 'mod'), t)
     await within(m.client.open(), 10000, `${t} module open`)
     modules.set(t, { id: `${id}/mod`, client: m.client })
   }
@@ -90,10 +90,14 @@ for (const t of MQTT_TRANSPORTS) {
     const feedback: { messageId: string, statusCode: string }[] = []
     const onFeedback = (f: { deviceId: string, messageId: string, statusCode: string }) => { if (f.deviceId === id) feedback.push(f) }
     hub.on('feedback', onFeedback)
+    // one listener for the whole test: the SDK unsubscribes when the last one goes (a `once` would)
+    const received: Message[] = []
+    const listener = (m: Message) => { received.push(m) }
+    client.on('message', listener)
     try {
-      const arrived = next<Message>(client, 'message', 10000)
       const sent = hub.sendC2D(id, 'héllo 温度', { label: '温度', k: 'v', '$.cid': 'c2d-c', '$.ct': 'text/plain; charset=utf-8', '$.mid': `c2d-${t}` })
-      const m = await arrived
+      await until(() => received.length === 1, 10000, 'C2D message')
+      const m = received[0]
       assert.is(m.getData().toString(), 'héllo 温度')
       assert.equal(propertiesOf(m), { label: '温度', k: 'v' })
       assert.is(m.messageId, `c2d-${t}`)
@@ -105,10 +109,10 @@ for (const t of MQTT_TRANSPORTS) {
       assert.equal(feedback[0], { deviceId: id, messageId: sent.messageId, statusCode: 'Success' })
 
       // through the admin API, as a service application sends it
-      const second = next<Message>(client, 'message', 10000)
       const posted = await admin('POST', `/devices/${id}/messages`, { body: { cmd: 'blink' }, properties: { urgent: '1' } })
       assert.is(posted.status, 201)
-      const m2 = await second
+      await until(() => received.length === 2, 10000, 'second C2D message')
+      const m2 = received[1]
       assert.equal(JSON.parse(m2.getData().toString()), { cmd: 'blink' })
       assert.equal(propertiesOf(m2), { urgent: '1' })
       for (const settle of ['reject', 'abandon'] as const) {
@@ -119,6 +123,7 @@ for (const t of MQTT_TRANSPORTS) {
       assert.is(feedback[1].statusCode, 'Success')
       assert.equal(hub.c2dQueue(id), [])
     } finally {
+      client.removeListener('message', listener)
       hub.off('feedback', onFeedback)
     }
   })
