@@ -45,6 +45,13 @@ async function route (hub, req) {
     const enrollment = hub.registry.addEnrollment(parts[1], body.key)
     return [200, { ...enrollment, idScope: hub.dpsIdScope, dpsPort: hub.ports.dps }]
   }
+  if (parts[0] === 'policies' && parts.length === 1 && method === 'GET') {
+    return [200, Object.entries(hub.registry.data.policies).map(([name, p]) => ({ name, ...p }))]
+  }
+  if (parts[0] === 'policies' && parts.length === 2 && method === 'POST') {
+    const existed = Boolean(hub.registry.policy(parts[1]))
+    return [existed ? 200 : 201, hub.registry.addPolicy(parts[1], body.rights, body)]
+  }
   if (parts[0] !== 'devices' || parts.length < 2) throw new HubError(404, `no route ${method} ${url.pathname}`)
   // /devices/{id}[/modules/{mid}]/...
   const module = parts[2] === 'modules' && parts.length >= 4

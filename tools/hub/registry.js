@@ -66,15 +66,15 @@ export class Registry {
    * Create (or update) a hub-level shared access policy. Tokens signed with its key and naming
    * it in `skn` connect any device (and module) when it has DeviceConnect.
    * @param {string} name
-   * @param {string[]} [rights]
+   * @param {string[]} [rights] default: the policy's rights, or DeviceConnect for a new one
    * @param {{ primaryKey?: string, secondaryKey?: string }} [keys]
    * @returns {Policy & { name: string }}
    */
-  addPolicy (name, rights = ['DeviceConnect'], keys = {}) {
+  addPolicy (name, rights, keys = {}) {
     if (typeof name !== 'string' || !/^[A-Za-z0-9\-._]{1,64}$/.test(name)) throw new HubError(400, `invalid policy name ${JSON.stringify(name)}`)
-    const unknown = rights.filter(r => !RIGHTS.includes(r))
-    if (unknown.length || !rights.length) throw new HubError(400, `rights are some of ${RIGHTS.join(', ')}`)
     const old = this.policy(name)
+    rights ??= old?.rights ?? ['DeviceConnect']
+    if (!Array.isArray(rights) || !rights.length || rights.some(r => !RIGHTS.includes(r))) throw new HubError(400, `rights are some of ${RIGHTS.join(', ')}`)
     const policy = { primaryKey: keys.primaryKey || old?.primaryKey || newKey(), secondaryKey: keys.secondaryKey || old?.secondaryKey || newKey(), rights: [...rights] }
     this.data.policies[name] = policy
     this.save()
