@@ -2,7 +2,7 @@
 // connection string with a hub shared access policy (SharedAccessKeyName) instead of the device key.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Message, closeAll, sdkClient, testHub, within } from './helpers'
+import { Message, closeAll, nextTelemetry, sdkClient, testHub, within } from './helpers'
 import type { Hub, TransportName } from './helpers'
 import { parseSas } from '../../tools/hub/sas.js'
 
@@ -18,9 +18,7 @@ test.after(async () => {
 
 /** Send one message from `client` and resolve with what the hub stored for `id`. */
 async function roundTrip (client: { sendEvent: (m: InstanceType<typeof Message>) => Promise<unknown> }, id: string, text: string): Promise<any> {
-  const stored = within(new Promise(resolve => hub.on('telemetry', function f (x: any) {
-    if (x.deviceId === id && x.body.toString() === text) { hub.off('telemetry', f); resolve(x) }
-  })), 10000, `telemetry ${text}`)
+  const stored = nextTelemetry(hub, x => x.deviceId === id && x.body.toString() === text)
   await within(client.sendEvent(new Message(text)), 10000, `send ${text}`)
   return stored
 }

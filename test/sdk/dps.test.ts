@@ -3,7 +3,7 @@
 // then connects with the SDK's device client.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Message, closeAll, sdkClient, sdkProvision, testHub, within } from './helpers'
+import { Message, closeAll, nextTelemetry, sdkClient, sdkProvision, testHub, within } from './helpers'
 import type { Hub } from './helpers'
 import { parseSas } from '../../tools/hub/sas.js'
 
@@ -43,9 +43,7 @@ for (const t of ['Mqtt', 'Http'] as const) {
     const cs = `HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${key};GatewayHostName=${hub.host}`
     const { client } = await sdkClient(hub, cs, 'Mqtt')
     await within(client.open(), 10000, 'open')
-    const stored = within(new Promise<any>(resolve => hub.on('telemetry', function f (x: any) {
-      if (x.deviceId === registrationId) { hub.off('telemetry', f); resolve(x) }
-    })), 10000, 'telemetry')
+    const stored = nextTelemetry(hub, x => x.deviceId === registrationId)
     await within(client.sendEvent(new Message('provisioned')), 10000, 'send')
     assert.is((await stored).body.toString(), 'provisioned')
   })

@@ -9,9 +9,10 @@ import tls from 'node:tls'
 import type { Message as SdkMessage } from 'azure-iot-device'
 import type { RegistrationResult } from 'azure-iot-provisioning-device'
 import type { Hub } from '../hub/helpers'
+import type { Telemetry } from '../../tools/hub/index.js'
 
 import { within } from '../hub/helpers'
-export { testHub, within, once } from '../hub/helpers'
+export { testHub, within } from '../hub/helpers'
 export type { Hub } from '../hub/helpers'
 
 // The SDK packages are CommonJS whose named exports Node's ESM loader does not all detect: required.
@@ -159,13 +160,13 @@ export function propertiesOf (m: Message): Record<string, string> {
   return out
 }
 
-/** The next value `emitter` emits as `name`. */
-export function next<T = unknown> (emitter: { once: (name: string, f: (...a: any[]) => void) => unknown }, name: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout
-  return Promise.race([
-    new Promise<T>(resolve => emitter.once(name, (v: T) => { clearTimeout(timer); resolve(v) })),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${name}`)), ms) })
-  ])
+/** The next telemetry the hub stores that `match` accepts. */
+export function nextTelemetry (hub: Hub, match: (x: Telemetry) => boolean, ms = 10000): Promise<Telemetry> {
+  let listener: (x: Telemetry) => void
+  return within(new Promise<Telemetry>(resolve => {
+    listener = x => { if (match(x)) resolve(x) }
+    hub.on('telemetry', listener)
+  }), ms, 'telemetry').finally(() => hub.off('telemetry', listener))
 }
 
 /** Resolve when `check()` is true, polling every 20 ms. */

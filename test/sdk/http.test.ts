@@ -4,7 +4,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Client } from 'azure-iot-device'
-import { Message, closeAll, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
+import { Message, closeAll, nextTelemetry, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
 import type { Dial, Hub } from './helpers'
 
 const test = suite('sdk/http')
@@ -26,11 +26,7 @@ test.after(async () => {
 })
 
 /** The next telemetry the hub stores for `deviceId` (and `moduleId`). */
-function stored (deviceId: string, moduleId?: string): Promise<any> {
-  return within(new Promise(resolve => hub.on('telemetry', function f (x: any) {
-    if (x.deviceId === deviceId && x.moduleId === moduleId) { hub.off('telemetry', f); resolve(x) }
-  })), 10000, 'telemetry')
-}
+const stored = (deviceId: string, moduleId?: string) => nextTelemetry(hub, x => x.deviceId === deviceId && x.moduleId === moduleId)
 
 test('telemetry with application and system properties is stored as sent; the SDK dialed the hub name on 443 (not GatewayHostName, which its MQTT transports use)', async () => {
   const m = new Message('{"t":1}')

@@ -4,7 +4,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Client, ModuleClient, Twin } from 'azure-iot-device'
-import { MQTT_TRANSPORTS, Message, closeAll, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
+import { MQTT_TRANSPORTS, Message, closeAll, nextTelemetry, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
 import type { Dial, Hub, TransportName } from './helpers'
 
 const test = suite('sdk/mqtt')
@@ -70,9 +70,7 @@ for (const t of MQTT_TRANSPORTS) {
     m.correlationId = 'c-1'
     m.contentType = 'application/json'
     m.contentEncoding = 'utf-8'
-    const stored = within(new Promise<any>(resolve => hub.on('telemetry', function f (x: any) {
-      if (x.deviceId === id && !x.moduleId) { hub.off('telemetry', f); resolve(x) }
-    })), 10000, 'telemetry')
+    const stored = nextTelemetry(hub, x => x.deviceId === id && !x.moduleId)
     const result = await within(client.sendEvent(m), 10000, 'sendEvent')
     assert.is(result!.constructor.name, 'MessageEnqueued')
     const x = await stored
@@ -181,9 +179,7 @@ for (const t of MQTT_TRANSPORTS) {
   test(`${t}: a module identity: telemetry, reported properties, desired push and a method, on the module's own twin`, async () => {
     const { id, client } = modules.get(t)!
     const [deviceId, moduleId] = id.split('/')
-    const stored = within(new Promise<any>(resolve => hub.on('telemetry', function f (x: any) {
-      if (x.moduleId === moduleId && x.deviceId === deviceId) { hub.off('telemetry', f); resolve(x) }
-    })), 10000, 'module telemetry')
+    const stored = nextTelemetry(hub, x => x.moduleId === moduleId && x.deviceId === deviceId)
     const m = new Message('from the module')
     m.properties.add('k', 'v')
     await within(client.sendEvent(m), 10000, 'module sendEvent')
