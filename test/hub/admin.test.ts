@@ -110,4 +110,32 @@ test('POST /enrollments/{id} makes a DPS enrollment; unknown routes answer 404',
   assert.is((await api('PUT', '/devices/x/twin')).status, 404)
 })
 
+test('C2D properties outside the set IoT Hub allows are refused with 400 and nothing is queued', async () => {
+  await api('POST', '/devices/adm-c2d-bad')
+  for (const properties of [{ label: '温度' }, { 'sp ace': 'x' }, { k: 'a b' }]) {
+    const { status, json } = await api('POST', '/devices/adm-c2d-bad/messages', { body: 'x', properties })
+    assert.is(status, 400, JSON.stringify(properties))
+    assert.match(json.message, /property/)
+  }
+  const ok = await api('POST', '/devices/adm-c2d-bad/messages', { body: 'x', properties: { "a!#$%&'*+-.^_`|~Z9": "v!#$%&'*+-.^_`|~", '$.ct': 'text/plain; charset=utf-8' } })
+  assert.is(ok.status, 201)
+  assert.is(hub.c2dQueue('adm-c2d-bad').length, 1)
+})
+
+test('policies: the defaults listed, a new one created with its rights, bad rights refused', async () => {
+  const { status, json } = await api('GET', '/policies')
+  assert.is(status, 200)
+  assert.equal(json.map((p: { name: string, rights: string[] }) => [p.name, p.rights]), [
+    ['iothubowner', ['RegistryRead', 'RegistryWrite', 'ServiceConnect', 'DeviceConnect']],
+    ['device', ['DeviceConnect']]
+  ])
+  assert.is(Buffer.from(json[1].primaryKey, 'base64').length, 32)
+  const made = await api('POST', '/policies/gateway', { rights: ['DeviceConnect', 'RegistryRead'] })
+  assert.is(made.status, 201)
+  assert.equal(hub.registry.policy('gateway')!.rights, ['DeviceConnect', 'RegistryRead'])
+  assert.is((await api('POST', '/policies/gateway', { rights: ['Everything'] })).status, 400)
+  assert.is((await api('POST', '/policies/gateway', { rights: ['DeviceConnect'] })).status, 200)
+  assert.is((await api('POST', '/policies/bad name', {})).status, 400)
+})
+
 test.run()

@@ -81,6 +81,28 @@ test('sr naming another device, even signed with that device key: CONNACK 4', as
   assert.is(await connackCode(deviceOptions(hub, D, { password: sas(`other-hub.azure-devices.net/devices/${D}`, key(D)) })), 4)
 })
 
+test('skn is not ignored: a device-key token naming a policy is checked against that policy (CONNACK 4)', async () => {
+  const token = sas(resource(hub, D), key(D), undefined, 'device')
+  assert.is(await connackCode(deviceOptions(hub, D, { password: token })), 4)
+  assert.is(await connackCode(deviceOptions(hub, D, { password: sas(resource(hub, D), key(D), undefined, 'nosuchpolicy') })), 4)
+})
+
+test('a hub policy with DeviceConnect signs tokens for any device or module: sr the hub, or a prefix of the identity at a /', async () => {
+  const device = hub.registry.policy('device')!
+  const owner = hub.registry.policy('iothubowner')!
+  for (const [sr, k, skn] of [[hub.hubName, device.primaryKey, 'device'], [`${hub.hubName}/devices`, device.secondaryKey, 'device'], [resource(hub, D), owner.primaryKey, 'iothubowner']]) {
+    const c = await connect(hub, D, { password: sas(sr, k, undefined, skn) })
+    await c.endAsync()
+  }
+  const m = await connect(hub, `${D}/mod`, { password: sas(`${hub.hubName}/devices/${D}`, device.primaryKey, undefined, 'device') })
+  await m.endAsync()
+  assert.is(await connackCode(deviceOptions(hub, D, { password: sas(`${hub.hubName}/devices/${E}`, device.primaryKey, undefined, 'device') })), 4, 'another device')
+  assert.is(await connackCode(deviceOptions(hub, D, { password: sas(`${hub.hubName}/dev`, device.primaryKey, undefined, 'device') })), 4, 'not a whole segment')
+  assert.is(await connackCode(deviceOptions(hub, D, { password: sas(hub.hubName, owner.primaryKey, undefined, 'device') })), 4, 'another policy\'s key')
+  hub.registry.addPolicy('registry-only', ['RegistryRead', 'RegistryWrite'])
+  assert.is(await connackCode(deviceOptions(hub, D, { password: sas(hub.hubName, hub.registry.policy('registry-only')!.primaryKey, undefined, 'registry-only') })), 4, 'no DeviceConnect')
+})
+
 test('unknown device: CONNACK 5', async () => {
   assert.is(await connackCode(deviceOptions(hub, D, {
     clientId: 'nobody',

@@ -1,7 +1,7 @@
 // The registry file: created with a demo device, persisted on change, twins with versions.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from '../../tools/hub/registry.js'
@@ -104,6 +104,25 @@ test('remove deletes devices and modules', () => {
   r.remove('demo-device')
   assert.equal(r.ids(), [])
   assert.throws(() => r.remove('demo-device'), (e: { status: number }) => e.status === 404)
+})
+
+test('policies: a new registry has iothubowner and device, with keys; a file from before policies gets them', () => {
+  const r = new Registry(file, names)
+  assert.equal(r.policy('device')!.rights, ['DeviceConnect'])
+  assert.ok(r.policy('iothubowner')!.rights.includes('DeviceConnect'))
+  assert.is(Buffer.from(r.policy('device')!.primaryKey, 'base64').length, 32)
+  assert.is(new Registry(file, names).policy('device')!.primaryKey, r.policy('device')!.primaryKey, 'persisted')
+  const old = JSON.parse(readFileSync(file, 'utf8'))
+  delete old.policies
+  writeFileSync(file, JSON.stringify(old))
+  const upgraded = new Registry(file, names)
+  assert.equal(Object.keys(upgraded.data.policies), ['iothubowner', 'device'])
+  assert.ok(JSON.parse(readFileSync(file, 'utf8')).policies.device.primaryKey)
+  assert.throws(() => upgraded.addPolicy('p', ['Nope']), (e: { status: number }) => e.status === 400)
+  assert.throws(() => upgraded.addPolicy('p', []), (e: { status: number }) => e.status === 400)
+  assert.match(upgraded.policyConnectionString('device', 'demo-device'),
+    /^HostName=tinyhub-emu\.azure-devices\.net;DeviceId=demo-device;SharedAccessKeyName=device;SharedAccessKey=[^;]+;GatewayHostName=localhost$/)
+  assert.throws(() => upgraded.policyConnectionString('nope', 'demo-device'), (e: { status: number }) => e.status === 404)
 })
 
 test.run()

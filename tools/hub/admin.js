@@ -3,6 +3,7 @@
 import http from 'node:http'
 import { HubError } from './registry.js'
 import { readBody, reply } from './https.js'
+import { refusedProperty } from './properties.js'
 
 /**
  * @typedef {import('./index.js').Hub} Hub
@@ -44,6 +45,13 @@ async function route (hub, req) {
     const enrollment = hub.registry.addEnrollment(parts[1], body.key)
     return [200, { ...enrollment, idScope: hub.dpsIdScope, dpsPort: hub.ports.dps }]
   }
+  if (parts[0] === 'policies' && parts.length === 1 && method === 'GET') {
+    return [200, Object.entries(hub.registry.data.policies).map(([name, p]) => ({ name, ...p }))]
+  }
+  if (parts[0] === 'policies' && parts.length === 2 && method === 'POST') {
+    const existed = Boolean(hub.registry.policy(parts[1]))
+    return [existed ? 200 : 201, hub.registry.addPolicy(parts[1], body.rights, body)]
+  }
   if (parts[0] !== 'devices' || parts.length < 2) throw new HubError(404, `no route ${method} ${url.pathname}`)
   // /devices/{id}[/modules/{mid}]/...
   const module = parts[2] === 'modules' && parts.length >= 4
@@ -65,6 +73,8 @@ async function route (hub, req) {
     case 'GET messages':
       return [200, hub.c2dQueue(id).map(m => ({ messageId: m.messageId, body: m.body.toString('utf8'), properties: m.properties, system: m.system, deliveryCount: m.deliveryCount }))]
     case 'POST messages': {
+      const refused = refusedProperty(body.properties || {})
+      if (refused) throw new HubError(400, `property ${JSON.stringify(refused)}: IoT Hub allows only ASCII letters, digits and !#$%&'*+-.^_\`|~ in cloud-to-device message properties`)
       const m = hub.sendC2D(id, body.body ?? '', body.properties)
       return [201, { messageId: m.messageId, topic: m.topic }]
     }

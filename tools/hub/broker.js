@@ -4,7 +4,7 @@
 import { Aedes } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { createHash } from 'node:crypto'
-import { checkSas } from './sas.js'
+import { checkSas, parseSas } from './sas.js'
 import { parseBag, splitTopic } from './properties.js'
 
 /** Device-to-cloud message limit: body plus property names and values. */
@@ -75,11 +75,36 @@ export function matches (filter, topic) {
  * @returns {string | null} null when good, else why not
  */
 export function checkCredentials (registry, id, ident, token, socket) {
+  const skn = parseSas(token)?.skn
+  if (skn !== undefined) return checkPolicyToken(registry, id, token, skn)
   if (ident.auth !== 'x509') return checkSas(token, registry.sasResources(id), [ident.primaryKey, ident.secondaryKey])
   const cert = typeof socket?.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null
   const presented = cert?.raw ? ['sha1', 'sha256'].map(a => createHash(a).update(cert.raw).digest('hex')) : []
   const registered = [ident.thumbprint, ident.secondaryThumbprint].map(t => t?.replace(/:/g, '').toLowerCase())
   return presented.some(t => registered.includes(t)) ? null : 'no client certificate with a registered thumbprint'
+}
+
+/**
+ * A token signed with a hub shared access policy (`skn` names it): the policy must exist and
+ * have DeviceConnect, and its `sr` may be the identity's resource or any prefix of it at a `/`
+ * (`{hub}`, `{hub}/devices`, `{hub}/devices/{id}`, ...), as the service scopes tokens.
+ * @param {import('./registry.js').Registry} registry
+ * @param {string} id
+ * @param {string | undefined} token
+ * @param {string} skn still URL-encoded
+ */
+function checkPolicyToken (registry, id, token, skn) {
+  let name
+  try {
+    name = decodeURIComponent(skn)
+  } catch {
+    return 'malformed skn'
+  }
+  const policy = registry.policy(name)
+  if (!policy) return `no shared access policy ${JSON.stringify(name)}`
+  if (!policy.rights.includes('DeviceConnect')) return `policy ${name} has no DeviceConnect`
+  const resources = registry.sasResources(id).flatMap(r => r.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')))
+  return checkSas(token, resources, [policy.primaryKey, policy.secondaryKey])
 }
 
 /**

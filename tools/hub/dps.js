@@ -16,6 +16,7 @@ const RETRY_AFTER = 1
  * @typedef {import('aedes').Client} Client
  * @typedef {{ id: string, subs: Set<string> }} Session
  * @typedef {{ registrationId: string, polls: number, state?: object }} Operation
+ * @typedef {{ status: number, body: object, retryAfter?: number }} Answer
  */
 
 /**
@@ -56,18 +57,14 @@ export async function createDpsBroker (hub) {
       hub.log(`dps refused ${JSON.stringify(id)}: ${why}`)
       done(refuse(code, why), false)
     }
-    const enrollment = registry.enrollment(id)
-    if (!enrollment) return fail(NOT_AUTHORIZED, 'no such enrollment')
+    if (!registry.enrollment(id)) return fail(NOT_AUTHORIZED, 'no such enrollment')
     // {idScope}/registrations/{registrationId}/api-version=2019-03-31[&ClientVersion=...]
     const [scope, registrations, rid, ...query] = (username || '').split('/')
     if (scope.toLowerCase() !== registry.idScope.toLowerCase() || registrations !== 'registrations' || rid !== id ||
       !new URLSearchParams(query.join('/')).get('api-version')) {
       return fail(BAD_USER_NAME_OR_PASSWORD, `user name ${JSON.stringify(username)} is not ${registry.idScope}/registrations/${id}/api-version=${DPS_API_VERSION}`)
     }
-    const token = password?.toString()
-    const why = parseSas(token)?.skn !== 'registration'
-      ? 'token has no skn=registration'
-      : checkSas(token, [`${registry.idScope}/registrations/${id}`], [enrollment.key])
+    const why = checkRegistration(id, password?.toString())
     if (why) return fail(BAD_USER_NAME_OR_PASSWORD, why)
     sessions.set(client, { id, subs: new Set() })
     done(null, true)
@@ -86,26 +83,56 @@ export async function createDpsBroker (hub) {
       if ([...s.subs].some(f => matches(f, topic))) send(client, { topic, payload: JSON.stringify(body) })
     }
     if (rid === null) return done(new Error(`may not publish to ${packet.topic}`))
-    if (path === '$dps/registrations/PUT/iotdps-register/') {
-      const body = /** @type {any} */ (parseJson(packet.payload))
-      if (body?.registrationId !== s.id) {
-        answer(400, { errorCode: 400004, message: 'registrationId in the body does not match the client id' })
-      } else {
-        const operationId = `4.${randomBytes(8).toString('hex')}.${randomUUID()}`
-        operations.set(operationId, { registrationId: s.id, polls: 0 })
-        hub.log(`dps register ${s.id} operation ${operationId}`)
-        answer(202, { operationId, status: 'assigning' }, `&retry-after=${RETRY_AFTER}`)
-      }
-    } else if (path === '$dps/registrations/GET/iotdps-get-operationstatus/') {
-      const operationId = query.get('operationId') || ''
-      const op = operations.get(operationId)
-      if (!op || op.registrationId !== s.id) answer(404, { errorCode: 404002, message: `no operation ${operationId}` })
-      else if (op.polls++ === 0) answer(202, { operationId, status: 'assigning' }, `&retry-after=${RETRY_AFTER}`)
-      else answer(200, { operationId, status: 'assigned', registrationState: op.state ??= assign(s.id) })
-    } else {
-      return done(new Error(`may not publish to ${packet.topic}`))
-    }
+    /** @param {Answer} a */
+    const respond = a => answer(a.status, a.body, a.retryAfter ? `&retry-after=${a.retryAfter}` : '')
+    if (path === '$dps/registrations/PUT/iotdps-register/') respond(register(s.id, parseJson(packet.payload)))
+    else if (path === '$dps/registrations/GET/iotdps-get-operationstatus/') respond(operationStatus(s.id, query.get('operationId') || ''))
+    else return done(new Error(`may not publish to ${packet.topic}`))
     done(null)
+  }
+
+  /**
+   * Is `token` a registration token of the enrollment `registrationId`? (`skn=registration`,
+   * `sr={idScope}/registrations/{registrationId}`, signed with the enrollment key.)
+   * @param {string} registrationId
+   * @param {string | undefined} token
+   * @returns {string | null} why not
+   */
+  function checkRegistration (registrationId, token) {
+    const enrollment = registry.enrollment(registrationId)
+    if (!enrollment) return 'no such enrollment'
+    return parseSas(token)?.skn !== 'registration'
+      ? 'token has no skn=registration'
+      : checkSas(token, [`${registry.idScope}/registrations/${registrationId}`], [enrollment.key])
+  }
+
+  /**
+   * PUT iotdps-register (MQTT) or PUT .../register (HTTPS).
+   * @param {string} registrationId
+   * @param {any} body
+   * @returns {Answer}
+   */
+  function register (registrationId, body) {
+    if (body?.registrationId !== registrationId) {
+      return { status: 400, body: { errorCode: 400004, message: 'registrationId in the body does not match the registration' } }
+    }
+    const operationId = `4.${randomBytes(8).toString('hex')}.${randomUUID()}`
+    operations.set(operationId, { registrationId, polls: 0 })
+    hub.log(`dps register ${registrationId} operation ${operationId}`)
+    return { status: 202, body: { operationId, status: 'assigning' }, retryAfter: RETRY_AFTER }
+  }
+
+  /**
+   * The status of an operation: 202 `assigning` on the first poll, then 200 `assigned`.
+   * @param {string} registrationId
+   * @param {string} operationId
+   * @returns {Answer}
+   */
+  function operationStatus (registrationId, operationId) {
+    const op = operations.get(operationId)
+    if (!op || op.registrationId !== registrationId) return { status: 404, body: { errorCode: 404002, message: `no operation ${operationId}` } }
+    if (op.polls++ === 0) return { status: 202, body: { operationId, status: 'assigning' }, retryAfter: RETRY_AFTER }
+    return { status: 200, body: { operationId, status: 'assigned', registrationState: op.state ??= assign(registrationId) } }
   }
 
   /**
@@ -133,6 +160,9 @@ export async function createDpsBroker (hub) {
 
   return {
     broker,
+    checkRegistration,
+    register,
+    operationStatus,
     async close () {
       await new Promise(resolve => broker.close(() => resolve(undefined)))
     }

@@ -1,6 +1,7 @@
 // HTTPS on one port, like the service's 443: MQTT over WebSockets at /$iothub/websocket
 // (subprotocol mqtt) and the HTTPS device API (telemetry, cloud-to-device receive and settle).
 import https from 'node:https'
+import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { MAX_D2C, checkCredentials } from './broker.js'
@@ -10,7 +11,8 @@ const LOCK_MS = 60 * 1000
 /** A message delivered this often over HTTPS without being completed is dead-lettered. */
 const MAX_DELIVERY_COUNT = 10
 const BATCH = 'application/vnd.microsoft.iothub.json'
-const ROUTE = /^\/devices\/([^/]+)(?:\/modules\/([^/]+))?\/messages\/(events|deviceBound)(?:\/([^/]+))?(\/abandon)?$/
+// `deviceBound` in any case: the service's docs write it so, its SDKs send `devicebound`
+const ROUTE = /^\/devices\/([^/]+)(?:\/modules\/([^/]+))?\/messages\/(events|devicebound)(?:\/([^/]+))?(\/abandon)?$/i
 
 /**
  * @typedef {import('./index.js').Hub} Hub
@@ -29,7 +31,10 @@ export function createHttpsServer (hub, tlsOptions) {
   const wss = new WebSocketServer({
     server,
     path: '/$iothub/websocket',
-    handleProtocols: protocols => protocols.has('mqtt') ? 'mqtt' : false
+    // the service refuses an upgrade that does not offer the `mqtt` subprotocol
+    verifyClient: (/** @type {{ req: Request }} */ info, /** @type {(ok: boolean, code?: number, message?: string) => void} */ done) =>
+      offersMqtt(info.req) ? done(true) : done(false, 400, 'subprotocol mqtt required'),
+    handleProtocols: () => 'mqtt'
   })
   wss.on('error', () => {}) // the server's own errors (EADDRINUSE) reach startHub through it
   wss.on('connection', (ws, req) => hub.mqtt.broker.handle(createWebSocketStream(ws), req))
@@ -47,8 +52,9 @@ export function createHttpsServer (hub, tlsOptions) {
 async function deviceApi (hub, req, res) {
   const url = new URL(req.url || '/', 'https://localhost')
   const route = ROUTE.exec(url.pathname)
-  if (!route) return reply(res, 404, { Message: `no route ${req.method} ${url.pathname}` })
-  const [, deviceId, moduleId, kind, etag, abandon] = route.map(p => p && decodeURIComponent(p))
+  if (!route) return dps(hub, req, res, url)
+  const [, deviceId, moduleId, k, etag, abandon] = route.map(p => p && decodeURIComponent(p))
+  const kind = k.toLowerCase() === 'events' ? 'events' : 'deviceBound'
   const id = moduleId ? `${deviceId}/${moduleId}` : deviceId
   if (!url.searchParams.get('api-version')) return reply(res, 400, { Message: 'api-version missing' })
   const ident = hub.registry.get(id)
@@ -65,19 +71,29 @@ async function deviceApi (hub, req, res) {
   if (method === 'GET deviceBound') {
     for (const m of queue.slice()) {
       if (m.lockedUntil > Date.now()) continue
-      if (++m.deliveryCount > MAX_DELIVERY_COUNT) {
+      if (m.deliveryCount >= MAX_DELIVERY_COUNT) {
         hub.settleC2D(deviceId, m, 'DeliveryCountExceeded')
         continue
       }
-      m.lockToken = randomUUID()
-      m.lockedUntil = Date.now() + LOCK_MS
-      res.writeHead(200, {
-        ETag: `"${m.lockToken}"`,
+      // the whole answer is built (and checked) before the message is locked and counted
+      const lockToken = randomUUID()
+      /** @type {Record<string, string>} */
+      const headers = {
+        ETag: `"${lockToken}"`,
         'iothub-sequencenumber': String(m.sequenceNumber),
-        'iothub-deliverycount': String(m.deliveryCount - 1),
+        'iothub-deliverycount': String(m.deliveryCount),
         'iothub-enqueuedtime': m.enqueuedAt.toUTCString(),
         ...propertiesToHeaders(m.properties, m.system)
-      })
+      }
+      const bad = Object.entries(headers).find(([name, value]) => !validHeader(name, value))
+      if (bad) {
+        hub.log(`c2d ${deviceId} ${m.messageId} cannot be sent over HTTPS: header ${JSON.stringify(bad[0])}`)
+        return reply(res, 500, { Message: `message ${m.messageId} has a property that is no HTTP header: ${JSON.stringify(bad[0])}` })
+      }
+      m.deliveryCount++
+      m.lockToken = lockToken
+      m.lockedUntil = Date.now() + LOCK_MS
+      res.writeHead(200, headers)
       return res.end(m.body)
     }
     return reply(res, 204)
@@ -94,6 +110,69 @@ async function deviceApi (hub, req, res) {
     return reply(res, 204)
   }
   return reply(res, 405, { Message: `${req.method} not allowed here` })
+}
+
+const DPS_ROUTE = /^\/([^/]+)\/registrations\/([^/]+)\/(register|operations\/([^/]+))$/
+
+/**
+ * DPS over HTTPS, on the same port (the service has its own host; the SDKs' HTTPS provisioning
+ * transports take any): PUT /{idScope}/registrations/{registrationId}/register and
+ * GET /{idScope}/registrations/{registrationId}/operations/{operationId}, `?api-version=`,
+ * `Authorization` the registration SAS token; `retry-after` in a header.
+ * @param {Hub} hub
+ * @param {Request} req
+ * @param {Response} res
+ * @param {URL} url
+ */
+async function dps (hub, req, res, url) {
+  const route = DPS_ROUTE.exec(url.pathname)
+  if (!route || route[1].toLowerCase() !== hub.dpsIdScope.toLowerCase()) return reply(res, 404, { Message: `no route ${req.method} ${url.pathname}` })
+  const registrationId = decodeURIComponent(route[2])
+  const operationId = route[4] && decodeURIComponent(route[4])
+  if (!url.searchParams.get('api-version')) return reply(res, 400, { errorCode: 400001, message: 'api-version missing' })
+  const why = hub.dps.checkRegistration(registrationId, req.headers.authorization)
+  if (why) {
+    hub.log(`dps refused ${JSON.stringify(registrationId)}: ${why}`)
+    return reply(res, 401, { errorCode: 401002, message: why })
+  }
+  const body = await readBody(req, 64 * 1024)
+  /** @type {import('./dps.js').Answer} */
+  let answer
+  if (req.method === 'PUT' && !operationId) {
+    let json
+    try {
+      json = body?.length ? JSON.parse(body.toString()) : null
+    } catch {
+      return reply(res, 400, { errorCode: 400004, message: 'body is not JSON' })
+    }
+    answer = hub.dps.register(registrationId, json)
+  } else if (req.method === 'GET' && operationId) answer = hub.dps.operationStatus(registrationId, operationId)
+  else return reply(res, 405, { errorCode: 405000, message: `${req.method} not allowed here` })
+  if (answer.retryAfter) res.setHeader('retry-after', String(answer.retryAfter))
+  reply(res, answer.status, answer.body)
+}
+
+/**
+ * Can `name: value` be written as an HTTP header?
+ * @param {string} name
+ * @param {string} value
+ */
+function validHeader (name, value) {
+  try {
+    validateHeaderName(name)
+    validateHeaderValue(name, value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Does the upgrade request offer the `mqtt` WebSocket subprotocol?
+ * @param {Request} req
+ */
+function offersMqtt (req) {
+  return String(req.headers['sec-websocket-protocol'] || '').split(',').some(p => p.trim() === 'mqtt')
 }
 
 /**

@@ -127,7 +127,9 @@ export function headersToProperties (headers) {
 }
 
 /**
- * HTTP headers for a message's properties: the inverse of headersToProperties.
+ * HTTP headers for a message's properties: the inverse of headersToProperties. Values are
+ * written as their UTF-8 bytes (one header octet per byte), so that text outside Latin-1
+ * still makes a header; the service does not define any encoding (see HTTP_PROPERTY).
  * @param {Bag} properties
  * @param {Bag} system
  * @returns {Record<string, string>}
@@ -136,7 +138,29 @@ export function propertiesToHeaders (properties, system) {
   const byName = Object.fromEntries(Object.entries(SYSTEM_HEADERS).map(([k, v]) => [v, k]))
   /** @type {Record<string, string>} */
   const headers = {}
-  for (const [name, value] of Object.entries(system)) if (byName[name]) headers[byName[name]] = value ?? ''
-  for (const [name, value] of Object.entries(properties)) headers[APP_PREFIX + name] = value ?? ''
+  const octets = (/** @type {string | null} */ value) => Buffer.from(value ?? '', 'utf8').toString('latin1')
+  for (const [name, value] of Object.entries(system)) if (byName[name]) headers[byName[name]] = octets(value)
+  for (const [name, value] of Object.entries(properties)) headers[APP_PREFIX + name] = octets(value)
   return headers
+}
+
+/**
+ * The characters IoT Hub allows in application property names and values of cloud-to-device
+ * messages and of device-to-cloud messages sent over HTTPS: ASCII letters and digits and
+ * ! # $ % & ' * + - . ^ _ ` | ~ ("Create and read IoT Hub messages", learn.microsoft.com).
+ */
+export const HTTP_PROPERTY = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]*$/
+
+/**
+ * The first application property whose name or value IoT Hub would refuse in a cloud-to-device
+ * message, as `name=value`; null when all are allowed. `$.` keys are system properties.
+ * @param {Bag} bag
+ * @returns {string | null}
+ */
+export function refusedProperty (bag) {
+  for (const [name, value] of Object.entries(bag)) {
+    if (name.startsWith('$.')) continue
+    if (!name || !HTTP_PROPERTY.test(name) || !HTTP_PROPERTY.test(value ?? '')) return `${name}=${value}`
+  }
+  return null
 }

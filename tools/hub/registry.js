@@ -15,8 +15,15 @@ export const DEMO_DEVICE = 'demo-device'
  * @typedef {Identity & { modules: Record<string, Identity> }} Device
  * @typedef {{ primaryKey?: string, secondaryKey?: string, auth?: 'sas' | 'x509',
  *   thumbprint?: string, secondaryThumbprint?: string, status?: 'enabled' | 'disabled' }} IdentityOptions
- * @typedef {{ idScope: string, devices: Record<string, Device>, enrollments: Record<string, { key: string }> }} RegistryData
+ * @typedef {{ primaryKey: string, secondaryKey: string, rights: string[] }} Policy
+ * @typedef {{ idScope: string, devices: Record<string, Device>, enrollments: Record<string, { key: string }>,
+ *   policies: Record<string, Policy> }} RegistryData
  */
+
+/** Rights a shared access policy may hold (DeviceConnect is what lets its tokens connect devices). */
+export const RIGHTS = ['RegistryRead', 'RegistryWrite', 'ServiceConnect', 'DeviceConnect']
+/** The policies a new hub has, as in a new IoT Hub: `iothubowner` (all rights) and `device`. */
+const DEFAULT_POLICIES = { iothubowner: RIGHTS, device: ['DeviceConnect'] }
 
 /** A new base64 symmetric key: 32 random bytes, like the service generates. */
 export const newKey = () => randomBytes(32).toString('base64')
@@ -44,8 +51,57 @@ export class Registry {
     /** @type {RegistryData} */
     this.data = existsSync(file)
       ? JSON.parse(readFileSync(file, 'utf8'))
-      : { idScope: '0ne' + randomBytes(4).toString('hex').toUpperCase(), devices: {}, enrollments: {} }
-    if (!existsSync(file)) this.addDevice(DEMO_DEVICE)
+      : { idScope: '0ne' + randomBytes(4).toString('hex').toUpperCase(), devices: {}, enrollments: {}, policies: {} }
+    if (!this.data.policies) { // a registry file from before policies
+      this.data.policies = {}
+      for (const [name, rights] of Object.entries(DEFAULT_POLICIES)) this.addPolicy(name, rights)
+    }
+    if (!existsSync(file)) {
+      for (const [name, rights] of Object.entries(DEFAULT_POLICIES)) this.addPolicy(name, rights)
+      this.addDevice(DEMO_DEVICE)
+    }
+  }
+
+  /**
+   * Create (or update) a hub-level shared access policy. Tokens signed with its key and naming
+   * it in `skn` connect any device (and module) when it has DeviceConnect.
+   * @param {string} name
+   * @param {string[]} [rights] default: the policy's rights, or DeviceConnect for a new one
+   * @param {{ primaryKey?: string, secondaryKey?: string }} [keys]
+   * @returns {Policy & { name: string }}
+   */
+  addPolicy (name, rights, keys = {}) {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9\-._]{1,64}$/.test(name)) throw new HubError(400, `invalid policy name ${JSON.stringify(name)}`)
+    const old = this.policy(name)
+    rights ??= old?.rights ?? ['DeviceConnect']
+    if (!Array.isArray(rights) || !rights.length || rights.some(r => !RIGHTS.includes(r))) throw new HubError(400, `rights are some of ${RIGHTS.join(', ')}`)
+    const policy = { primaryKey: keys.primaryKey || old?.primaryKey || newKey(), secondaryKey: keys.secondaryKey || old?.secondaryKey || newKey(), rights: [...rights] }
+    this.data.policies[name] = policy
+    this.save()
+    return { name, ...policy }
+  }
+
+  /** @param {string} name @returns {Policy | undefined} */
+  policy (name) {
+    return Object.hasOwn(this.data.policies, name) ? this.data.policies[name] : undefined
+  }
+
+  /**
+   * The device connection string that authenticates with a policy instead of the device's key
+   * (`SharedAccessKeyName`, as the service's connection strings for policies).
+   * @param {string} policyName
+   * @param {string} id device id or `deviceId/moduleId`
+   */
+  policyConnectionString (policyName, id) {
+    const policy = this.policy(policyName)
+    if (!policy) throw new HubError(404, `no policy ${policyName}`)
+    this.mustGet(id)
+    const [deviceId, moduleId] = id.split('/')
+    const parts = [`HostName=${this.hubName}`, `DeviceId=${deviceId}`]
+    if (moduleId) parts.push(`ModuleId=${moduleId}`)
+    parts.push(`SharedAccessKeyName=${policyName}`, `SharedAccessKey=${policy.primaryKey}`)
+    if (this.host !== this.hubName) parts.push(`GatewayHostName=${this.host}`)
+    return parts.join(';')
   }
 
   /** The DPS ID scope of this emulator. */

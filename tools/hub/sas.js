@@ -77,7 +77,7 @@ export function checkSas (token, resources, keys, now = Date.now()) {
 
 /** @param {string} a @param {string} b */
 function sameResource (a, b) {
-  const i = a.indexOf('/')
-  const j = b.indexOf('/')
+  const i = a.indexOf('/') < 0 ? a.length : a.indexOf('/')
+  const j = b.indexOf('/') < 0 ? b.length : b.indexOf('/')
   return i === j && a.slice(0, i).toLowerCase() === b.slice(0, j).toLowerCase() && a.slice(i) === b.slice(j)
 }

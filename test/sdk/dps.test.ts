@@ -1,0 +1,64 @@
+// The official SDK's ProvisioningDeviceClient against the emulator's DPS, over its MQTT and its
+// HTTPS provisioning transports (symmetric-key individual enrollments); the device it creates
+// then connects with the SDK's device client.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Message, closeAll, nextTelemetry, sdkClient, sdkProvision, testHub, within } from './helpers'
+import type { Hub } from './helpers'
+import { parseSas } from '../../tools/hub/sas.js'
+
+const test = suite('sdk/dps')
+let hub: Hub & { stop: () => Promise<void> }
+
+test.before(async () => { hub = await testHub() })
+test.after(async () => {
+  await closeAll()
+  await hub.stop()
+})
+
+for (const t of ['Mqtt', 'Http'] as const) {
+  test(`${t}: register, assigned to the hub, the device created with the enrollment key, then it connects and sends`, async () => {
+    const registrationId = `sdk-dps-${t.toLowerCase()}`
+    const { key } = hub.registry.addEnrollment(registrationId)
+    assert.is(hub.registry.get(registrationId), undefined)
+    const provisioned = within(new Promise<any>(resolve => hub.on('provisioned', function f (p: any) {
+      if (p.registrationId === registrationId) { hub.off('provisioned', f); resolve(p) }
+    })), 15000, 'provisioned event')
+    const { result, dialed } = await within(sdkProvision(hub, registrationId, key, t), 15000, `${t} register`)
+    assert.is(result.assignedHub, hub.hubName)
+    assert.is(result.deviceId, registrationId)
+    assert.is(result.status, 'assigned')
+    assert.equal(await provisioned, { registrationId, deviceId: registrationId })
+    assert.is(hub.registry.get(registrationId)!.primaryKey, key)
+    if (t === 'Mqtt') {
+      assert.is(dialed[0].url, `mqtts://${hub.host}`)
+      assert.is(dialed[0].clientId, registrationId)
+      assert.match(dialed[0].username!, new RegExp(`^${hub.dpsIdScope}/registrations/${registrationId}/api-version=`))
+      assert.is(parseSas(dialed[0].password)!.skn, 'registration')
+    } else {
+      assert.ok(dialed.length >= 2 && dialed.every(d => d.url === `https://${hub.host}:443`), JSON.stringify(dialed))
+    }
+
+    // as an application continues: a connection string from the result
+    const cs = `HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${key};GatewayHostName=${hub.host}`
+    const { client } = await sdkClient(hub, cs, 'Mqtt')
+    await within(client.open(), 10000, 'open')
+    const stored = nextTelemetry(hub, x => x.deviceId === registrationId)
+    await within(client.sendEvent(new Message('provisioned')), 10000, 'send')
+    assert.is((await stored).body.toString(), 'provisioned')
+  })
+}
+
+test('a wrong enrollment key is refused over both transports, and no device is created', async () => {
+  hub.registry.addEnrollment('sdk-dps-bad')
+  const wrong = Buffer.alloc(32, 1).toString('base64')
+  for (const t of ['Mqtt', 'Http'] as const) {
+    const err = await within(sdkProvision(hub, 'sdk-dps-bad', wrong, t).then(() => null, (e: Error) => e), 15000, `${t} refused`)
+    assert.ok(err, `${t}: registered with a wrong key`)
+    // MQTT: the SDK passes MQTT.js's CONNACK error on; HTTPS: its UnauthorizedError for the 401
+    assert.match(`${err!.name}: ${err!.message}`, t === 'Mqtt' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: ${err}`)
+  }
+  assert.is(hub.registry.get('sdk-dps-bad'), undefined)
+})
+
+test.run()
