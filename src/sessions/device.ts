@@ -5,7 +5,7 @@ import { Payload, sizePayload } from "../mqtt/codec";
 import type { Journal } from "../store";
 import { utf8Read, utf8Length, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE, E_OUTBOX_FULL } from "../errors";
-import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS } from "../iothub/errors";
+import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_TOKEN_EXPIRED } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
 import { deviceResourceUri, Hmac } from "../iothub/sas";
 import { connectionInfo, tokenSource, Token } from "./credentials";
@@ -326,6 +326,12 @@ export function createDevice(o: DeviceOptions): Device | number {
     },
     onClose: function (code: number) {
       if (o.onClose) o.onClose(code);
+      // the hub closes the connection when its token expires: a fixed one that has ends the session by name
+      // rather than in a reconnect the hub refuses
+      if (code && info.sharedAccessSignature && tokens() === E_TOKEN_EXPIRED) {
+        clock.clear(renew);
+        stop(E_TOKEN_EXPIRED);
+      }
     },
     onError: err,
     onWritable: function () {

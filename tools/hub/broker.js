@@ -187,7 +187,26 @@ export async function createHubBroker (hub) {
     const why = checkUserName(username, deviceId, moduleId) ?? checkCredentials(registry, id, ident, password?.toString(), socket)
     if (why) return fail(BAD_USER_NAME_OR_PASSWORD, why)
     sessions.set(client, { id, deviceId, moduleId, serial: ++serial, subs: new Map(), nextMessageId: 1 })
+    closeAtExpiry(client, password?.toString())
     done(null, true)
+  }
+
+  /**
+   * The service closes an MQTT connection when its SAS token expires (the device must connect again with a new
+   * one: "401003 IoTHubUnauthorized" in the troubleshooting guide); so does the emulator, at the token's `se`.
+   * @param {Client} client
+   * @param {string} [password]
+   */
+  function closeAtExpiry (client, password) {
+    const se = /(?:^|[&\s])se=(\d+)/.exec(password || '')
+    if (!se) return
+    const s = sessions.get(client)
+    const t = setTimeout(() => {
+      if (sessions.get(client) !== s || client.closed) return
+      hub.log(`closing ${s?.id}: SAS token expired`)
+      client.close()
+    }, Math.max(0, +se[1] * 1000 - Date.now()))
+    t.unref()
   }
 
   /**
