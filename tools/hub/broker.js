@@ -2,7 +2,7 @@
 // per-device topic rules and answer twin and method traffic itself. Nothing is routed from
 // one device to another; everything a device receives is written to it by the emulator.
 import { Aedes } from 'aedes'
-import mqttPacket from 'mqtt-packet'
+import { onAcknowledged, grantAtMostQos1, send } from './aedes-hooks.js'
 import { createHash } from 'node:crypto'
 import { checkSas, parseSas } from './sas.js'
 import { parseBag, splitTopic } from './properties.js'
@@ -36,17 +36,6 @@ const METHODS = '$iothub/methods/POST/'
  */
 export function refuse (code, message) {
   return Object.assign(new Error(message), { returnCode: code })
-}
-
-/**
- * Write a PUBLISH straight to one client, outside aedes routing.
- * @param {Client} client
- * @param {{ topic: string, payload: string | Buffer, qos?: 0 | 1, messageId?: number, dup?: boolean }} packet
- */
-export function send (client, packet) {
-  if (!client.connected || client.closed) return false
-  client.conn.write(mqttPacket.generate({ cmd: 'publish', qos: 0, dup: false, retain: false, ...packet }))
-  return true
 }
 
 /**
@@ -136,13 +125,8 @@ export async function createHubBroker (hub) {
     authorizeForward: () => null // devices never receive each other's messages
   }))
 
-  // PUBACKs of C2D messages: aedes hands every acknowledged packet id to its persistence.
-  const persistence = broker.persistence
-  const clearMessageId = persistence.outgoingClearMessageId.bind(persistence)
-  persistence.outgoingClearMessageId = (/** @type {Client} */ client, /** @type {{ messageId: number }} */ packet) => {
-    acknowledged(client, packet.messageId)
-    return clearMessageId(client, packet)
-  }
+  // PUBACKs of C2D messages
+  onAcknowledged(broker, acknowledged)
 
   broker.on('clientReady', client => {
     const s = sessions.get(client)
@@ -441,17 +425,6 @@ export async function createHubBroker (hub) {
       await new Promise(resolve => broker.close(() => resolve(undefined)))
     }
   }
-}
-
-/**
- * Subscriptions asking for QoS 2 are granted QoS 1, like the service does. aedes takes the
- * granted QoS from the SUBSCRIBE before authorizeSubscribe runs, so lower it as it is parsed.
- * @param {Client} client
- */
-export function grantAtMostQos1 (client) {
-  /** @type {any} */ (client)._parser.prependListener('packet', (/** @type {any} */ packet) => {
-    if (packet.cmd === 'subscribe') for (const sub of packet.subscriptions) sub.qos = Math.min(sub.qos, 1)
-  })
 }
 
 /** @param {Session} s */

@@ -2,7 +2,8 @@
 // registers individual symmetric-key enrollments and assigns them to the emulated hub.
 import { Aedes } from 'aedes'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { BAD_USER_NAME_OR_PASSWORD, NOT_AUTHORIZED, grantAtMostQos1, matches, parseJson, refuse, send } from './broker.js'
+import { BAD_USER_NAME_OR_PASSWORD, NOT_AUTHORIZED, matches, parseJson, refuse } from './broker.js'
+import { grantAtMostQos1, send } from './aedes-hooks.js'
 import { checkSas, parseSas } from './sas.js'
 import { splitTopic } from './properties.js'
 
