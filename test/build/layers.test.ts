@@ -11,7 +11,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Layers from the bottom; a file may import its own layer or any below it. */
 const LAYERS: [string, RegExp][] = [
-  ["base", /^src\/(bytes|errors|types|features|version|platform)\.ts$|^src\/crypto\//],
+  ["base", /^src\/(bytes|errors|types|features|version|platform|options)\.ts$|^src\/crypto\//],
   ["buffer", /^src\/(memory|store)\.ts$/],
   ["iothub codec", /^src\/iothub\//],
   ["protocols", /^src\/(mqtt|http|ws)\//],
