@@ -32,6 +32,7 @@ export const E_NO_MEMORY = -32;        // the engine ran out of memory
 export const E_NO_CRYPTO = -33;        // the firmware has no SHA-256 or SHA-1 (an Espruino build without its crypto module)
 export const E_STORE = -34;            // the store failed to read or write (the target's Store returned < 0)
 export const E_STORE_BAD = -35;        // the store's log ended in a damaged entry (a write cut short, or corruption): the entries from there on are ignored
+export const E_SOURCE = -37;           // a payload source's read failed mid-message: the message is dropped (done(E_SOURCE)) and the connection with it
 export const E_STORE_FULL = -36;       // the store held more messages than the outbox: the oldest were restored, the rest dropped
 export const E_WS_HANDSHAKE = -90;     // WebSocket upgrade refused: status not 101, or Upgrade/Connection headers wrong (RFC 6455 §4.1)
 export const E_WS_ACCEPT = -91;        // Sec-WebSocket-Accept missing or not base64(SHA-1(key + GUID)) (RFC 6455 §4.1, §4.2.2)

@@ -33,3 +33,13 @@ export interface Clock {
   set(fn: () => void, ms: number): unknown;
   clear(t: unknown): void;
 }
+
+/**
+ * A payload the client reads in pieces instead of holding it: `size` bytes, `read(pos, buf, off, len)` copies `len`
+ * of them from `pos` into `buf` at `off` and returns the count (`len`), or a negative number when it cannot. It must
+ * give the same bytes every time: a QoS 1 message is read again when it is sent again after a reconnect.
+ */
+export interface PayloadSource {
+  size: number;
+  read(pos: number, buf: Uint8Array, off: number, len: number): number;
+}

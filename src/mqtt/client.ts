@@ -1,21 +1,27 @@
 // The MQTT 3.1.1 session: connect, keep-alive, packet ids, QoS 1/2 state, reconnect, resend.
 // The only MQTT file that does I/O, through an injected Transport and Clock.
-import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
+import { Transport, Clock, TlsOptions, TransportEvents, PayloadSource } from "../types";
 import {
   E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_KEEPALIVE, E_CLOSED, E_SUBACK, E_PROTOCOL, E_TRANSPORT,
-  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED, E_QOS,
+  E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED, E_QOS, E_ARGUMENT, E_SOURCE,
 } from "../errors";
 import {
-  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish,
+  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish, frameSize,
   sizeSubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
 import { createReader } from "./reader";
 import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
-import { readU16 } from "../bytes";
+import { readU16, writeVarint } from "../bytes";
 import { QOS2 } from "../features";
 import type { Journal } from "../store";
 import { utf8Read } from "../platform";
+
+/**
+ * Bytes of the outbox a streamed message (a PayloadSource) takes beside its header (at most half the outbox): its
+ * payload passes through them this many at a time.
+ */
+export var STREAM_CHUNK = 256;
 
 /** Delivery details; `offset`/`total` locate a chunk of a message larger than the receive region. */
 export interface MessageInfo { qos: number; retain: boolean; dup: boolean; offset: number; total: number }
@@ -64,8 +70,12 @@ export type Done = (err: number, granted?: number) => void;
 export interface Client {
   /** Opens the connection; the client then stays connected (reconnecting) until end(). */
   connect(): void;
-  /** Queues a message: returns the packet id (QoS 1/2), 0 (QoS 0) or a negative code (nothing queued). */
-  publish(topic: string, payload: Payload, qos?: number, retain?: boolean, done?: Done): number;
+  /**
+   * Queues a message: returns the packet id (QoS 1/2), 0 (QoS 0) or a negative code (nothing queued). A payload
+   * given as a PayloadSource (QoS 0 or 1, no store) is read STREAM_CHUNK bytes at a time as it is written, so it
+   * may be larger than the buffer; it is read again when a QoS 1 message is sent again.
+   */
+  publish(topic: string, payload: Payload | PayloadSource, qos?: number, retain?: boolean, done?: Done): number;
   /** Subscribes one filter; done(err, grantedQos). Once granted, it is re-subscribed after a reconnect without session. */
   subscribe(filter: string, qos?: number, done?: Done): number;
   unsubscribe(filter: string, done?: Done): number;
@@ -99,6 +109,16 @@ export function createClient(o: ClientOptions): Client {
     wait = (ka || 20000) >> 1,
     st = IDLE,
     cbs: { [id: number]: Done | null } = {},
+    // streamed messages: QoS 1 sources by packet id, QoS 0 ones in order (their records carry DUP, never sent on
+    // QoS 0); how many there are; the part of the first one's frame written (-2 none, -1 fixed header, >= 0 payload)
+    srcs: { [id: number]: PayloadSource } = {},
+    src0: PayloadSource[] = [],
+    streams = 0,
+    sp = -2,
+    // a streamed record's scratch: STREAM_CHUNK bytes, or half the outbox when that is less; what sizes it (any
+    // such bytes: they are not sent), made once
+    ck = Math.min(STREAM_CHUNK, (size - rx) >> 1),
+    sv: Uint8Array | undefined,
     subs: { [filter: string]: number } = {},
     in2: number[] = [],
     pend: string[] = [],
@@ -190,6 +210,7 @@ export function createClient(o: ClientOptions): Client {
   function call(id: number, err: number, g?: number) {
     var f = cbs[id];
     delete cbs[id];
+    if (streams && srcs[id]) delete srcs[id], streams--;
     if (f) f(err, g);
     else if (err) error(err);
   }
@@ -213,9 +234,9 @@ export function createClient(o: ClientOptions): Client {
     while (st == UP && q < m._tail) {
       n = recordSize(m, q);
       if (!b[q]) {
-        r = tr.write(b, q + 1, n - 1);
+        r = streams && streamOf(q) ? pour(q, n) : tr.write(b, q + 1, n - 1);
         if (!r) break;
-        if (r < 0) return drop(E_TRANSPORT);
+        if (r < 0) return drop(r == E_SOURCE ? r : E_TRANSPORT);
         lastTx = clock.now();
         // QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE wait for their answer: the only first bytes with bit 1 or 2 set
         if (b[q + 1] & 6) b[q] = SENT;
@@ -228,6 +249,74 @@ export function createClient(o: ClientOptions): Client {
       q += n;
     }
     if (freed) writable();
+  }
+
+  /** The source of the record at `q` when it is a streamed message. */
+  function streamOf(q: number): PayloadSource | null {
+    var h = b[q + 1];
+    if (h >> 4 != PUBLISH) return null;
+    return h & 6 ? srcs[recordId(m, q)] || null : h & 8 ? src0[0] : null;
+  }
+
+  /**
+   * Writes the streamed record at `q` (`n` bytes: the PUBLISH header, then `ck` bytes of scratch) as the
+   * frame it stands for: the fixed header with the whole length, the topic and packet id, then the payload read into
+   * the scratch a chunk at a time. Returns as Transport.write: n - 1 when all of it went, 0 to go on later, < 0.
+   */
+  function pour(q: number, n: number): number {
+    var s = streamOf(q)!, x = q + n - ck, v = recordBody(m, q), k: number, r: number, h = b[q + 1];
+    for (;;) {
+      if (sp == -2) {
+        // the QoS 0 marker (DUP) comes off; a QoS 1 resend keeps its DUP
+        b[x] = h & 6 ? h : h & 0xf7;
+        r = tr.write(b, x, (k = writeVarint(b, x + 1, x - v + s.size) - x));
+      } else if (sp == -1) r = tr.write(b, v, (k = x - v));
+      else if (sp < s.size) {
+        k = s.read(sp, b, x, Math.min(ck, s.size - sp));
+        if (!(k > 0)) return unstream(q, n);
+        r = tr.write(b, x, k);
+      } else {
+        sp = -2;
+        if (!(h & 6)) src0.shift(), streams--;
+        return n - 1;
+      }
+      if (r <= 0) return r;
+      lastTx = clock.now();
+      sp = sp < 0 ? sp + 1 : sp + k;
+    }
+  }
+
+  /** A source that failed mid-message: the message is dropped by name, and the connection, whose frame is cut. */
+  function unstream(q: number, n: number): number {
+    var id = b[q + 1] & 6 ? recordId(m, q) : 0;
+    if (!id) src0.shift(), streams--;
+    cut(m, q, n);
+    sp = -2;
+    if (id) call(id, E_SOURCE);
+    else error(E_SOURCE);
+    return E_SOURCE;
+  }
+
+  /**
+   * Queues a streamed message: its header and STREAM_CHUNK bytes of scratch in the outbox (the scratch stands in for
+   * the payload, which the source gives as it is written). QoS 0 or 1, and not with a store: after a restart the source
+   * would be gone.
+   */
+  function stream(topic: string, s: PayloadSource, qos: number, retain: boolean, done?: Done): number {
+    var scratch = sv || (sv = b.subarray(0, ck)), n = sizePublish(topic, scratch, qos), q: number, id = 0;
+    if (qos > 1 || js || !(s.size >= 0) || typeof s.read != "function") return E_ARGUMENT;
+    q = room(n);
+    if (q < 0) return q;
+    if (qos) id = newId();
+    encodePublish(b, q, topic, scratch, qos, retain, false, id);
+    // the whole frame's length (the body less the scratch, plus the source) must be one MQTT can carry
+    if (frameSize(q + n - recordBody(m, q - 1) - ck + s.size) < 0) return (m._tail = q - 1), E_TOO_LARGE;
+    if (qos) (srcs[id] = s), (cbs[id] = done || null);
+    else (b[q] |= 8), src0.push(s);
+    streams++;
+    if (!qos && done) done(0);
+    flush();
+    return id;
   }
 
   function writable() {
@@ -263,6 +352,8 @@ export function createClient(o: ClientOptions): Client {
     var r = o.reconnect, d: number;
     if (st < OPENING) return;
     st = IDLE;
+    // a streamed message cut off mid-frame starts again on the next connection
+    sp = -2;
     waiting = false;
     clock.clear(tick);
     if (o.onClose) o.onClose(err);
@@ -469,7 +560,9 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      var q = room(!QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos))), id = 0, r: number;
+      var q: number, id = 0, r: number;
+      if (typeof payload == "object" && !(payload instanceof Uint8Array)) return stream(topic, payload, qos || 0, !!retain, done);
+      q = room(!QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos)));
       if (q < 0) return q;
       if (qos) id = newId();
       r = encodePublish(b, q, topic, payload, qos, !!retain, false, id) - q;
@@ -506,6 +599,8 @@ export function createClient(o: ClientOptions): Client {
       m._head = m._tail = m._start;
       if (js) js._clear();
       for (id in cbs) call(+id, E_ENDED);
+      src0 = [];
+      streams = 0;
       in2 = [];
       if (done) done();
     },

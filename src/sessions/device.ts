@@ -1,5 +1,5 @@
 // The IoT Hub device client over MQTT: the MQTT session below, the hub's topics and tokens above.
-import { Transport, Clock, TlsOptions } from "../types";
+import { Transport, Clock, TlsOptions, PayloadSource } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
 import type { Journal } from "../store";
@@ -89,8 +89,11 @@ export interface DeviceOptions {
 
 export interface Device {
   connect(): void;
-  /** Telemetry at QoS 1: done(0) on PUBACK. Returns the packet id or a negative code. */
-  sendEvent(payload: Payload, properties?: MessageProperties | null, done?: (err: number) => void): number;
+  /**
+   * Telemetry at QoS 1: done(0) on PUBACK. Returns the packet id or a negative code. A PayloadSource payload is
+   * streamed from the source (larger than the buffer; read again when sent again; not with a store).
+   */
+  sendEvent(payload: Payload | PayloadSource, properties?: MessageProperties | null, done?: (err: number) => void): number;
   /** done(err, twin) with twin = {desired, reported}. */
   getTwin(done: (err: number, twin?: any) => void): number;
   /** done(err, version) with the reported properties' new $version. */
@@ -370,7 +373,7 @@ export function createDevice(o: DeviceOptions): Device | number {
       var t = telemetryTopic(id, mid, props);
       if (typeof t == "number") return t;
       // IoT Hub counts the body plus property names and values
-      if (sizePayload(payload) + utf8Length(t) > HUB_D2C_MAX) return E_HUB_SIZE;
+      if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Length(t) > HUB_D2C_MAX) return E_HUB_SIZE;
       return client.publish(t, payload, 1, false, done);
     },
     getTwin: function (done) {

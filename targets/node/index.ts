@@ -61,4 +61,4 @@ export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/sessi
 export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
 export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
-export type { Transport, TransportEvents, Clock, TlsOptions } from "../../src/types";
+export type { Transport, TransportEvents, Clock, TlsOptions, PayloadSource } from "../../src/types";
