@@ -88,7 +88,7 @@ test("IoT Hub: 200,000 bytes of telemetry from a source, from a 2 KB device, sto
     assert.ok(d.sendEvent(source(200000), { kind: "blob" }, (e) => (acked = e)) > 0);
     await until(() => acked >= 0, 15000, "PUBACK");
     assert.is(acked, 0);
-    const m = hub.telemetry.find((t: any) => t.deviceId == "streamer");
+    const m = hub.telemetry.find((t: any) => t.deviceId == "streamer")!;
     assert.ok(m.body.equals(expected(200000)), "stored whole");
     assert.equal(m.properties, { kind: "blob" });
     // the hub's limit counts a source's size
