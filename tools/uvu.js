@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 /** Test files (relative to test/) that need the network, a broker, the emulator, an engine or a process. */
 const SYSTEM = new RegExp("^(" + [
   "(engines|qemu|load|bench|faults|badinput|hub|integration|sdk)/.*",
-  "(build|crypto|ws)/duktape", "http/client", "sessions/(device|https|protocol)", "mqtt/heap", "targets/(espruino|node-store)",
+  "(build|crypto|ws)/duktape", "http/client", "sessions/(device|https|protocol|pnp)", "mqtt/heap", "targets/(espruino|node-store)",
   "tools/(flash|moddable)", "ws/(mosquitto-ws|mqtt-ws|server)",
 ].join("|") + ")\\.test\\.ts$");
 /** Fuzz inputs per run in the unit tier (the system tier runs mqtt/fuzz.test.ts again with its default, 100,000). */

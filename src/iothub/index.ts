@@ -15,3 +15,4 @@ export * from "./c2d";
 export * from "./twin";
 export * from "./methods";
 export * from "./dps";
+export * from "./pnp";

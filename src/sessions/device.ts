@@ -15,6 +15,7 @@ import { c2dFilter, parseC2DTopic } from "../iothub/c2d";
 import { Bag } from "../iothub/bag";
 import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "../iothub/twin";
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "../iothub/methods";
+import { pnpCommand } from "../iothub/pnp";
 import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT, HUB_METHOD_MAX } from "../iothub/limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
@@ -82,9 +83,11 @@ export interface DeviceOptions {
    * device was away.
    */
   onDesired?: (patch: any, version: number, whole?: boolean) => void;
-  /** Every direct method; without it (or `methods[name]`) a method is answered 501. */
+  /** Every direct method; without it (or `methods[name]`, or a component's) a method is answered 501. */
   onMethod?: (name: string, payload: any, respond: Respond) => void;
   methods?: { [name: string]: (payload: any, respond: Respond) => void };
+  /** Plug and Play component commands: `components.thermostat1.getMaxMinReport` answers "thermostat1*getMaxMinReport". */
+  components?: { [component: string]: { [command: string]: (payload: any, respond: Respond) => void } };
 }
 
 export interface Device {
@@ -266,8 +269,16 @@ export function createDevice(o: DeviceOptions): Device | number {
     return true;
   }
 
+  /** The handler of method `name`: by its whole name, else a component's command ("component*command"). */
+  function handler(name: string): ((payload: any, respond: Respond) => void) | undefined {
+    var c = o.methods && o.methods[name], p: [string, string];
+    if (c || !o.components) return c;
+    p = pnpCommand(name);
+    return o.components[p[0]] && o.components[p[0]][p[1]];
+  }
+
   function method(name: string, r: string, payload: any) {
-    var h = o.methods && o.methods[name], done = false;
+    var h = handler(name), done = false;
     function respond(status: number, body?: unknown) {
       if (done) return;
       done = true;
@@ -362,7 +373,7 @@ export function createDevice(o: DeviceOptions): Device | number {
   if (o.onMessage) subscribe(c2dFilter(id, mid), 1);
   subscribe(TWIN_RES_FILTER);
   if (o.onDesired) subscribe(TWIN_DESIRED_FILTER);
-  if (o.onMethod || o.methods) subscribe(METHODS_FILTER);
+  if (o.onMethod || o.methods || o.components) subscribe(METHODS_FILTER);
 
   return {
     mqtt: client,

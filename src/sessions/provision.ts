@@ -10,6 +10,7 @@ import type { ConnectionInfo } from "../iothub/connstr";
 import { dpsUserName, DPS_GLOBAL_HOST } from "../iothub/mqtt";
 import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse } from "../iothub/dps";
 import { DPS_RETRY_AFTER, HUB_MQTT_PORT } from "../iothub/limits";
+import { pnpPayload } from "../iothub/pnp";
 
 export interface ProvisionOptions {
   idScope: string;
@@ -20,8 +21,10 @@ export interface ProvisionOptions {
   host?: string;
   port?: number;
   tls?: TlsOptions | null;
-  /** Sent as the registration's custom payload (e.g. {modelId}). */
+  /** Sent as the registration's custom payload. */
   payload?: unknown;
+  /** Plug and Play model id, sent in the registration payload (`{"modelId": ...}`, beside the custom payload's fields). */
+  modelId?: string;
   /** Bytes of the one buffer (default 2048), or the buffer itself (which the device may use after). */
   bufferSize?: number;
   buffer?: Uint8Array;
@@ -45,7 +48,8 @@ export interface Provisioned {
 /** Registers with DPS, then done(0, {assignedHub, deviceId, connectionString}) or done(code). */
 export function provision(o: ProvisionOptions, done: (err: number, r?: Provisioned) => void): void {
   var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false,
-    tokens = tokenSource({ sharedAccessKey: o.symmetricKey, sharedAccessKeyName: "registration" } as ConnectionInfo, dpsResourceUri(o.idScope, o.registrationId), o);
+    tokens = tokenSource({ sharedAccessKey: o.symmetricKey, sharedAccessKeyName: "registration" } as ConnectionInfo, dpsResourceUri(o.idScope, o.registrationId), o),
+    body = o.modelId ? pnpPayload(o.payload, o.modelId) : o.payload;
 
   function finish(err: number, r?: Provisioned) {
     if (finished) return;
@@ -90,7 +94,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     onConnect: function () {
       client.subscribe(DPS_RES_FILTER, 1, function (e) {
         if (e) return finish(e);
-        send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, o.payload));
+        send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
       });
     },
     onError: function (e) {
@@ -105,7 +109,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
         op = typeof r == "number" ? "" : r.operationId;
         poll = clock.set(function () {
           if (op) send(dpsPollTopic(++rid, op), "");
-          else send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, o.payload));
+          else send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
         }, (t.retryAfter || DPS_RETRY_AFTER) * 1000);
         return;
       }

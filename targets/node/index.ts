@@ -60,5 +60,6 @@ export type { Client, ClientOptions, MessageInfo, Done } from "../../src/mqtt/cl
 export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/sessions/device";
 export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
+export { pnpAck, pnpReported, pnpCommand, PNP_COMMAND_SEP } from "../../src/iothub/pnp";
 export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
 export type { Transport, TransportEvents, Clock, TlsOptions, PayloadSource } from "../../src/types";

@@ -67,6 +67,7 @@ async function route (hub, req) {
     }
     case 'DELETE ': return [204, void hub.registry.remove(id)]
     case 'GET twin': return [200, hub.getTwin(id)]
+    case 'GET pnp': return [200, hub.pnp(id)]
     case 'PATCH twin/desired':
       hub.updateDesired(id, body)
       return [200, hub.getTwin(id)]

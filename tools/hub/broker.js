@@ -3,6 +3,7 @@
 // one device to another; everything a device receives is written to it by the emulator.
 import { Aedes } from 'aedes'
 import { onAcknowledged, grantAtMostQos1, send } from './aedes-hooks.js'
+import { pnpState, modelIdOf, readReported } from './pnp.js'
 import { createHash } from 'node:crypto'
 import { checkSas, parseSas } from './sas.js'
 import { parseBag, splitTopic } from './properties.js'
@@ -111,6 +112,9 @@ export async function createHubBroker (hub) {
   const methods = new Map()
   let serial = 0
   let lastRid = 0
+  /** @type {Map<string, import('./pnp.js').PnpState>} Plug and Play conventions seen, per identity */
+  const pnp = new Map()
+  const pnpOf = (/** @type {string} */ id) => pnp.get(id) ?? pnp.set(id, pnpState()).get(id) ?? pnpState()
 
   /** @type {Aedes & { persistence: any, clients: Record<string, Client> }} typed without these */
   const broker = /** @type {any} */ (await Aedes.createBroker({
@@ -171,6 +175,7 @@ export async function createHubBroker (hub) {
     const why = checkUserName(username, deviceId, moduleId) ?? checkCredentials(registry, id, ident, password?.toString(), socket)
     if (why) return fail(BAD_USER_NAME_OR_PASSWORD, why)
     sessions.set(client, { id, deviceId, moduleId, serial: ++serial, subs: new Map(), nextMessageId: 1 })
+    pnpOf(id).modelId = modelIdOf(username)
     closeAtExpiry(client, password?.toString())
     done(null, true)
   }
@@ -285,6 +290,7 @@ export async function createHubBroker (hub) {
       if (get) return void answer(200, JSON.stringify(registry.twin(s.id)))
       const patch = JSON.parse(payload.toString())
       const version = registry.patchTwin(s.id, 'reported', patch)
+      readReported(pnpOf(s.id), patch)
       answer(204, '', `&$version=${version}`)
       hub.log(`reported ${s.id} ${JSON.stringify(patch)} $version=${version}`)
       hub.emit('reported', { ...info(s), patch, version })
@@ -377,6 +383,12 @@ export async function createHubBroker (hub) {
 
     /** @param {string} id */
     connected: (id) => connection(id) !== null,
+
+    /**
+     * The Plug and Play conventions seen for an identity: model id, components, acknowledgements, violations.
+     * @param {string} id
+     */
+    pnp: (id) => pnp.get(id) ?? pnpState(),
 
     /**
      * Push a desired-properties patch to the device if it subscribed to them.

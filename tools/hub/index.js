@@ -208,6 +208,11 @@ export class Hub extends EventEmitter {
     return this.mqtt.connected(id)
   }
 
+  /** Plug and Play conventions seen for the identity (tools/hub/pnp.js): model id, components, acks, violations. @param {string} id */
+  pnp (id) {
+    return this.mqtt.pnp(id)
+  }
+
   /** Stop listening and drop every connection. */
   async close () {
     await Promise.all(this.closers.splice(0).map(close => close()))
