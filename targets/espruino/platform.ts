@@ -14,25 +14,42 @@ import { hmac } from "../../src/crypto/hmac";
 // a byte above 0x7F: only then can a binary string be ill-formed UTF-8; the first hex digit of such a byte
 var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
 
-/**
- * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
- * not well-formed UTF-8. Native copies: a loop over characters costs Espruino about 30 us each.
- */
-export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
-  var u = E.toUint8Array(s);
-  if (!(E.isUTF8 && E.isUTF8(s)) && HIGH.test(s) && utf8Scan(u, 0, u.length, false, true) == null) return -1;
-  if (b) b.set(u, off);
-  return off + u.length;
+// the last string sized, whether it was UTF-8 (two strings can be equal and hold different bytes) and its bytes: a
+// message is sized, then written, so it is converted once. Written, it is forgotten: a sent payload is not kept alive.
+var lastS: string | undefined, lastK: boolean | undefined, lastU: Uint8Array | undefined;
+
+/** The bytes of `s` (kept for the next call when `keep`), or null when they are not well-formed UTF-8. */
+function bytesOf(s: string, keep: boolean): Uint8Array | null {
+  // (no === between typed arrays: Espruino compares them as the strings of their elements)
+  var k = !!(E.isUTF8 && E.isUTF8(s)), hit = lastS === s && lastK === k, u = hit ? lastU! : E.toUint8Array(s);
+  // a scan (a loop over characters costs Espruino about 30 us each) only for a binary string with a byte above 0x7F
+  if (!hit && !k && HIGH.test(s) && utf8Scan(u, 0, u.length, false, true) == null) return null;
+  if (keep) (lastS = s), (lastK = k), (lastU = u);
+  else if (hit) lastS = lastU = undefined;
+  return u;
 }
 
 /** Bytes `s` takes, or -1 when they are not well-formed UTF-8. */
 export function utf8Length(s: string): number {
-  return utf8Write(null, 0, s);
+  var u = bytesOf(s, true);
+  return u ? u.length : -1;
 }
 
-/** Checks `len` bytes at `off` as utf8Read does (null when ill-formed) and returns them as a binary string. */
-export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean): string | null {
-  return utf8Scan(b, off, len, noNull, true) == null ? null : len ? E.toString(b.subarray(off, off + len)) || null : "";
+/** Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are not well-formed UTF-8. Native copies. */
+export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
+  var u = bytesOf(s, !b);
+  if (!u) return -1;
+  if (b) b.set(u, off);
+  return off + u.length;
+}
+
+/**
+ * Checks `len` bytes at `off` as utf8Read does (null when ill-formed) and returns them as a binary string (`last`
+ * when they are its bytes, as utf8Read): natively, scanning only text with a byte above 0x7F.
+ */
+export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean, last?: string): string | null {
+  var s = len ? E.toString(b.subarray(off, off + len)) : "";
+  return s == null ? null : s === last ? last : (noNull && s.indexOf("\0") >= 0) || (HIGH.test(s) && utf8Scan(s, 0, len, noNull, true) == null) ? null : s;
 }
 
 /** True for a binary string: its characters are bytes, and those of text are UTF-8 already (no double encoding). */
