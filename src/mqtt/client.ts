@@ -128,7 +128,10 @@ export function createClient(o: ClientOptions): Client {
         sendConnect();
       },
       onData: function (chunk: Uint8Array) {
-        var c = conn, r = reader.feed(chunk);
+        var c = conn, r: number;
+        // once per chunk, not per packet
+        lastRx = clock.now();
+        r = reader.feed(chunk);
         // a malformed or unexpected packet on this connection (not one a callback already closed or replaced)
         if (r < 0 && c == conn && st >= CONNACK_WAIT) fail(r);
       },
@@ -341,7 +344,6 @@ export function createClient(o: ClientOptions): Client {
   function onPart(hdr: number, total: number, pos: number, len: number): number {
     var r: number, k: number;
     if (st < CONNACK_WAIT) return E_CLOSED;
-    lastRx = clock.now();
     if (hdr >> 4 != PUBLISH || st == CONNACK_WAIT) return /*#__NOINLINE__*/ onOther(hdr, total, len);
     if (!pos) {
       r = /*#__NOINLINE__*/ decodePublish(b, 0, len, hdr, p);

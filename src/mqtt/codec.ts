@@ -138,10 +138,11 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
  * One function: Espruino pays for each call, and for each character of code it runs through.
  */
 export function sizePublish(topic: string, payload: Payload, qos: number, id?: number): number {
-  var k = sizeTopic(topic), n = typeof payload != "string" ? payload.length : utf8Length(payload);
+  var k = topic === lastT ? lastS : sizeTopic(topic), n = typeof payload != "string" ? payload.length : utf8Length(payload);
   if (!(qos >>> 0 === qos && qos < 3)) return E_QOS; // [MQTT-3.3.1-4]
   if (qos && !((id = id == null ? 1 : id) > 0 && id < 65536)) return E_PACKET_ID;
-  return k < 0 ? k : n < 0 ? E_UTF8 : frameSize(k + (qos ? 2 : 0) + n);
+  // frameSize, inline
+  return k < 0 ? k : n < 0 ? E_UTF8 : (n += k + (qos ? 2 : 0)) < 128 ? n + 2 : frameSize(n);
 }
 
 /**
@@ -154,11 +155,13 @@ export function encodePublish(b: Uint8Array, off: number, topic: string, payload
   if (n < 0) return n;
   if (off + n > b.length) return E_BUFFER;
   b[off] = (PUBLISH << 4) | (dup && qos ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
-  // the body: the frame less its first byte and the remaining length's 1 to 4 bytes
-  off = writeVarint(b, off + 1, n - (n < 130 ? 2 : n < 16387 ? 3 : n < 2097156 ? 4 : 5));
+  // the body: the frame less its first byte and the remaining length's 1 to 4 bytes (one: inline)
+  if (n < 130) (b[off + 1] = n - 2), (off += 2);
+  else off = writeVarint(b, off + 1, n - (n < 16387 ? 3 : n < 2097156 ? 4 : 5));
   e = utf8Write(b, off + 2, topic);
-  writeU16(b, off, e - off - 2);
-  if (qos) e = writeU16(b, e, id);
+  b[off] = (e - off - 2) >> 8;
+  b[off + 1] = e - off - 2;
+  if (qos) (b[e++] = id >> 8), (b[e++] = id);
   if (typeof payload == "string") return utf8Write(b, e, payload);
   b.set(payload, e);
   return e + payload.length;

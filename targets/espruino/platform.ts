@@ -14,33 +14,26 @@ import { hmac } from "../../src/crypto/hmac";
 // a byte above 0x7F: only then can a binary string be ill-formed UTF-8; the first hex digit of such a byte
 var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
 
-// the last string sized, whether it was UTF-8 (two strings can be equal and hold different bytes) and its bytes: a
-// message is sized, then written, so it is converted once. Written, it is forgotten: a sent payload is not kept alive.
-var lastS: string | undefined, lastK: boolean | undefined, lastU: Uint8Array | undefined;
+/**
+ * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
+ * not well-formed UTF-8. Native copies: a loop over characters costs Espruino about 30 us each. Short, and with
+ * nothing kept between calls: Espruino pays for each character of code it runs through, more than for a conversion.
+ */
+export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
+  var u = E.toUint8Array(s);
+  if (HIGH.test(s) && /*#__NOINLINE__*/ illFormed(s, u)) return -1;
+  if (b) b.set(u, off);
+  return off + u.length;
+}
 
-/** The bytes of `s` (kept for the next call when `keep`), or null when they are not well-formed UTF-8. */
-function bytesOf(s: string, keep: boolean): Uint8Array | null {
-  // (no === between typed arrays: Espruino compares them as the strings of their elements)
-  var k = !!(E.isUTF8 && E.isUTF8(s)), hit = lastS === s && lastK === k, u = hit ? lastU! : E.toUint8Array(s);
-  // a scan (a loop over characters costs Espruino about 30 us each) only for a binary string with a byte above 0x7F
-  if (!hit && !k && HIGH.test(s) && utf8Scan(u, 0, u.length, false, true) == null) return null;
-  if (keep) (lastS = s), (lastK = k), (lastU = u);
-  else if (hit) lastS = lastU = undefined;
-  return u;
+/** True when the bytes `u` of `s` (one above 0x7F) are not UTF-8: never for a UTF-8 string. Apart, as it is rare. */
+function illFormed(s: string, u: Uint8Array): boolean {
+  return !(E.isUTF8 && E.isUTF8(s)) && utf8Scan(u, 0, u.length, false, true) == null;
 }
 
 /** Bytes `s` takes, or -1 when they are not well-formed UTF-8. */
 export function utf8Length(s: string): number {
-  var u = bytesOf(s, true);
-  return u ? u.length : -1;
-}
-
-/** Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are not well-formed UTF-8. Native copies. */
-export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
-  var u = bytesOf(s, !b);
-  if (!u) return -1;
-  if (b) b.set(u, off);
-  return off + u.length;
+  return utf8Write(null, 0, s);
 }
 
 /**
