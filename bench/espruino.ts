@@ -182,16 +182,19 @@ async function main() {
   const broker = await startMosquitto({ tls: false });
   const rows: any[] = [];
   try {
-    for (const lib of LIBS.filter((l) => l.name.includes(ONLY))) {
-      const src = await lib.source();
-      const runs: Run[] = [];
-      for (let i = 0; i < ROUNDS; i++) runs.push(await round(bin, lib, src, broker.ports.mqtt));
+    // rounds interleaved (each round runs every library once): a machine whose load changes affects them alike
+    const libs = LIBS.filter((l) => l.name.includes(ONLY));
+    const srcs = await Promise.all(libs.map((l) => l.source()));
+    const runs: Run[][] = libs.map(() => []);
+    for (let i = 0; i < ROUNDS; i++) for (let j = 0; j < libs.length; j++) runs[j].push(await round(bin, libs[j], srcs[j], broker.ports.mqtt));
+    for (let j = 0; j < libs.length; j++) {
+      const lib = libs[j], src = srcs[j], rs = runs[j];
       rows.push({
         name: lib.name, about: lib.about, min: src.length, gzip: gzipSync(src, { level: 9 }).length,
-        storage: median(runs.map((r) => r.loaded)), addCached: await addCached(bin, src), peak: median(runs.map((r) => r.peak)),
-        pubRate: Math.round(median(runs.map((r) => r.pubRate))), pubLost: Math.max(...runs.map((r) => r.pubLost)),
-        recvRate: Math.round(median(runs.map((r) => r.recvRate))), recvLost: Math.max(...runs.map((r) => r.recvLost)),
-        runs,
+        storage: median(rs.map((r) => r.loaded)), addCached: await addCached(bin, src), peak: median(rs.map((r) => r.peak)),
+        pubRate: Math.round(median(rs.map((r) => r.pubRate))), pubLost: Math.max(...rs.map((r) => r.pubLost)),
+        recvRate: Math.round(median(rs.map((r) => r.recvRate))), recvLost: Math.max(...rs.map((r) => r.recvLost)),
+        runs: rs,
       });
       process.stderr.write(`${lib.name}: ${JSON.stringify(rows[rows.length - 1], (k, v) => (k == "runs" ? undefined : v))}\n`);
     }
