@@ -2,7 +2,7 @@
 // ../shared/engines/espruino-modules), in the same real Espruino interpreter (2v29, Linux build), against the
 // same local mosquitto, each loaded the way a board loads it: minified, written to Storage, then required.
 //
-//   npx tsx bench/espruino.ts [--n 2000] [--m 2000] [--rounds 3] [--out DIR]
+//   npx tsx bench/espruino.ts [--n 2000] [--m 2000] [--rounds 3] [--out DIR] [--only NAME]
 //
 // Per library: JsVars after `require` from Storage and after `Modules.addCached` (the source kept in RAM), the
 // peak JsVars of the session, and QoS 0 rates both ways:
@@ -30,6 +30,8 @@ const argv = process.argv.slice(2);
 const opt = (f: string, d: number) => (argv.includes(f) ? +argv[argv.indexOf(f) + 1] : d);
 const N = opt("--n", 2000), M = opt("--m", 2000), ROUNDS = opt("--rounds", 3);
 const OUT = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : BENCH;
+// --only NAME: one library (a quick look; the file written then holds that row only)
+const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : "";
 const PAYLOAD = "t=21.5;h=40;n=0000"; // 18 bytes, far under tinyMQTT's 127-byte topic + payload limit
 
 /** How each library is driven, as ES5 snippets for Espruino; `L` is the module, `ready`, `got`, `step` the bench's. */
@@ -180,16 +182,19 @@ async function main() {
   const broker = await startMosquitto({ tls: false });
   const rows: any[] = [];
   try {
-    for (const lib of LIBS) {
-      const src = await lib.source();
-      const runs: Run[] = [];
-      for (let i = 0; i < ROUNDS; i++) runs.push(await round(bin, lib, src, broker.ports.mqtt));
+    // rounds interleaved (each round runs every library once): a machine whose load changes affects them alike
+    const libs = LIBS.filter((l) => l.name.includes(ONLY));
+    const srcs = await Promise.all(libs.map((l) => l.source()));
+    const runs: Run[][] = libs.map(() => []);
+    for (let i = 0; i < ROUNDS; i++) for (let j = 0; j < libs.length; j++) runs[j].push(await round(bin, libs[j], srcs[j], broker.ports.mqtt));
+    for (let j = 0; j < libs.length; j++) {
+      const lib = libs[j], src = srcs[j], rs = runs[j];
       rows.push({
         name: lib.name, about: lib.about, min: src.length, gzip: gzipSync(src, { level: 9 }).length,
-        storage: median(runs.map((r) => r.loaded)), addCached: await addCached(bin, src), peak: median(runs.map((r) => r.peak)),
-        pubRate: Math.round(median(runs.map((r) => r.pubRate))), pubLost: Math.max(...runs.map((r) => r.pubLost)),
-        recvRate: Math.round(median(runs.map((r) => r.recvRate))), recvLost: Math.max(...runs.map((r) => r.recvLost)),
-        runs,
+        storage: median(rs.map((r) => r.loaded)), addCached: await addCached(bin, src), peak: median(rs.map((r) => r.peak)),
+        pubRate: Math.round(median(rs.map((r) => r.pubRate))), pubLost: Math.max(...rs.map((r) => r.pubLost)),
+        recvRate: Math.round(median(rs.map((r) => r.recvRate))), recvLost: Math.max(...rs.map((r) => r.recvLost)),
+        runs: rs,
       });
       process.stderr.write(`${lib.name}: ${JSON.stringify(rows[rows.length - 1], (k, v) => (k == "runs" ? undefined : v))}\n`);
     }

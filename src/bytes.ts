@@ -38,8 +38,14 @@ var UTF8_MIN = [0, 0x80, 0x800, 0x10000];
 /**
  * Decodes `len` bytes of UTF-8 at `off`. Returns null for ill-formed UTF-8 (overlong forms,
  * surrogates, beyond U+10FFFF, truncated sequences) and, when `noNull`, for U+0000 [MQTT-1.5.3-2].
+ * `last`, an ASCII string read before, is returned itself when the bytes are its characters (nothing decoded).
  */
-export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean): string | null {
+export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean, last?: string): string | null {
+  var i = 0;
+  if (last != null && last.length == len) {
+    while (i < len && last.charCodeAt(i) == b[off + i]) i++;
+    if (i == len) return last;
+  }
   return utf8Scan(b, off, len, noNull, false);
 }
 

@@ -148,7 +148,10 @@ export function createClient(o: ClientOptions): Client {
         sendConnect();
       },
       onData: function (chunk: Uint8Array) {
-        var c = conn, r = reader.feed(chunk);
+        var c = conn, r: number;
+        // once per chunk, not per packet
+        lastRx = clock.now();
+        r = reader.feed(chunk);
         // a malformed or unexpected packet on this connection (not one a callback already closed or replaced)
         if (r < 0 && c == conn && st >= CONNACK_WAIT) fail(r);
       },
@@ -230,25 +233,28 @@ export function createClient(o: ClientOptions): Client {
 
   /** Writes every unsent record in order; transient records leave the outbox once written. */
   function flush() {
-    var q = m._head, n: number, r: number, freed = false;
+    var q = m._head, n: number, r: number, freed = false, wrote = false;
     while (st == UP && q < m._tail) {
       n = recordSize(m, q);
       if (!b[q]) {
         r = streams && streamOf(q) ? pour(q, n) : tr.write(b, q + 1, n - 1);
         if (!r) break;
         if (r < 0) return drop(r == E_SOURCE ? r : E_TRANSPORT);
-        lastTx = clock.now();
+        wrote = true;
         // QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE wait for their answer: the only first bytes with bit 1 or 2 set
         if (b[q + 1] & 6) b[q] = SENT;
         else {
-          q = cut(m, q, n);
+          // (cut, inline for the usual case: the first record leaves)
+          if (q == m._head) m._head = q += n;
+          else q = cut(m, q, n);
           freed = true;
           continue;
         }
       }
       q += n;
     }
-    if (freed) writable();
+    if (wrote) lastTx = clock.now();
+    if (freed && (pend.length || wantW)) writable();
   }
 
   /** The source of the record at `q` when it is a streamed message. */
@@ -425,10 +431,63 @@ export function createClient(o: ClientOptions): Client {
     flush();
   }
 
+  // Espruino runs through the text of every function it calls: the path of a PUBLISH is kept short, the rest is elsewhere
   function onPart(hdr: number, total: number, pos: number, len: number): number {
-    var t = hdr >> 4, r: number, q: number, h: number, k: number, f: string;
+    var r: number, k: number;
     if (st < CONNACK_WAIT) return E_CLOSED;
-    lastRx = clock.now();
+    if (hdr >> 4 != PUBLISH || st == CONNACK_WAIT) return /*#__NOINLINE__*/ onOther(hdr, total, len);
+    if (!pos) {
+      r = /*#__NOINLINE__*/ decodePublish(b, 0, len, hdr, p);
+      if (((skip = r < 0) || p.qos == 2) && (r = /*#__NOINLINE__*/ odd(r, hdr, total, len)) < 0) return r;
+      info.qos = p.qos;
+      info.retain = p.retain;
+      info.dup = p.dup;
+      info.total = total - p.hlen;
+    }
+    if (!skip && o.onMessage) {
+      r = pos ? 0 : p.hlen;
+      info.offset = pos + r - p.hlen;
+      o.onMessage(p.topic, b.subarray(r, len), info);
+      if (st != UP) return E_CLOSED;
+    }
+    for (k = idAt; k >= 0 && k < idAt + 2; k++) if (k >= pos && k < pos + len) p.id = (p.id << 8) | b[k - pos];
+    if (pos + len == total) {
+      idAt = -1;
+      if (p.qos) {
+        // acknowledged once the application has had it [MQTT-4.3.2-2], [MQTT-4.3.3-2]
+        if (QOS2 && p.qos == 2 && in2.indexOf(p.id) < 0) in2.push(p.id);
+        control(p.qos == 1 ? PUBACK : PUBREC, p.id);
+        flush();
+      }
+    }
+    return 0;
+  }
+
+  /** The rare cases of a PUBLISH's first part: a header decodePublish refused (`r`, `skip` set), or QoS 2. */
+  function odd(r: number, hdr: number, total: number, len: number): number {
+    if (skip) {
+      if (len < total && r == E_MALFORMED) {
+        // a topic too long for the receive region cannot be read: reported and skipped, the connection stays;
+        // still acknowledged, or the server would resend it for ever [MQTT-4.3.2-2]: its packet id, after the
+        // topic, is read as the frame streams by (idAt: where it starts)
+        p.qos = (hdr >> 1) & 3;
+        p.id = 0;
+        idAt = readU16(b, 0) + 2;
+        error(E_TOO_LARGE);
+      } else return r;
+    }
+    // QoS 2 delivered once: a PUBLISH whose id awaits PUBREL is a duplicate [MQTT-4.3.3-2]; a build without
+    // QoS 2 (IoT Hub, which grants at most 1) cannot take one
+    if (p.qos == 2) {
+      if (!QOS2) return E_PROTOCOL;
+      if (in2.indexOf(p.id) >= 0) skip = true;
+    }
+    return 0;
+  }
+
+  /** Every packet but PUBLISH, and CONNACK first. */
+  function onOther(hdr: number, total: number, len: number): number {
+    var t = hdr >> 4, r: number, q: number, h: number, k: number, f: string;
     if (st == CONNACK_WAIT) {
       if (t != 2) return E_PROTOCOL;
       r = decodeConnack(b, 0, len, hdr);
@@ -438,48 +497,6 @@ export function createClient(o: ClientOptions): Client {
         return 0;
       }
       onConnack(r);
-      return 0;
-    }
-    if (t == PUBLISH) {
-      if (!pos) {
-        r = decodePublish(b, 0, len, hdr, p);
-        skip = r < 0;
-        if (skip) {
-          if (len < total && r == E_MALFORMED) {
-            // a topic too long for the receive region cannot be read: reported and skipped, the connection stays;
-            // still acknowledged, or the server would resend it for ever [MQTT-4.3.2-2]: its packet id, after the
-            // topic, is read as the frame streams by (idAt: where it starts)
-            p.qos = (hdr >> 1) & 3;
-            p.id = 0;
-            idAt = readU16(b, 0) + 2;
-            error(E_TOO_LARGE);
-          } else return r;
-        }
-        // QoS 2 delivered once: a PUBLISH whose id awaits PUBREL is a duplicate [MQTT-4.3.3-2]; a build without
-        // QoS 2 (IoT Hub, which grants at most 1) cannot take one
-        if (p.qos == 2) {
-          if (!QOS2) return E_PROTOCOL;
-          if (in2.indexOf(p.id) >= 0) skip = true;
-        }
-        info.qos = p.qos;
-        info.retain = p.retain;
-        info.dup = p.dup;
-        info.total = total - p.hlen;
-      }
-      if (!skip && o.onMessage) {
-        r = pos ? 0 : p.hlen;
-        info.offset = pos + r - p.hlen;
-        o.onMessage(p.topic, b.subarray(r, len), info);
-        if (st != UP) return E_CLOSED;
-      }
-      for (k = idAt; k >= 0 && k < idAt + 2; k++) if (k >= pos && k < pos + len) p.id = (p.id << 8) | b[k - pos];
-      if (pos + len == total) idAt = -1;
-      if (pos + len == total && p.qos) {
-        // acknowledged once the application has had it [MQTT-4.3.2-2], [MQTT-4.3.3-2]
-        if (QOS2 && p.qos == 2 && in2.indexOf(p.id) < 0) in2.push(p.id);
-        control(p.qos == 1 ? PUBACK : PUBREC, p.id);
-        flush();
-      }
       return 0;
     }
     if (len < total) return E_TOO_LARGE;
@@ -560,12 +577,14 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      var q: number, id = 0, r: number;
+      var n: number, q: number, id = 0, r: number;
       if (typeof payload == "object" && !(payload instanceof Uint8Array)) return stream(topic, payload, qos || 0, !!retain, done);
-      q = room(!QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos)));
+      n = !QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos));
+      q = room(n);
       if (q < 0) return q;
       if (qos) id = newId();
-      r = encodePublish(b, q, topic, payload, qos, !!retain, false, id) - q;
+      // sized once: n passed on
+      r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
       // stored before publish returns; nothing queued when the store fails
       if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
       if (qos) cbs[id] = done || null;

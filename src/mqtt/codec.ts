@@ -1,7 +1,7 @@
 // MQTT 3.1.1 packet codec: size first, then encode into a caller's buffer at an offset.
 // Encoders return the new offset or a negative error code; decoders read a frame body that
 // the reader assembled (b[off..off+len)) and return a value >= 0 or a negative error code.
-import { readU16, writeU16, varintLength, writeVarint } from "../bytes";
+import { readU16, writeU16, writeVarint } from "../bytes";
 import { utf8Length, utf8Write, utf8Read } from "../platform";
 import {
   E_BUFFER, E_MALFORMED, E_FLAGS, E_LENGTH, E_UTF8, E_TOPIC, E_PACKET_ID, E_QOS, E_REFUSED, E_TOO_LARGE, E_ARGUMENT,
@@ -67,8 +67,7 @@ function qosOk(q: number): boolean {
 
 /** Total frame bytes for a body of `n` bytes, or E_LENGTH past 268,435,455 [MQTT-2.2.3]. */
 export function frameSize(n: number): number {
-  var v = varintLength(n);
-  return n < 0 ? n : v > 4 ? E_LENGTH : 1 + v + n;
+  return n < 0 ? n : n < 128 ? n + 2 : n < 16384 ? n + 3 : n < 2097152 ? n + 4 : n < 268435456 ? n + 5 : E_LENGTH;
 }
 
 /** Writes a fixed header for a body of `n` bytes after checking the whole frame fits; returns the body offset. */
@@ -134,25 +133,38 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
   return off;
 }
 
-function publishBody(topic: string, payload: Payload, qos: number, id: number): number {
-  var k = sizeTopic(topic), n = sizePayload(payload);
-  if (!qosOk(qos)) return E_QOS; // [MQTT-3.3.1-4]
-  if (qos && !(id > 0 && id < 65536)) return E_PACKET_ID; // [MQTT-2.3.1-1]
-  return plus(plus(k, qos ? 2 : 0), n);
+/**
+ * Frame bytes of a PUBLISH, or a negative code [MQTT-3.3]; `id` (default 1) is checked for QoS 1 and 2 [MQTT-2.3.1-1].
+ * One function: Espruino pays for each call, and for each character of code it runs through.
+ */
+export function sizePublish(topic: string, payload: Payload, qos: number, id?: number): number {
+  var k = topic === lastT ? lastS : sizeTopic(topic), n = typeof payload != "string" ? payload.length : utf8Length(payload);
+  if (!(qos >>> 0 === qos && qos < 3)) return E_QOS; // [MQTT-3.3.1-4]
+  if (qos && !((id = id == null ? 1 : id) > 0 && id < 65536)) return E_PACKET_ID;
+  // frameSize, inline
+  return k < 0 ? k : n < 0 ? E_UTF8 : (n += k + (qos ? 2 : 0)) < 128 ? n + 2 : frameSize(n);
 }
 
-/** Frame bytes of a PUBLISH, or a negative code [MQTT-3.3]. */
-export function sizePublish(topic: string, payload: Payload, qos: number): number {
-  return frameSize(publishBody(topic, payload, qos, 1));
-}
-
-/** Encodes a PUBLISH [MQTT-3.3]; `id` is ignored for QoS 0, and DUP is never set for QoS 0 [MQTT-3.3.1-2]. */
-export function encodePublish(b: Uint8Array, off: number, topic: string, payload: Payload, qos: number, retain: boolean, dup: boolean, id: number): number {
-  off = head(b, off, (PUBLISH << 4) | (dup && qos ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), publishBody(topic, payload, qos, id));
-  if (off < 0) return off;
-  off = writeField(b, off, topic);
-  if (qos) off = writeU16(b, off, id);
-  return writeBytes(b, off, payload);
+/**
+ * Encodes a PUBLISH [MQTT-3.3]; `id` is ignored for QoS 0, and DUP is never set for QoS 0 [MQTT-3.3.1-2]. `n`, when
+ * given, is the frame size sizePublish gave for these fields (and a valid id): they are not sized again.
+ */
+export function encodePublish(b: Uint8Array, off: number, topic: string, payload: Payload, qos: number, retain: boolean, dup: boolean, id: number, n?: number): number {
+  var e: number;
+  if (!n) n = sizePublish(topic, payload, qos, id);
+  if (n < 0) return n;
+  if (off + n > b.length) return E_BUFFER;
+  b[off] = (PUBLISH << 4) | (dup && qos ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+  // the body: the frame less its first byte and the remaining length's 1 to 4 bytes (one: inline)
+  if (n < 130) (b[off + 1] = n - 2), (off += 2);
+  else off = writeVarint(b, off + 1, n - (n < 16387 ? 3 : n < 2097156 ? 4 : 5));
+  e = utf8Write(b, off + 2, topic);
+  b[off] = (e - off - 2) >> 8;
+  b[off + 1] = e - off - 2;
+  if (qos) (b[e++] = id >> 8), (b[e++] = id);
+  if (typeof payload == "string") return utf8Write(b, e, payload);
+  b.set(payload, e);
+  return e + payload.length;
 }
 
 /** Encodes PUBACK, PUBREC, PUBREL or PUBCOMP (4 bytes); PUBREL carries flags 0010 [MQTT-3.6.1-1]. */
@@ -216,24 +228,23 @@ export function decodeEmpty(len: number, hdr: number): number {
   return hdr & 15 ? E_FLAGS : len ? E_MALFORMED : 0;
 }
 
-// the last topic received, when it was ASCII (at first a character that matches no byte)
-var lastIn = "\u0100";
+// the last topic received, when it was ASCII
+var lastIn: string | undefined;
 
 /**
  * Reads a PUBLISH header from the first `len` bytes of its body into `p` [MQTT-3.3]; returns
  * the payload's offset in the body. QoS 3 and DUP on QoS 0 are malformed [MQTT-3.3.1-4], [MQTT-3.3.1-2].
  */
 export function decodePublish(b: Uint8Array, off: number, len: number, hdr: number, p: PublishHeader): number {
-  var q = (hdr >> 1) & 3, tl: number, h: number, t: string | null = lastIn, i = -1;
+  var q = (hdr >> 1) & 3, tl: number, h: number, t: string | null;
   if (q == 3 || (!q && hdr & 8)) return E_FLAGS;
   if (len < 2) return E_MALFORMED;
-  tl = readU16(b, off);
+  tl = (b[off] << 8) | b[off + 1];
   h = tl + (q ? 4 : 2);
   if (h > len) return E_MALFORMED;
-  // the same topic as the last one: its bytes are that (ASCII) string's characters
-  if (t.length == tl) for (i = 0; i < tl && t.charCodeAt(i) == b[off + 2 + i]; ) i++;
-  if (i != tl) {
-    if ((t = utf8Read(b, off + 2, tl, true)) == null) return E_UTF8;
+  // the same topic as the last one comes back as that string, checked before
+  if ((t = utf8Read(b, off + 2, tl, true, lastIn)) == null) return E_UTF8;
+  if (t !== lastIn) {
     if (!t || /[+#]/.test(t)) return E_TOPIC;
     // only an ASCII topic has as many characters as bytes
     if (t.length == tl) lastIn = t;
@@ -242,7 +253,7 @@ export function decodePublish(b: Uint8Array, off: number, len: number, hdr: numb
   p.qos = q;
   p.dup = !!(hdr & 8);
   p.retain = !!(hdr & 1);
-  p.id = q ? readU16(b, off + tl + 2) : 0;
+  p.id = q ? (b[off + tl + 2] << 8) | b[off + tl + 3] : 0;
   p.hlen = h;
   return q && !p.id ? E_PACKET_ID : h;
 }

@@ -23,39 +23,51 @@ export function createReader(buf: Uint8Array, cap: number, onPart: PartHandler):
   function reset() {
     _s = 0;
   }
+  // Espruino runs through the text of a loop's body at each turn: the usual case, a whole frame of at most 127 bytes
+  // in the chunk, takes one short turn; the others go byte by byte in step()
   function feed(chunk: Uint8Array): number {
-    var i = 0, n = chunk.length, c: number, k: number, r: number;
+    var i = 0, n = chunk.length, k: number, r: number;
     while (i < n) {
-      if (_s == 0) {
-        _hdr = chunk[i++];
-        _total = _got = _fill = 0;
-        _mul = 1;
-        _s = 1;
-      } else if (_s == 1) {
-        c = chunk[i++];
-        _total += (c & 127) * _mul;
-        if (c & 128) {
-          // [MQTT-2.2.3] at most four bytes of remaining length
-          if ((_mul *= 128) > 2097152) return (_s = 0), E_LENGTH;
-        } else if (_total) _s = 2;
-        else if ((_s = 0), (r = onPart(_hdr, 0, 0, 0)) < 0) return r;
-      } else {
-        k = _total - _got;
-        if (k > cap - _fill) k = cap - _fill;
-        if (k > n - i) k = n - i;
-        buf.set(chunk.subarray(i, i + k), _fill);
-        i += k;
-        _fill += k;
-        _got += k;
-        if (_got == _total || _fill == cap) {
-          if (_got == _total) _s = 0;
-          k = _fill;
-          _fill = 0;
-          if ((r = onPart(_hdr, _total, _got - k, k)) < 0) return (_s = 0), r;
-        }
-      }
+      if (!_s && (k = chunk[i + 1]) < 128 && k && i + 2 + k <= n && k <= cap) {
+        buf.set(chunk.subarray(i + 2, i + 2 + k), 0);
+        i += 2 + k;
+        if ((r = onPart(chunk[i - 2 - k], k, 0, k)) < 0) return r;
+      } else if ((i = step(chunk, i, n)) < 0) return i;
     }
     return 0;
+  }
+  /** One step from chunk[i]: a header byte, a byte of the remaining length or a part of the body; the new i, or a negative code. */
+  function step(chunk: Uint8Array, i: number, n: number): number {
+    var c: number, k: number, r: number;
+    if (_s == 0) {
+      _hdr = chunk[i++];
+      _total = _got = _fill = 0;
+      _mul = 1;
+      _s = 1;
+    } else if (_s == 1) {
+      c = chunk[i++];
+      _total += (c & 127) * _mul;
+      if (c & 128) {
+        // [MQTT-2.2.3] at most four bytes of remaining length
+        if ((_mul *= 128) > 2097152) return (_s = 0), E_LENGTH;
+      } else if (_total) _s = 2;
+      else if ((_s = 0), (r = onPart(_hdr, 0, 0, 0)) < 0) return r;
+    } else {
+      k = _total - _got;
+      if (k > cap - _fill) k = cap - _fill;
+      if (k > n - i) k = n - i;
+      buf.set(chunk.subarray(i, i + k), _fill);
+      i += k;
+      _fill += k;
+      _got += k;
+      if (_got == _total || _fill == cap) {
+        if (_got == _total) _s = 0;
+        k = _fill;
+        _fill = 0;
+        if ((r = onPart(_hdr, _total, _got - k, k)) < 0) return (_s = 0), r;
+      }
+    }
+    return i;
   }
   return { feed: feed, reset: reset };
 }

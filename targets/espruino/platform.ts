@@ -16,13 +16,19 @@ var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
 
 /**
  * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
- * not well-formed UTF-8. Native copies: a loop over characters costs Espruino about 30 us each.
+ * not well-formed UTF-8. Native copies: a loop over characters costs Espruino about 30 us each. Short, and with
+ * nothing kept between calls: Espruino pays for each character of code it runs through, more than for a conversion.
  */
 export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
   var u = E.toUint8Array(s);
-  if (!(E.isUTF8 && E.isUTF8(s)) && HIGH.test(s) && utf8Scan(u, 0, u.length, false, true) == null) return -1;
+  if (HIGH.test(s) && /*#__NOINLINE__*/ illFormed(s, u)) return -1;
   if (b) b.set(u, off);
   return off + u.length;
+}
+
+/** True when the bytes `u` of `s` (one above 0x7F) are not UTF-8: never for a UTF-8 string. Apart, as it is rare. */
+function illFormed(s: string, u: Uint8Array): boolean {
+  return !(E.isUTF8 && E.isUTF8(s)) && utf8Scan(u, 0, u.length, false, true) == null;
 }
 
 /** Bytes `s` takes, or -1 when they are not well-formed UTF-8. */
@@ -30,9 +36,13 @@ export function utf8Length(s: string): number {
   return utf8Write(null, 0, s);
 }
 
-/** Checks `len` bytes at `off` as utf8Read does (null when ill-formed) and returns them as a binary string. */
-export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean): string | null {
-  return utf8Scan(b, off, len, noNull, true) == null ? null : len ? E.toString(b.subarray(off, off + len)) || null : "";
+/**
+ * Checks `len` bytes at `off` as utf8Read does (null when ill-formed) and returns them as a binary string (`last`
+ * when they are its bytes, as utf8Read): natively, scanning only text with a byte above 0x7F.
+ */
+export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean, last?: string): string | null {
+  var s = len ? E.toString(b.subarray(off, off + len)) : "";
+  return s == null ? null : s === last ? last : (noNull && s.indexOf("\0") >= 0) || (HIGH.test(s) && utf8Scan(s, 0, len, noNull, true) == null) ? null : s;
 }
 
 /** True for a binary string: its characters are bytes, and those of text are UTF-8 already (no double encoding). */
