@@ -23,9 +23,12 @@ import { platformOf, featuresOf } from "./tools/build-plugins.js";
  */
 const BOTH = ["espruino", "moddable"];
 const NO_QOS2 = { QOS2: false };
+const LEAN = { QOS2: false, SOURCES: false };
 const WS = `function (o) { return wsTransport(platformTransport(), o.ws || { path: "/mqtt" }); }`;
 const ENTRIES = {
   mqtt: ["MQTT 3.1.1: QoS 0/1/2, will, streaming receive, in-order resend, keep-alive, reconnect", BOTH, {}, `import { createClient as core } from "src/mqtt/client";
+export var createClient = entry(core, CLIENT_VARS);`],
+  "mqtt-lean": ["MQTT 3.1.1, lean: QoS 0/1, keep-alive, reconnect with in-order resend, full validation of what arrives", ["espruino"], LEAN, `import { createClient as core } from "src/mqtt/client";
 export var createClient = entry(core, CLIENT_VARS);`],
   "mqtt-store": ["mqtt + queued messages kept in Storage across a power cut", ["espruino"], {}, `import { createClient as core } from "src/mqtt/client";
 export { storageStore } from "@/store";

@@ -4,3 +4,9 @@
 
 /** QoS 2 in both directions. IoT Hub refuses it (a QoS 2 PUBLISH closes the connection), so its builds leave it out. */
 export var QOS2 = true;
+
+/**
+ * Payloads given as a source (PayloadSource), read and written a chunk at a time: messages larger than the buffer.
+ * The lean MQTT build leaves them out (a source is then refused like any other bad payload).
+ */
+export var SOURCES = true;

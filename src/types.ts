@@ -34,6 +34,9 @@ export interface Clock {
   clear(t: unknown): void;
 }
 
+/** A payload: a string is sent as UTF-8, bytes as they are. */
+export type Payload = string | Uint8Array;
+
 /**
  * A payload the client reads in pieces instead of holding it: `size` bytes, `read(pos, buf, off, len)` copies `len`
  * of them from `pos` into `buf` at `off` and returns the count (`len`), or a negative number when it cannot. It must

@@ -14,7 +14,6 @@ export function c2dFilter(deviceId: string, moduleId?: string | null): string {
   return c2dPrefix(deviceId, moduleId) + "#";
 }
 
-export { c2dFilter as C2D_SUBSCRIBE };
 
 /**
  * The properties of a C2D (or module input) message from its topic, as propertyBagParse gives them, with

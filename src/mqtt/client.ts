@@ -6,14 +6,14 @@ import {
   E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED, E_QOS, E_ARGUMENT, E_SOURCE,
 } from "../errors";
 import {
-  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizePublish, frameSize,
-  sizeSubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
+  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizePublish, frameSize,
+  sizeSubscribe, sizeUnsubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
 import { createReader } from "./reader";
 import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
 import { readU16, writeVarint } from "../bytes";
-import { QOS2 } from "../features";
+import { QOS2, SOURCES } from "../features";
 import type { Journal } from "../store";
 import { utf8Read } from "../platform";
 
@@ -213,7 +213,7 @@ export function createClient(o: ClientOptions): Client {
   function call(id: number, err: number, g?: number) {
     var f = cbs[id];
     delete cbs[id];
-    if (streams && srcs[id]) delete srcs[id], streams--;
+    if (SOURCES && streams && srcs[id]) delete srcs[id], streams--;
     if (f) f(err, g);
     else if (err) error(err);
   }
@@ -237,7 +237,7 @@ export function createClient(o: ClientOptions): Client {
     while (st == UP && q < m._tail) {
       n = recordSize(m, q);
       if (!b[q]) {
-        r = streams && streamOf(q) ? pour(q, n) : tr.write(b, q + 1, n - 1);
+        r = SOURCES && streams && streamOf(q) ? pour(q, n) : tr.write(b, q + 1, n - 1);
         if (!r) break;
         if (r < 0) return drop(r == E_SOURCE ? r : E_TRANSPORT);
         wrote = true;
@@ -558,11 +558,12 @@ export function createClient(o: ClientOptions): Client {
     }
   }
 
-  /** Queues a SUBSCRIBE, or an UNSUBSCRIBE when qos < 0; returns its packet id or a negative code. */
+  /** Queues a SUBSCRIBE, or an UNSUBSCRIBE when `qos` is -1; returns its packet id or a negative code. */
   function sendSub(filter: string, qos: number, done: Done | null | undefined): number {
-    var q = room(sizeSubscribe(filter, qos)), id: number;
+    var q = room(qos < 0 ? sizeUnsubscribe(filter) : sizeSubscribe(filter, qos)), id: number;
     if (q < 0) return q;
-    encodeSubscribe(b, q, (id = newId()), filter, qos);
+    if (qos < 0) encodeUnsubscribe(b, q, (id = newId()), filter);
+    else encodeSubscribe(b, q, (id = newId()), filter, qos);
     cbs[id] = done || null;
     flush();
     return id;
@@ -578,7 +579,7 @@ export function createClient(o: ClientOptions): Client {
     },
     publish: function (topic, payload, qos, retain, done) {
       var n: number, q: number, id = 0, r: number;
-      if (typeof payload == "object" && !(payload instanceof Uint8Array)) return stream(topic, payload, qos || 0, !!retain, done);
+      if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
       n = !QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos));
       q = room(n);
       if (q < 0) return q;

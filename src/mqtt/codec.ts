@@ -10,8 +10,8 @@ import {
 export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBREL = 6, PUBCOMP = 7,
   SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14;
 
-/** A payload: a string is sent as UTF-8, bytes as they are. */
-export type Payload = string | Uint8Array;
+import type { Payload } from "../types";
+export type { Payload };
 
 export interface Will { topic: string; payload: Payload; qos?: number; retain?: boolean }
 
@@ -181,14 +181,27 @@ function subBody(filter: string, id: number, sub: boolean, qos: number): number 
   return plus(k, sub ? 3 : 2);
 }
 
-/** Frame bytes of a SUBSCRIBE with one filter [MQTT-3.8], or of an UNSUBSCRIBE when qos < 0. */
+/** Frame bytes of a SUBSCRIBE with one filter [MQTT-3.8]. */
 export function sizeSubscribe(filter: string, qos: number): number {
-  return frameSize(subBody(filter, 1, qos >= 0, qos));
+  return frameSize(subBody(filter, 1, true, qos));
 }
 
-/** Encodes a SUBSCRIBE (flags 0010 [MQTT-3.8.1-1]) with one filter, or an UNSUBSCRIBE [MQTT-3.10.1-1] when qos < 0. */
+/** Frame bytes of an UNSUBSCRIBE with one filter [MQTT-3.10]. */
+export function sizeUnsubscribe(filter: string): number {
+  return frameSize(subBody(filter, 1, false, 0));
+}
+
+/** Encodes a SUBSCRIBE (flags 0010 [MQTT-3.8.1-1]) with one filter. */
 export function encodeSubscribe(b: Uint8Array, off: number, id: number, filter: string, qos: number): number {
-  var sub = qos >= 0;
+  return subFrame(b, off, id, filter, true, qos);
+}
+
+/** Encodes an UNSUBSCRIBE (flags 0010 [MQTT-3.10.1-1]) with one filter. */
+export function encodeUnsubscribe(b: Uint8Array, off: number, id: number, filter: string): number {
+  return subFrame(b, off, id, filter, false, 0);
+}
+
+function subFrame(b: Uint8Array, off: number, id: number, filter: string, sub: boolean, qos: number): number {
   if ((off = head(b, off, sub ? 0x82 : 0xa2, subBody(filter, id, sub, qos))) < 0) return off;
   off = writeField(b, writeU16(b, off, id), filter);
   if (sub) b[off++] = qos;

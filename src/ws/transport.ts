@@ -85,7 +85,7 @@ export function wsTransport(inner: Transport, o: WsOptions): Transport {
   }
 
   /** Sends the control frame whose payload is S[C + 6, C + 6 + n); returns what the inner write did. */
-  function control(op: number, n: number): number {
+  function controlFrame(op: number, n: number): number {
     newKey();
     encodeFrameHeader(S, C, WS_FIN | op, n, S, K);
     maskCopy(S, C + 6, S, C + 6, n, S, K, 0);
@@ -99,7 +99,7 @@ export function wsTransport(inner: Transport, o: WsOptions): Transport {
     if (st == OPEN && status) {
       S[C + 6] = status >> 8;
       S[C + 7] = status & 255;
-      control(WS_CLOSE, 2);
+      controlFrame(WS_CLOSE, 2);
     }
     st = IDLE;
     ev = null;
@@ -130,13 +130,13 @@ export function wsTransport(inner: Transport, o: WsOptions): Transport {
       while (from < to) S[C + 6 + pos++] = data[from++];
       if (pos == total) {
         // §5.5.2 a ping is answered with a pong carrying its payload, later if the network pushes back
-        if (op == WS_PING) pong = control(WS_PONG, total) ? 0 : total + 6;
+        if (op == WS_PING) pong = controlFrame(WS_PONG, total) ? 0 : total + 6;
         // §5.5.1 a close body starts with a 2-byte status
         else if (total == 1) return E_WS_CONTROL;
         else {
           // §5.5.1 answered with a close echoing the status; 1000 (or none) is an orderly end (§7.4.1)
           r = total && ((S[C + 6] << 8) | S[C + 7]) != 1000 ? E_WS_CLOSED : 0;
-          control(WS_CLOSE, total && 2);
+          controlFrame(WS_CLOSE, total && 2);
           shut(r, 0);
         }
       }

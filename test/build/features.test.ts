@@ -8,24 +8,33 @@ import { u8 } from "../helpers/bytes";
 import { refGenerate } from "../helpers/mqtt";
 
 // Features chosen at build time (src/features.ts, linked per entry by tools/build-plugins.js): the client built
-// without QoS 2, as the IoT Hub entries are, refuses it both ways and still does QoS 0 and 1.
+// without QoS 2 and payload sources, as the lean MQTT entry is (the IoT Hub entries: without QoS 2), refuses QoS 2
+// both ways and a source, and still does QoS 0 and 1.
 
-let createClient: any;
+let createClient: any, code = "", fullCode = "";
 const PUBACK = (id: number) => u8(0x40, 2, id >> 8, id & 255);
 const PUBREC = (id: number) => u8(0x50, 2, id >> 8, id & 255);
 const publish = (topic: string, payload: string, qos: number, messageId: number) =>
   refGenerate({ cmd: "publish", topic, payload: Buffer.from(payload), qos, messageId, dup: false, retain: false } as any);
 
-test.before(async () => {
+/** src/mqtt/client.ts built with these features, as CommonJS source. */
+async function build(features: Record<string, boolean>): Promise<string> {
   const b = await rollup({
     input: "src/mqtt/client.ts",
     onwarn() {},
-    plugins: [featuresOf({ QOS2: false }), typescript({ tsconfig: "tsconfig.json", compilerOptions: { module: "ESNext", target: "ES2020", noEmit: false, declaration: false }, include: ["src/**/*.ts"] })],
+    plugins: [featuresOf(features), typescript({ tsconfig: "tsconfig.json", compilerOptions: { module: "ESNext", target: "ES2020", noEmit: false, declaration: false }, include: ["src/**/*.ts"] })],
   });
   const { output } = await b.generate({ format: "cjs", exports: "named" });
   await b.close();
+  return output[0].code;
+}
+
+test.before(async () => {
+  // the lean MQTT entry's features (rollup.config.js LEAN): no QoS 2, no payload sources
+  code = await build({ QOS2: false, SOURCES: false });
+  fullCode = await build({});
   const m: any = { exports: {} };
-  new Function("module", "exports", output[0].code)(m, m.exports);
+  new Function("module", "exports", code)(m, m.exports);
   createClient = m.exports.createClient;
 });
 
@@ -58,6 +67,16 @@ test("without QoS 2: an incoming QoS 2 PUBLISH, or a PUBREC, is a protocol error
   s = up();
   s.t.send(PUBREC(1));
   assert.equal(s.log, [-8], "E_PACKET_TYPE");
+});
+
+test("without sources: a PayloadSource is refused (E_ARGUMENT) and the streaming code is not in the build", () => {
+  const { c, t } = up();
+  assert.is(c.publish("a", { size: 3, read: () => 3 }, 1), -31);
+  assert.equal(t.cmds(), []);
+  for (const name of ["function pour", "function unstream", "function streamOf"]) {
+    assert.ok(fullCode.includes(name), `the full build has ${name}`);
+    assert.not.ok(code.includes(name), `the lean build has no ${name}`);
+  }
 });
 
 test.run();

@@ -43,7 +43,7 @@ import type { Step } from "./scenarios";
 
 /** Variables an ESP32 build has left for JavaScript (Wi-Fi and TLS took the rest); an ESP8266's. */
 const ESP32_VARIABLES = 5000, ESP8266_VARIABLES = 1600;
-const ENTRIES = ["mqtt", "ws", "hub", "hub-ws", "hub-http", "dps"];
+const ENTRIES = ["mqtt", "mqtt-lean", "ws", "hub", "hub-ws", "hub-http", "dps"];
 
 let broker: Mosquitto | null = null, hub: any = null;
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-espruino-"));
@@ -266,6 +266,18 @@ const suites: { title: string; entry: string; key: string; steps: Step[] }[] = [
       port: () => cur().ports.mqtt,
       // one client: the persistent-session step opens a second beside it, which 1,600 variables do not hold
       // (test/engines/espruino-limits.ts); the link cut runs in the linux sessions
+    }).steps.filter((x) => !/persistent session/.test(x.name)),
+  },
+  {
+    title: `board-sized: mqtt-lean (no QoS 2, no payload sources) over TCP with ${ESP8266_VARIABLES} variables (esp8266 build)`,
+    entry: "mqtt-lean",
+    key: "esp8266",
+    steps: mqttSession({
+      id: `esp-lean-${process.pid}`,
+      broker: () => broker!,
+      start: () => esp({ entry: "mqtt-lean", variant: "esp8266", board: ESP8266_VARIABLES, targets: { mqtt: broker!.ports.mqtt } }),
+      port: () => cur().ports.mqtt,
+      qos2: false,
     }).steps.filter((x) => !/persistent session/.test(x.name)),
   },
   {
@@ -518,7 +530,7 @@ test("Espruino: JsVars per bundle (Storage and addCached) written to engines-rep
     const [st, ca] = await Promise.all([load(entry, true), load(entry, false)]);
     loads[entry] = { linuxStorage: st.bundle, linuxCached: ca.bundle, linuxBlocksize: st.blocksize };
   }
-  const peakOfKey = { mqtt: "esp8266", ws: "esp32Tcp", hub: "esp32Plain", "hub-ws": "esp32Tls", "hub-http": "esp32Tls", dps: "esp32Tls" } as Record<string, string>;
+  const peakOfKey = { mqtt: "esp8266", "mqtt-lean": "esp8266", ws: "esp32Tcp", hub: "esp32Plain", "hub-ws": "esp32Tls", "hub-http": "esp32Tls", dps: "esp32Tls" } as Record<string, string>;
   const rows: string[] = [];
   for (const entry of ENTRIES) {
     const l = loads[entry], sessions = figures[entry] || {}, main = sessions[peakOfKey[entry]];

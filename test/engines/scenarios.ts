@@ -91,13 +91,15 @@ export interface MqttContext {
   io?: string;
   /** The broker port the engine's clients use (default the plain MQTT listener; e.g. the websockets one). */
   port?: () => number;
+  /** false for a build without QoS 2 (the lean entry): what the session does at QoS 2 it does at QoS 1, and QoS 2 is refused (E_QOS). */
+  qos2?: boolean;
 }
 
 /** A full MQTT 3.1.1 session; `ctx.broker()` must log at debug level (PINGREQ lines). */
 export function mqttSession(ctx: MqttContext): { steps: Step[]; engine: () => Engine | null; close: () => Promise<void> } {
   let e: Engine | null = null, obs: MqttClient | null = null;
   const seen: { topic: string; payload: Buffer; retain: boolean; qos: number }[] = [];
-  const P = `eng/${ctx.id}`, ID = ctx.id;
+  const P = `eng/${ctx.id}`, ID = ctx.id, Q2 = ctx.qos2 === false ? 1 : 2;
   const need = () => {
     if (!e) throw new Error("no engine: an earlier step failed");
     return e;
@@ -129,24 +131,25 @@ export function mqttSession(ctx: MqttContext): { steps: Step[]; engine: () => En
       },
     },
     {
-      name: "subscribes: QoS 2 and QoS 1 granted",
+      name: ctx.qos2 === false ? "subscribes: QoS 1 granted twice" : "subscribes: QoS 2 and QoS 1 granted",
       ms: 5000,
       async run() {
-        const ids = await need().eval(`[c.subscribe(${j(P + "/t/#")}, 2, S.done("sub-t")), c.subscribe(${j(P + "/u/+")}, 1, S.done("sub-u"))]`);
+        const ids = await need().eval(`[c.subscribe(${j(P + "/t/#")}, ${Q2}, S.done("sub-t")), c.subscribe(${j(P + "/u/+")}, 1, S.done("sub-u"))]`);
         assert.ok(ids[0] > 0 && ids[1] > 0 && ids[0] != ids[1], `packet ids ${ids}`);
-        assert.equal(await need().host.until("sub-t"), { err: 0, value: 2 });
+        assert.equal(await need().host.until("sub-t"), { err: 0, value: Q2 });
         assert.equal(await need().host.until("sub-u"), { err: 0, value: 1 });
       },
     },
     {
-      name: "publishes QoS 0, 1 and 2: each done, each received once, byte-exact (the Node observer agrees)",
+      name: ctx.qos2 === false ? "publishes QoS 0 and 1 (QoS 2 refused: E_QOS): each done, each received once, byte-exact" : "publishes QoS 0, 1 and 2: each done, each received once, byte-exact (the Node observer agrees)",
       ms: 5000,
       async run() {
         const ex = need();
+        if (Q2 < 2) assert.is(await ex.eval(`c.publish(${j(P + "/t/no")}, "x", 2)`), -9, "QoS 2 is E_QOS in this build");
         const r = await ex.eval(
           `[c.publish(${j(P + "/t/zero")}, "h\\u00e9llo \\u2713 0", 0, false, S.done("done0")), ` +
             `c.publish(${j(P + "/t/one")}, S.bytes(300, 1), 1, false, S.done("done1")), ` +
-            `c.publish(${j(P + "/t/two")}, "exactly once", 2, false, S.done("done2"))]`,
+            `c.publish(${j(P + "/t/two")}, "exactly once", ${Q2}, false, S.done("done2"))]`,
         );
         assert.is(r[0], 0, "QoS 0 returns 0");
         assert.ok(r[1] > 0 && r[2] > 0 && r[1] != r[2], `packet ids ${r}`);
@@ -161,11 +164,11 @@ export function mqttSession(ctx: MqttContext): { steps: Step[]; engine: () => En
         assert.is(zero[0].text, "héllo ✓ 0");
         assert.is(zero[0].qos, 0);
         assert.equal([one[0].length, one[0].sum, one[0].qos, one[0].offset, one[0].total], [300, sum(bytes(300, 1)), 1, 0, 300]);
-        assert.equal([two[0].text, two[0].qos, two[0].retain, two[0].dup], ["exactly once", 2, false, false]);
+        assert.equal([two[0].text, two[0].qos, two[0].retain, two[0].dup], ["exactly once", Q2, false, false]);
         const o = (t: string) => seen.filter((s) => s.topic == P + t);
         assert.is(o("/t/zero")[0].payload.toString("utf8"), "héllo ✓ 0");
         assert.equal(new Uint8Array(o("/t/one")[0].payload), bytes(300, 1));
-        assert.equal([o("/t/two").length, o("/t/two")[0].qos], [1, 2]);
+        assert.equal([o("/t/two").length, o("/t/two")[0].qos], [1, Q2]);
       },
     },
     {

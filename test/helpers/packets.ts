@@ -1,6 +1,6 @@
 // Random MQTT packets with their expected readings, for the differential and fuzz tests.
 import {
-  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizeConnect, sizePublish, sizeSubscribe,
+  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizeConnect, sizePublish, sizeSubscribe, sizeUnsubscribe,
   ConnectFields, Payload, PUBACK, PUBREC, PUBREL, PUBCOMP, PINGREQ, DISCONNECT,
 } from '../../src/mqtt/codec';
 import * as E from '../../src/errors';
@@ -53,7 +53,9 @@ export function randomOutgoing(rng: Rng): { encode: (b: Uint8Array, o: number) =
     case 4: {
       const f = filter(rng), q = rng.chance(0.3) ? -1 : qos(rng), i = id(rng);
       const ref: Packet = q < 0 ? { cmd: 'unsubscribe', messageId: i, unsubscriptions: [f] } : { cmd: 'subscribe', messageId: i, subscriptions: [{ topic: f, qos: q }] };
-      return { encode: (b, o) => encodeSubscribe(b, o, i, f, q), size: sizeSubscribe(f, q), ref };
+      return q < 0
+        ? { encode: (b, o) => encodeUnsubscribe(b, o, i, f), size: sizeUnsubscribe(f), ref }
+        : { encode: (b, o) => encodeSubscribe(b, o, i, f, q), size: sizeSubscribe(f, q), ref };
     }
     default: {
       const type = rng.pick([PINGREQ, DISCONNECT]);

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeEmpty, sizeConnect, sizePublish, sizeSubscribe,
+  encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizeConnect, sizePublish, sizeSubscribe, sizeUnsubscribe,
   sizeFilter, sizeTopic, sizePayload, decodePublish, ConnectFields, Payload, PublishHeader, PUBACK, PUBREC, PUBREL, PUBCOMP, PINGREQ, DISCONNECT,
 } from '../../src/mqtt/codec';
 import { createReader } from '../../src/mqtt/reader';
@@ -234,8 +234,8 @@ encodeVector({
 
 encodeVector({
   name: 'UNSUBSCRIBE one filter (flags 0010 [MQTT-3.10.1-1])',
-  encode: (b, o) => encodeSubscribe(b, o, 3, 'a/#', -1),
-  size: () => sizeSubscribe('a/#', -1),
+  encode: (b, o) => encodeUnsubscribe(b, o, 3, 'a/#'),
+  size: () => sizeUnsubscribe('a/#'),
   bytes: u8(0xa2, 7, 0, 3, mstr('a/#')),
   ref: { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['a/#'] },
 });
@@ -373,6 +373,7 @@ test('size functions give the same codes as the encoders', () => {
   assert.is(sizePublish('t', '\ud800', 0), E.E_UTF8);
   assert.is(sizeSubscribe('a#', 0), E.E_TOPIC);
   assert.is(sizeSubscribe('a', 3), E.E_QOS);
+  assert.is(sizeSubscribe('a', -1), E.E_QOS, 'no UNSUBSCRIBE by another name');
   assert.is(sizeConnect({ clientId: '', keepalive: 0, clean: false }), E.E_ARGUMENT);
 });
 

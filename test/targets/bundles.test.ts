@@ -12,6 +12,7 @@ import { read, MISSING_GLOBALS, MISSING_METHODS } from "../helpers/bundle";
 
 const ESPRUINO: Record<string, string[]> = {
   mqtt: ["createClient"],
+  "mqtt-lean": ["createClient"],
   "mqtt-store": ["createClient", "storageStore"],
   hub: ["createDevice"],
   dps: ["provision"],
