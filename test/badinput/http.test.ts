@@ -106,7 +106,7 @@ test("each broken answer ends the exchange with its named error; the client then
     const problems = (await Promise.all(corpus.map(async (e) => {
       const srv = await server(e);
       try {
-        const c = createHttpClient({ host: "127.0.0.1", port: srv.port, transport: nodeTransport(), clock: nodeClock, timeout: 400 });
+        const c = createHttpClient({ host: "127.0.0.1", port: srv.port, transport: nodeTransport(), clock: nodeClock, timeout: 2000 });
         const a = await get(c);
         if (a.err !== e.expect) return `${e.name}: ${errorName(a.err)} (status ${a.status}), expected ${errorName(e.expect)}`;
         const b = await get(c);

@@ -10,7 +10,17 @@ import { writeSync } from "node:fs";
 import { createClient, fileStore, E_OUTBOX_FULL } from "../../targets/node/index";
 
 const o = JSON.parse(process.argv[2]);
-const say = (s: string) => writeSync(1, s + "\n");
+// (stdout is a non-blocking pipe: a full one answers EAGAIN, and the line is written again until it goes)
+const say = (s: string) => {
+  const b = Buffer.from(s + "\n");
+  for (let o = 0; o < b.length; ) {
+    try {
+      o += writeSync(1, b, o);
+    } catch (e: any) {
+      if (e.code !== "EAGAIN") throw e;
+    }
+  }
+};
 
 let next = o.from as number;
 const client = createClient({

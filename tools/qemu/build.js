@@ -141,8 +141,8 @@ async function buildBundle (log, entry = 'app') {
         problems.push(w.message)
       },
       plugins: [
-        // the IoT Hub feature set, as the hub entries of rollup.config.js: no QoS 2
-        featuresOf({ QOS2: false }),
+        // the IoT Hub feature set, as the hub entries of rollup.config.js: no QoS 2; and no payload sources (the bench sends none)
+        featuresOf({ QOS2: false, SOURCES: false }),
         // targets/qemu/platform.ts: HMAC-SHA256 and base64 by the firmware (crypto.c), code in flash, not the JS heap
         platformOf('qemu'),
         typescript({
