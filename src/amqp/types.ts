@@ -337,7 +337,7 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
 }
 
 /** readRaw, the result in the plain shape (numbers and symbols wrapped as {t, v}). */
-function readValue(b: Uint8Array, off: number, end: number, depth: number, ac: number): Value {
+export function readValue(b: Uint8Array, off: number, end: number, depth: number, ac: number): Value {
   var x = readRaw(b, off, end, depth, ac);
   if (P < 0) return null;
   return typeof x == "number" || (K == SYMBOL && typeof x == "string") || (x instanceof Uint8Array && K != BINARY) ? { t: K, v: x } : x;
