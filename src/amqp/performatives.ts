@@ -244,7 +244,7 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
     k = kind < 0 ? -kind - 1 : kind;
     x = null;
     if (i < n) {
-      if (k == DESCRIBED && b[off] === 0 && off + 1 < e) {
+      if (k == DESCRIBED && off + 1 < e && b[off] === 0) {
         // a composite this codec knows, or any value
         j = readRaw(b, off + 1, e, depth + 2, 0);
         x = decodeEnd() >= 0 && rawKind() == ULONG && fields(j) ? decodeComposite(b, off, e, depth + 1, null) : readAny(b, off, e, depth + 1);
