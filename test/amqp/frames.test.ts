@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 // annotated vectors, every performative against rhea both ways on random fields, the reader over any chunking.
 
 const rmessage = createRequire(import.meta.url)('rhea/lib/message.js');
-const N = +(process.env.DIFF_N || 3000);
+const N = +(process.env.DIFF_N || 2000);
 
 /** Our frame bytes for a performative (checked: exact size, canaries, one byte short gives E_BUFFER and writes nothing). */
 function frame(channel: number, code: number, o: any, m?: P.Message): Uint8Array {
