@@ -59,14 +59,15 @@ export function createAmqpReader(buf: Uint8Array, cap: number, id: number, onFra
   // 3 reads the body; _err: the code that stopped the reader
   var _s = 0, _id = id, _max = MIN_MAX_FRAME_SIZE, _got = 0, _need = 0, _skip = 0, _type = 0, _ch = 0, _err = 0;
 
-  function reset(id: number) {
+  // function expressions, not declarations: Espruino does not hoist declarations (tools/bundle-rules.js)
+  var reset = function (id: number) {
     _s = _got = _err = 0;
     _id = id;
     _max = MIN_MAX_FRAME_SIZE;
-  }
+  };
 
   /** Parses the 8 header bytes in buf: 0 or a negative code. */
-  function header(): number {
+  var header = function (): number {
     var size: number, doff: number;
     if (!_s) {
       // "AMQP", the id expected, version 1.0.0 (§2.2)
@@ -85,9 +86,9 @@ export function createAmqpReader(buf: Uint8Array, cap: number, id: number, onFra
     if (_need > cap) return E_AMQP_FRAME_SIZE;
     _s = 2;
     return 0;
-  }
+  };
 
-  function feed(chunk: Uint8Array): number {
+  var feed = function (chunk: Uint8Array): number {
     var i = 0, n = chunk.length, k: number, r: number;
     if (_err) return _err;
     while (i < n || (_s > 1 && !_skip && _got == _need)) {
@@ -114,11 +115,11 @@ export function createAmqpReader(buf: Uint8Array, cap: number, id: number, onFra
       }
     }
     return 0;
-  }
+  };
 
-  function setMaxFrameSize(n: number) {
+  var setMaxFrameSize = function (n: number) {
     _max = n < cap + 8 ? n : cap + 8;
-  }
+  };
 
   return { feed: feed, reset: reset, setMaxFrameSize: setMaxFrameSize };
 }

@@ -181,14 +181,15 @@ export function sizeFrame(code: number, o: any, m?: Message): number {
 }
 
 /**
- * Writes a whole frame (§2.3): header (an AMQP frame on `channel`, or a SASL frame for codes 0x40-0x44), the
+ * Writes a whole frame (§2.3): header (an AMQP frame on `channel`, or a SASL frame on 0 for codes 0x40-0x44), the
  * composite `code` from `o`, then the message `m` if given (a transfer's payload). Returns the new offset, or
  * E_BUFFER (nothing written) or the code sizeFrame gives.
  */
 export function writeFrame(b: Uint8Array, off: number, channel: number, code: number, o: any, m?: Message): number {
   var n = sizeFrame(code, o, m);
   if (n < 0) return n;
-  if ((off = writeFrameHeader(b, off, n, code >= SASL_MECHANISMS && code <= SASL_OUTCOME ? FRAME_SASL : FRAME_AMQP, channel)) < 0) return off;
+  var sasl = code >= SASL_MECHANISMS && code <= SASL_OUTCOME;
+  if ((off = writeFrameHeader(b, off, n, sasl ? FRAME_SASL : FRAME_AMQP, sasl ? 0 : channel)) < 0) return off; // SASL: channel 0 (§5.3.1)
   off = composite(b, off, code, o);
   return m ? message(b, off, m) : off;
 }
