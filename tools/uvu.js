@@ -18,8 +18,9 @@ const SYSTEM = new RegExp("^(" + [
   "(build|crypto|ws)/duktape", "http/client", "sessions/(device|https|protocol|pnp)", "mqtt/heap", "targets/(espruino|node-store)",
   "tools/(flash|moddable)", "ws/(mosquitto-ws|mqtt-ws|server)",
 ].join("|") + ")\\.test\\.ts$");
-/** Fuzz inputs per run in the unit tier (the system tier runs mqtt/fuzz.test.ts again with its default, 100,000). */
-const UNIT_FUZZ = "25000";
+/** Random cases per run in the unit tier; the system tier runs these files again with their defaults (100,000 MQTT fuzz inputs...). */
+const UNIT_COUNTS = { FUZZ_N: "25000", DIFF_N: "500", AMQP_FUZZ_N: "1000" };
+const RERUN = /^(mqtt\/fuzz|amqp\/(fuzz|frames|types))\.test\.ts$/;
 
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
 const uvu = fileURLToPath(new URL("../node_modules/uvu/bin.js", import.meta.url));
@@ -29,13 +30,12 @@ if (args[0] === "--tier") {
   const files = readdirSync(TEST, { recursive: true }).map(String).map((f) => f.split("\\").join("/")).filter((f) => /\.test\.ts$/.test(f));
   const unit = args[1] === "unit", system = args[1] === "system";
   if (!unit && !system) throw new Error("--tier unit | system");
-  const pick = files.filter((f) => SYSTEM.test(f) === system || (system && f === "mqtt/fuzz.test.ts"));
+  const pick = files.filter((f) => SYSTEM.test(f) === system || (system && RERUN.test(f)));
   const esc = (f) => f.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   args = ["test", "^(" + pick.map(esc).join("|") + ")$"];
   // the unit tier in-process with tsx as a loader (the tsx command itself listens on an IPC socket)
   if (unit) node = ["--import", "tsx", "--import", fileURLToPath(new URL("./no-io.js", import.meta.url))];
-  env = { ...env, FUZZ_N: env.FUZZ_N || (unit ? UNIT_FUZZ : "") };
-  if (!env.FUZZ_N) delete env.FUZZ_N;
+  if (unit) env = { ...UNIT_COUNTS, ...env };
 }
 const child = spawn(process.execPath, [...node, uvu, ...args], { stdio: ["inherit", "pipe", "inherit"], env });
 let out = "";

@@ -14,7 +14,7 @@ const LAYERS: [string, RegExp][] = [
   ["base", /^src\/(bytes|errors|types|features|version|platform|options)\.ts$|^src\/crypto\//],
   ["buffer", /^src\/(memory|store)\.ts$/],
   ["iothub codec", /^src\/iothub\//],
-  ["protocols", /^src\/(mqtt|http|ws)\//],
+  ["protocols", /^src\/(mqtt|http|ws|amqp)\//],
   ["sessions", /^src\/sessions\/|^src\/errornames\.ts$/],
 ];
 
