@@ -42,7 +42,7 @@ const BUILD = !SMOKE && !flag("--no-build");
 const CFG = SMOKE
   ? { rounds: 1, payload: 64, q0: { n: 1000, warm: 200, window: 256 }, q1: { n: 600, warm: 200, window: 32 }, heap: { n: 2000, warm: 500 }, clients: 10,
       burst0: { n: 2000, warm: 500 }, burst1: { n: 1000, warm: 500 } }
-  : { rounds: +(opt("--rounds") || 9), payload: 64, q0: { n: 80000, warm: 5000, window: 256 }, q1: { n: 50000, warm: 5000, window: 32 }, heap: { n: 100000, warm: 5000 }, clients: 1000,
+  : { rounds: +(opt("--rounds") || 9), payload: 64, q0: { n: 80000, warm: 5000, window: 256 }, q1: { n: 50000, warm: 5000, window: 32 }, heap: { n: 100000, warm: 20000 }, clients: 1000,
       burst0: { n: 100000, warm: 10000 }, burst1: { n: 50000, warm: 5000 } };
 
 const LIBS = ["ours", "mqttjs"] as const;
@@ -461,8 +461,10 @@ node --import tsx bench/codec.ts             # the codec part alone, one JSON li
 
 Needs \`mosquitto\` (\`/usr/sbin/mosquitto\`, or \`MOSQUITTO=\`), started on free 127.0.0.1 ports by
 \`test/helpers/mosquitto.ts\`. For the Azure SDK size row: \`npm i -D azure-iot-device azure-iot-device-mqtt\`.
-Profile one side: \`node --cpu-prof --import tsx bench/worker.ts e2e --lib ours --port P --qos 1 --n 100000 --window 32\`
-against a running broker.`;
+The burst's C-client rows need \`mosquitto_pub\` and \`mosquitto_sub\` (Debian: \`mosquitto-clients\`; \`MOSQUITTO_PUB=\`, \`MOSQUITTO_SUB=\`);
+without them the rows say so and the rest runs. Profile the timed part of one process against a running broker:
+\`BENCH_PROF=/tmp/p node --import tsx bench/worker.ts e2e --lib ours --port P --qos 1 --n 100000 --window 32\`, then
+\`npx tsx bench/profiles/summary.ts /tmp/p-e2e.cpuprofile\` (the burst jobs too: bench/profiles/README.md).`;
 
 /** Writes results.json, RESULTS.md (with bench/notes.md as its analysis) and the charts. */
 function write(r: Results) {
