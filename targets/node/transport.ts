@@ -6,14 +6,18 @@ import { E_TRANSPORT } from "../../src/errors";
 
 /** Bytes the socket may hold when a tick's first write comes, and bytes one tick may add, before "try later". */
 const MAX_QUEUED = 1 << 20, MAX_TICK = 1 << 24;
-/** The staging buffer: the writes of one tick are copied here and leave in one socket.write. */
+/**
+ * The staging buffer: the writes of one tick are copied here and leave in one socket.write. It starts at 1 KB and
+ * doubles, up to 64 KB, each time a tick fills it: an idle or slow connection keeps little (a process may hold
+ * thousands), a busy one few system calls.
+ */
 const STAGE = 1 << 16;
 
 /** A Transport over node:net, or node:tls when TLS options are given (certificates verified by default). */
 export function nodeTransport(): Transport {
   var sock: net.Socket | null = null, full = false, tick = 0,
     // the writes of this tick, copied (the library reuses its buffer as soon as write returns); `used` bytes
-    out: Buffer | null = null, used = 0, pending = false;
+    out: Buffer | null = null, used = 0, cap = 1024, pending = false;
 
   /** Hands the staged bytes to the socket: one write (one system call) for all the packets of a tick. */
   function send(s: net.Socket) {
@@ -73,8 +77,17 @@ export function nodeTransport(): Transport {
         pending = true;
         setImmediate(flush);
       }
-      if (out && used + len > out.length) send(sock);
-      if (!out || used + len > out.length) out = Buffer.allocUnsafeSlow(Math.max(STAGE, len));
+      if (len > STAGE) {
+        // a large packet goes as its own copy, after what is staged
+        send(sock);
+        if (!sock.write(Buffer.from(buf.subarray(off, off + len)))) full = true;
+        return len;
+      }
+      if (out && used + len > out.length) {
+        send(sock);
+        if (cap < STAGE) (cap *= 2), (out = null);
+      }
+      if (!out || len > out.length) out = Buffer.allocUnsafeSlow((cap = Math.max(cap, len)));
       out.set(off || len != buf.length ? buf.subarray(off, off + len) : buf, used);
       used += len;
       return len;
