@@ -14,6 +14,15 @@ export interface E2ESection {
   pairedRatio: number;
 }
 
+export interface BurstLib { rate: Stat; cpuUsPerMsg: Stat; brokerUsPerMsg: Stat; lost: number[] }
+
+export interface BurstSection {
+  qos: number; n: number; warm: number; payload: number; rounds: number; buffer: number; cInflight: number;
+  ours: BurstLib; mqttjs: BurstLib; c: BurstLib | null; cNote: string;
+  /** msg/s medians: ours / MQTT.js, ours / C clients, MQTT.js / C clients; CPU per message medians: ours / MQTT.js */
+  ratio: number; ofC: number; mqttjsOfC: number; cpuRatio: number;
+}
+
 export interface HeapLib {
   /** heapUsed of a process with only the library imported. */
   loaded: number;
@@ -38,6 +47,8 @@ export interface Results {
   peers: { [name: string]: string | null };
   codec: CodecResult;
   e2e: { qos0: E2ESection; qos1: E2ESection; note: string };
+  /** Burst: publisher and subscriber processes, against mosquitto's C clients (absent in results before it existed). */
+  burst?: { qos0: BurstSection; qos1: BurstSection; note: string };
   memory: {
     heap: { n: number; warm: number; qos: number; window: number; payload: number; empty: { heap: number; rss: number }; ours: HeapLib; mqttjs: HeapLib };
     idle: { clients: number; ours: IdleLib; mqttjs: IdleLib };
@@ -88,11 +99,34 @@ function e2eRows(r: Results) {
       rows.push([`QoS ${s.qos} (window ${s.window})`, name, fmtInt(l.rate.median), l.rate.rounds.map((v) => fmtInt(v)).join(" / "),
         l.cpuUsPerMsg.median.toFixed(2), l.brokerUsPerMsg.median.toFixed(2), mb(l.peakHeap.median)]);
     }
-    rows.push([`QoS ${s.qos}`, "ratio", x(s.ratio), `per-round ratios: median ${x(s.pairedRatio)}`, "", "", ""]);
+    rows.push([`QoS ${s.qos}`, "ratio", x(s.ratio), `per-round ratios: median ${x(s.pairedRatio)}`,
+      x(s.ours.cpuUsPerMsg.median / s.mqttjs.cpuUsPerMsg.median), x(s.ours.brokerUsPerMsg.median / s.mqttjs.brokerUsPerMsg.median), ""]);
   }
   return {
     head: ["run", "library", "msg/s (median)", "rounds", "client CPU µs/msg", "broker CPU µs/msg", "peak heap"],
     right: [false, false, true, false, true, true, true],
+    rows,
+  };
+}
+
+function burstRows(r: Results) {
+  const rows: (string | number)[][] = [];
+  for (const s of r.burst ? [r.burst.qos0, r.burst.qos1] : []) {
+    const libs: [string, BurstLib | null][] = [["tinyhub", s.ours], ["MQTT.js", s.mqttjs], ["mosquitto_pub / _sub (C)", s.c]];
+    for (const [name, l] of libs) {
+      if (!l) {
+        rows.push([`QoS ${s.qos}`, name, "-", s.cNote || "not measured", "-", "-", "-", "-"]);
+        continue;
+      }
+      rows.push([`QoS ${s.qos}`, name, fmtInt(l.rate.median), l.rate.rounds.map((v) => fmtInt(v)).join(" / "),
+        s.c ? x(l.rate.median / s.c.rate.median) : "-", l.cpuUsPerMsg.median.toFixed(2), l.brokerUsPerMsg.median.toFixed(2),
+        Math.max(...l.lost) ? `${fmtInt(Math.min(...l.lost))}-${fmtInt(Math.max(...l.lost))}` : "0"]);
+    }
+    rows.push([`QoS ${s.qos}`, "tinyhub / MQTT.js", x(s.ratio), "", "", x(s.cpuRatio), "", ""]);
+  }
+  return {
+    head: ["run", "client", "msg/s (median)", "rounds", "of C clients", "client CPU µs/msg", "broker CPU µs/msg", "lost (min-max)"],
+    right: [false, false, true, false, true, true, true, true],
     rows,
   };
 }
@@ -144,6 +178,7 @@ export function consoleReport(r: Results): string {
     `tinyhub bench (${r.mode}) - ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}, ${r.machine.mosquitto}`,
     "", "Codec (ops/s, median of " + r.codec.rounds + " rounds)", t(codecRows(r)),
     "", "End to end through mosquitto, " + r.e2e.qos0.payload + " B payloads", t(e2eRows(r)),
+    ...(r.burst ? ["", "Burst through mosquitto (publisher and subscriber processes)", t(burstRows(r))] : []),
     "", `Heap (bytes in use after forced GC), QoS ${r.memory.heap.qos} pub/sub over ${fmtInt(r.memory.heap.n)} messages`, t(memRows(r)),
     "", `${fmtInt(r.memory.idle.clients)} idle connected clients in one process`, t(idleRows(r)),
     "", "Size", t(sizeRows(r)), r.size.reportNote ? "(" + r.size.reportNote + ")" : "",
@@ -354,6 +389,12 @@ ${r.e2e.note}
 ${t(e2eRows(r))}
 
 ![throughput](charts/throughput.svg)
+
+## Burst through mosquitto, against its C clients
+
+${r.burst ? `${r.burst.note}
+
+${t(burstRows(r))}` : "not run"}
 
 ## Memory
 

@@ -20,9 +20,9 @@ import { gzipSync } from "node:zlib";
 import { startMosquitto, Mosquitto, MOSQUITTO } from "../test/helpers/mosquitto";
 import { table as loadTable } from "../test/load/load";
 import type { CodecResult } from "./codec";
-import type { E2EResult, IdleResult } from "./worker";
+import type { E2EResult, IdleResult, BurstSub, BurstPub } from "./worker";
 import {
-  Results, E2ESection, LibE2E, Stat, SizeRow, Goal, HeapLib, IdleLib, EspruinoBench, consoleReport, markdown, charts, fmtInt,
+  Results, E2ESection, LibE2E, BurstSection, BurstLib, Stat, SizeRow, Goal, HeapLib, IdleLib, EspruinoBench, consoleReport, markdown, charts, fmtInt,
 } from "./report";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -40,8 +40,10 @@ const OUT = opt("--out") || (SMOKE ? fs.mkdtempSync(path.join(os.tmpdir(), "tiny
 const BUILD = !SMOKE && !flag("--no-build");
 
 const CFG = SMOKE
-  ? { rounds: 1, payload: 64, q0: { n: 1000, warm: 200, window: 256 }, q1: { n: 600, warm: 200, window: 32 }, heap: { n: 2000, warm: 500 }, clients: 10 }
-  : { rounds: +(opt("--rounds") || 9), payload: 64, q0: { n: 80000, warm: 5000, window: 256 }, q1: { n: 50000, warm: 5000, window: 32 }, heap: { n: 100000, warm: 5000 }, clients: 1000 };
+  ? { rounds: 1, payload: 64, q0: { n: 1000, warm: 200, window: 256 }, q1: { n: 600, warm: 200, window: 32 }, heap: { n: 2000, warm: 500 }, clients: 10,
+      burst0: { n: 2000, warm: 500 }, burst1: { n: 1000, warm: 500 } }
+  : { rounds: +(opt("--rounds") || 9), payload: 64, q0: { n: 80000, warm: 5000, window: 256 }, q1: { n: 50000, warm: 5000, window: 32 }, heap: { n: 100000, warm: 20000 }, clients: 1000,
+      burst0: { n: 100000, warm: 10000 }, burst1: { n: 50000, warm: 5000 } };
 
 const LIBS = ["ours", "mqttjs"] as const;
 const errors: string[] = [];
@@ -215,6 +217,152 @@ async function e2eSection(broker: Mosquitto, qos: number, c: { n: number; warm: 
   };
 }
 
+// ---- burst: publisher and subscriber in two processes, each library's and mosquitto's C clients ----------
+
+export const MOSQUITTO_PUB = process.env.MOSQUITTO_PUB || "mosquitto_pub", MOSQUITTO_SUB = process.env.MOSQUITTO_SUB || "mosquitto_sub";
+const hasCClients = () => spawnSync(MOSQUITTO_PUB, ["--help"]).status != null && spawnSync(MOSQUITTO_SUB, ["--help"]).status != null;
+/** libmosquitto's default is 20 QoS 1 messages in flight; the burst lets mosquitto_pub keep as many as tinyhub's 64 KB buffer holds. */
+const C_INFLIGHT = 500;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface BurstRun { rate: number; cpuUs: number; timed: number; lost: number; brokerUs: number }
+
+/** A child that prints lines; `line(re)` resolves with the first stdout line that matches, `done` at exit. */
+function proc(cmd: string, args: string[], stdin: "pipe" | "ignore" = "ignore") {
+  const p = spawn(cmd, args, { cwd: ROOT, stdio: [stdin, "pipe", "pipe"] });
+  let out = "", err = "";
+  const waiters: { re: RegExp; res: (l: string) => void }[] = [];
+  p.stdout?.on("data", (d) => {
+    out += d;
+    for (const w of [...waiters]) {
+      const l = out.split("\n").find((x) => w.re.test(x));
+      if (l) waiters.splice(waiters.indexOf(w), 1), w.res(l);
+    }
+  });
+  p.stderr!.on("data", (d) => (err += d));
+  const done = new Promise<number>((res) => p.on("close", (code) => res(code ?? -1)));
+  return {
+    p, done, out: () => out, err: () => err,
+    line: (re: RegExp, ms: number) => new Promise<string>((res, rej) => {
+      waiters.push({ re, res });
+      setTimeout(() => rej(new Error(`${path.basename(cmd)} ${args.slice(0, 2).join(" ")}: no ${re} within ${ms} ms\n${err.trim().split("\n").slice(-5).join("\n")}`)), ms).unref();
+      p.stdout?.emit("data", "");
+    }),
+  };
+}
+
+/** CPU microseconds of a process's waited-for children (cutime + cstime), printed by `sh -c '...; cat /proc/$$/stat'`. */
+const childCpuUs = (stat: string) => {
+  const f = stat.split(") ")[1].split(" ");
+  return ((+f[13] + +f[14]) * 1e6) / 100;
+};
+
+async function burstNode(broker: Mosquitto, lib: string, qos: number, c: { n: number; warm: number }, topic: string): Promise<BurstRun> {
+  const common = ["--lib", lib, "--port", String(broker.ports.mqtt), "--qos", String(qos), "--n", String(c.n), "--warm", String(c.warm),
+    "--payload", String(CFG.payload), "--topic", topic, "--quiet", String(QUIET)];
+  const node = (job: string, stdin: "pipe" | "ignore") => proc(process.execPath, ["--import", "tsx", path.join(BENCH, "worker.ts"), job, ...common], stdin);
+  const sub = node("bsub", "ignore");
+  try {
+    await sub.line(/"ready"/, 30000);
+    const b0 = procCpuMs(broker.pid());
+    const pub = node("bpub", "pipe");
+    try {
+      const deadline = setTimeout(() => sub.p.kill("SIGKILL"), 90000);
+      await sub.done;
+      clearTimeout(deadline);
+      pub.p.stdin!.end();
+      const s = JSON.parse(await sub.line(/"rate"/, 1000)) as BurstSub;
+      const pr = JSON.parse(await pub.line(/"cpuUs"/, 30000)) as BurstPub;
+      await pub.done;
+      return { rate: s.rate, cpuUs: (s.cpuUs + pr.cpuUs) / s.timed, timed: s.timed, lost: c.n + c.warm - s.received, brokerUs: ((procCpuMs(broker.pid()) - b0) * 1000) / (c.n + c.warm) };
+    } finally {
+      pub.p.kill("SIGKILL");
+    }
+  } finally {
+    sub.p.kill("SIGKILL");
+  }
+}
+
+/**
+ * mosquitto_sub -F %U (each arrival's time, into a file) and mosquitto_pub -l reading W + N lines of the payload;
+ * CPU = both processes' whole lives (C: nothing to warm up) / (W + N).
+ */
+async function burstC(broker: Mosquitto, qos: number, c: { n: number; warm: number }, topic: string, lines: string): Promise<BurstRun> {
+  const total = c.n + c.warm, port = String(broker.ports.mqtt), outFile = lines + "." + topic.replace(/\W/g, "_");
+  const q = (s: string) => "'" + s.replace(/'/g, "'\\''") + "'";
+  const sub = proc("/bin/sh", ["-c", `${q(MOSQUITTO_SUB)} -p ${port} -t ${q(topic)} -q ${qos} -C ${total} -F %U > ${q(outFile)}; cat /proc/$$/stat >&2`]);
+  try {
+    // no "subscribed" signal from mosquitto_sub without -d (which prints a line per message): a C client is
+    // connected and subscribed on 127.0.0.1 within a few milliseconds
+    await sleep(SMOKE ? 200 : 500);
+    const b0 = procCpuMs(broker.pid());
+    const pub = proc("/bin/sh", ["-c", `${q(MOSQUITTO_PUB)} -p ${port} -t ${q(topic)} -q ${qos} -M ${C_INFLIGHT} -l < ${q(lines)}; cat /proc/$$/stat >&2`], "ignore");
+    const pubCode = await pub.done;
+    if (pubCode != 0) throw new Error("mosquitto_pub: exit " + pubCode + " " + pub.err());
+    // mosquitto_sub exits at its count; when the broker dropped QoS 0 messages it never gets there
+    let size = -1;
+    while (sub.p.exitCode == null) {
+      await Promise.race([sub.done, sleep(QUIET)]);
+      const now = fs.statSync(outFile).size;
+      if (sub.p.exitCode == null && now == size) {
+        spawnSync("pkill", ["-INT", "-P", String(sub.p.pid)]);
+        await sub.done;
+      }
+      size = now;
+    }
+    const times = fs.readFileSync(outFile, "utf8").trim().split("\n").filter(Boolean).map(Number);
+    const timed = times.length - c.warm, ms = (times[times.length - 1] - times[c.warm]) * 1000;
+    const cpu = childCpuUs(pub.err().trim().split("\n").pop()!) + childCpuUs(sub.err().trim().split("\n").pop()!);
+    return { rate: Math.round((timed * 1000) / ms), cpuUs: cpu / times.length, timed, lost: total - times.length, brokerUs: ((procCpuMs(broker.pid()) - b0) * 1000) / total };
+  } finally {
+    sub.p.kill("SIGKILL");
+    fs.rmSync(outFile, { force: true });
+  }
+}
+/** Milliseconds without a message after which a subscriber stops waiting for the messages the broker dropped. */
+const QUIET = SMOKE ? 500 : 2000;
+
+const BURST_LIBS = ["ours", "mqttjs", "c"] as const;
+
+async function burstSection(broker: Mosquitto, qos: number, c: { n: number; warm: number }): Promise<BurstSection> {
+  const runs: { [lib: string]: BurstRun[] } = { ours: [], mqttjs: [], c: [] };
+  const withC = hasCClients();
+  const lines = path.join(os.tmpdir(), `tinyhub-burst-${process.pid}-q${qos}.txt`);
+  if (withC) fs.writeFileSync(lines, ("a".repeat(CFG.payload) + "\n").repeat(c.n + c.warm));
+  try {
+    for (let round = 0; round < CFG.rounds; round++) {
+      // rotate who goes first
+      const order = BURST_LIBS.map((_, i) => BURST_LIBS[(i + round) % BURST_LIBS.length]).filter((l) => withC || l != "c");
+      for (const lib of order) {
+        const topic = `bench/burst/${process.pid}/${lib}/${qos}/${round}`;
+        try {
+          const r = lib == "c" ? await burstC(broker, qos, c, topic, lines) : await burstNode(broker, lib, qos, c, topic);
+          runs[lib].push(r);
+          log(`burst qos ${qos} round ${round + 1}/${CFG.rounds} ${lib}: ${fmtInt(r.rate)} msg/s, ${r.cpuUs.toFixed(2)} µs CPU/msg${r.lost ? ", " + r.lost + " lost" : ""}`);
+        } catch (e) {
+          errors.push(`burst qos ${qos} ${lib}: ${(e as Error).message}`);
+          log(String((e as Error).message));
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(lines, { force: true });
+  }
+  const lib = (k: string): BurstLib | null => runs[k].length ? {
+    rate: stat(runs[k].map((x) => x.rate)), cpuUsPerMsg: stat(runs[k].map((x) => +x.cpuUs.toFixed(2))),
+    brokerUsPerMsg: stat(runs[k].map((x) => +x.brokerUs.toFixed(2))), lost: runs[k].map((x) => x.lost),
+  } : null;
+  const ours = lib("ours"), mqttjs = lib("mqttjs"), cc = lib("c");
+  const ratio = (a: BurstLib | null, b: BurstLib | null) => (a && b ? +(a.rate.median / b.rate.median).toFixed(2) : NaN);
+  return {
+    qos, ...c, payload: CFG.payload, rounds: CFG.rounds, buffer: 65536, cInflight: C_INFLIGHT, ours: ours!, mqttjs: mqttjs!, c: cc,
+    cNote: withC ? "" : `${MOSQUITTO_PUB} / ${MOSQUITTO_SUB} not found (Debian: apt-get install mosquitto-clients)`,
+    ratio: ratio(ours, mqttjs), ofC: ratio(ours, cc), mqttjsOfC: ratio(mqttjs, cc),
+    cpuRatio: ours && mqttjs ? +(ours.cpuUsPerMsg.median / mqttjs.cpuUsPerMsg.median).toFixed(2) : NaN,
+  };
+}
+
 const NONE_HEAP: HeapLib = { loaded: NaN, heapWarm: NaN, heapMid: NaN, heapEnd: NaN, growth: NaN, growth2: NaN, samples: [], slopePer1k: NaN, spread: NaN, peakHeap: NaN, rssEnd: NaN, rate: NaN };
 
 /** Least-squares slope of y over x. */
@@ -275,7 +423,7 @@ async function memory(broker: Mosquitto): Promise<Results["memory"]> {
 
 // ---- goals -----------------------------------------------------------------------------------
 
-function goals(r: Pick<Results, "codec" | "e2e" | "memory">): Goal[] {
+function goals(r: Pick<Results, "codec" | "e2e" | "burst" | "memory">): Goal[] {
   const g: Goal[] = [];
   const ratios = r.codec.cases.map((c) => c.ratio);
   const geo = Math.exp(ratios.reduce((s, v) => s + Math.log(v), 0) / ratios.length);
@@ -283,6 +431,15 @@ function goals(r: Pick<Results, "codec" | "e2e" | "memory">): Goal[] {
   for (const c of r.codec.cases) g.push({ name: `codec: ${c.name} ${c.op}`, goal: ">= 3x", value: c.ratio.toFixed(2) + "x", met: c.ratio >= 3 });
   g.push({ name: "QoS 0 msg/s vs MQTT.js", goal: ">= 1.5x", value: r.e2e.qos0.ratio.toFixed(2) + "x", met: r.e2e.qos0.ratio >= 1.5 });
   g.push({ name: "QoS 1 msg/s vs MQTT.js", goal: ">= 1.2x", value: r.e2e.qos1.ratio.toFixed(2) + "x", met: r.e2e.qos1.ratio >= 1.2 });
+  for (const s of [r.e2e.qos0, r.e2e.qos1]) {
+    const v = s.ours.cpuUsPerMsg.median / s.mqttjs.cpuUsPerMsg.median;
+    g.push({ name: `QoS ${s.qos} client CPU per message vs MQTT.js (window ${s.window})`, goal: "<= 0.5x", value: v.toFixed(2) + "x", met: v <= 0.5 });
+  }
+  for (const s of r.burst ? [r.burst.qos0, r.burst.qos1] : []) {
+    g.push({ name: `QoS ${s.qos} burst client CPU per message vs MQTT.js`, goal: "<= 0.5x", value: s.cpuRatio.toFixed(2) + "x", met: s.cpuRatio <= 0.5 });
+    g.push({ name: `QoS ${s.qos} burst msg/s vs MQTT.js`, goal: ">= 1.5x", value: s.ratio.toFixed(2) + "x", met: s.ratio >= 1.5 });
+    g.push({ name: `QoS ${s.qos} burst msg/s vs mosquitto's C clients`, goal: ">= 0.8x", value: s.c ? s.ofC.toFixed(2) + "x" : "not measured", met: !!s.c && s.ofC >= 0.8 });
+  }
   const h = r.memory.heap.ours;
   // the design's claim: heap in use after warm-up does not grow over 100,000 messages. Through real sockets
   // the readings scatter by ~100-200 KiB (Node's own net/stream/timer internals, for MQTT.js too), so the
@@ -304,8 +461,10 @@ node --import tsx bench/codec.ts             # the codec part alone, one JSON li
 
 Needs \`mosquitto\` (\`/usr/sbin/mosquitto\`, or \`MOSQUITTO=\`), started on free 127.0.0.1 ports by
 \`test/helpers/mosquitto.ts\`. For the Azure SDK size row: \`npm i -D azure-iot-device azure-iot-device-mqtt\`.
-Profile one side: \`node --cpu-prof --import tsx bench/worker.ts e2e --lib ours --port P --qos 1 --n 100000 --window 32\`
-against a running broker.`;
+The burst's C-client rows need \`mosquitto_pub\` and \`mosquitto_sub\` (Debian: \`mosquitto-clients\`; \`MOSQUITTO_PUB=\`, \`MOSQUITTO_SUB=\`);
+without them the rows say so and the rest runs. Profile the timed part of one process against a running broker:
+\`BENCH_PROF=/tmp/p node --import tsx bench/worker.ts e2e --lib ours --port P --qos 1 --n 100000 --window 32\`, then
+\`npx tsx bench/profiles/summary.ts /tmp/p-e2e.cpuprofile\` (the burst jobs too: bench/profiles/README.md).`;
 
 /** Writes results.json, RESULTS.md (with bench/notes.md as its analysis) and the charts. */
 function write(r: Results) {
@@ -345,7 +504,7 @@ async function main() {
   }
 
   const broker = await startMosquitto({ tls: false });
-  let e2e: Results["e2e"], mem: Results["memory"];
+  let e2e: Results["e2e"], mem: Results["memory"], burst: Results["burst"];
   try {
     const q0 = await e2eSection(broker, 0, CFG.q0);
     const q1 = await e2eSection(broker, 1, CFG.q1);
@@ -361,6 +520,23 @@ process over the timed part (both clients, user + system); broker CPU = mosquitt
 child (warm-up included) per message; peak heap = largest heapUsed sampled every 10 ms. ${q0.rounds} rounds, the two
 libraries alternating which goes first; medians. tinyhub runs with bufferSize 8192 (a 32-message QoS 1 window of 64 B
 messages does not fit the default 2048); MQTT.js with its defaults.`,
+    };
+    const b0 = await burstSection(broker, 0, CFG.burst0);
+    const b1 = await burstSection(broker, 1, CFG.burst1);
+    burst = {
+      qos0: b0, qos1: b1,
+      note: `A publisher process and a subscriber process (as mosquitto_pub and mosquitto_sub are two programs), one topic,
+${CFG.payload} B payloads. The subscriber subscribes at the QoS of the run and counts; the publisher then sends ${fmtInt(CFG.burst0.warm)} (QoS 0) /
+${fmtInt(CFG.burst1.warm)} (QoS 1) messages of warm-up, waits for them to be handed over (QoS 0) or acknowledged (QoS 1), and
+${fmtInt(b0.n)} / ${fmtInt(b1.n)} more as fast as the library lets it: tinyhub (bufferSize 65536) publishes until
+\`E_OUTBOX_FULL\` and again at \`onWritable\`; MQTT.js calls \`publish\` for all of them in one loop (fire and forget: it queues
+what the socket does not take); \`mosquitto_pub -l -M ${b0.cInflight}\` reads one message per line from a file (libmosquitto's
+default of 20 QoS 1 messages in flight raised to about what tinyhub's 64 KB buffer holds). msg/s = timed messages / (arrival of
+the first timed message .. the last) at the subscriber (\`mosquitto_sub -F %U\` prints each arrival's time).
+Client CPU per message = publisher + subscriber CPU over the timed part / timed messages (C clients: both
+processes' whole lives / all messages); broker CPU = mosquitto's over the run / all messages. "lost" = messages that
+never arrived (QoS 0: the broker drops what a subscriber's queue cannot take); rates count only what arrived.
+${b0.rounds} rounds rotating which of the three goes first; medians.`,
     };
     mem = await memory(broker);
   } finally {
@@ -385,10 +561,10 @@ messages does not fit the default 2048); MQTT.js with its defaults.`,
   }
 
   mach.loadAfter = load();
-  const partial = { codec, e2e, memory: mem };
+  const partial = { codec, e2e, burst, memory: mem };
   const r: Results = {
     mode: SMOKE ? "smoke" : "full", date: new Date().toISOString(), durationS: Math.round((Date.now() - t0) / 1000),
-    machine: mach, peers, codec, e2e, memory: mem, size, load: loadRun, goals: goals(partial), errors,
+    machine: mach, peers, codec, e2e, burst, memory: mem, size, load: loadRun, goals: goals(partial), errors,
   };
 
   write(r);

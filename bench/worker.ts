@@ -6,6 +6,10 @@
 //   node --expose-gc --import tsx bench/worker.ts idle --lib ... --port P --clients C: RSS of C idle connected clients
 //   node --expose-gc --import tsx bench/worker.ts base --lib none|ours|mqttjs: heap and RSS with only the library loaded
 //
+//   node --import tsx bench/worker.ts bsub --lib ... --port P --qos Q --n N --warm W --topic T   burst subscriber
+//   node --import tsx bench/worker.ts bpub --lib ... --port P --qos Q --n N --warm W --topic T   burst publisher
+//     (bench/run.ts starts bsub, waits for its "ready" line, starts bpub; see burst() below)
+//
 // --lib ours-corked is an experiment (not part of bench/run.ts): tinyhub with a transport that corks per tick.
 //
 // e2e and heap: one publishing client and one subscribing client (two connections to the broker) in
@@ -13,6 +17,7 @@
 // received by the subscriber (and, for QoS 1, not yet acknowledged by PUBACK). The subscriber
 // subscribes at the same QoS. The rate is messages / (first publish .. last receive and last PUBACK).
 import { pathToFileURL } from "node:url";
+import * as v8 from "node:v8";
 
 export interface Conn {
   subscribe(filter: string, qos: number): Promise<void>;
@@ -28,6 +33,7 @@ export interface Lib {
 
 async function ours(): Promise<Lib> {
   const m = await import("../targets/node/index");
+  const alt = process.env.BENCH_TRANSPORT ? ((await import(process.env.BENCH_TRANSPORT)) as typeof import("../targets/node/transport")).nodeTransport : null;
   return {
     name: "ours",
     connect(clientId, port, o) {
@@ -36,7 +42,7 @@ async function ours(): Promise<Lib> {
         const c = m.createClient({
           host: "127.0.0.1", port, clientId, keepalive: 60, clean: true, reconnect: false,
           bufferSize: o.bufferSize,
-          transport: o.transport as import("../targets/node/index").Transport | undefined,
+          transport: (o.transport as import("../targets/node/index").Transport | undefined) || (alt ? alt() : undefined),
           onConnect() {
             if (!first) return;
             first = false;
@@ -55,7 +61,7 @@ async function ours(): Promise<Lib> {
             });
           },
           publish(topic, payload, qos, done) {
-            const r = c.publish(topic, payload, qos, false, done ? () => done() : undefined);
+            const r = c.publish(topic, payload, qos, false, done || undefined);
             if (r >= 0) return true;
             if (r == m.E_OUTBOX_FULL) return false;
             throw new Error("publish returned " + m.errorName(r));
@@ -85,7 +91,7 @@ async function mqttjs(): Promise<Lib> {
             return new Promise((res, rej) => c.subscribe(filter, { qos: qos as 0 | 1 }, (err) => (err ? rej(err) : res())));
           },
           publish(topic, payload, qos, done) {
-            c.publish(topic, payload as Buffer, { qos: qos as 0 | 1 }, done ? () => done() : undefined);
+            c.publish(topic, payload as Buffer, { qos: qos as 0 | 1 }, done || undefined);
             return true;
           },
           end() {
@@ -163,6 +169,28 @@ export function loadLib(name: string): Promise<Lib> {
   throw new Error("unknown library " + name);
 }
 
+/**
+ * BENCH_PROF=prefix: a V8 CPU profile of the timed part only (not module loading or warm-up), through the inspector,
+ * written to prefix-<job>.cpuprofile; summarise it with `npx tsx bench/profiles/summary.ts FILE`. Returns the stop function.
+ */
+async function profileStart(): Promise<() => Promise<void>> {
+  const file = process.env.BENCH_PROF && `${process.env.BENCH_PROF}-${process.argv[2]}.cpuprofile`;
+  if (!file) return async () => {};
+  const { Session } = await import("node:inspector");
+  const fs = await import("node:fs");
+  const s = new Session();
+  s.connect();
+  const post = (m: string, p?: object) => new Promise<any>((res, rej) => s.post(m, p || {}, (e, r) => (e ? rej(e) : res(r))));
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 100 });
+  await post("Profiler.start");
+  return async () => {
+    const r = await post("Profiler.stop");
+    fs.writeFileSync(file, JSON.stringify(r.profile));
+    s.disconnect();
+  };
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function gcSettle(): void {
@@ -236,10 +264,12 @@ async function e2e(a: Args, heap: boolean): Promise<E2EResult> {
     heapWarm = process.memoryUsage().heapUsed;
   }
   let peak = process.memoryUsage().heapUsed;
+  // v8's figure: process.memoryUsage() also reads the RSS from /proc, 2-5 % of the process's CPU at this rate
   const sampler = setInterval(() => {
-    const h = process.memoryUsage().heapUsed;
+    const h = v8.getHeapStatistics().used_heap_size;
     if (h > peak) peak = h;
   }, 10);
+  const prof = await profileStart();
   const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
   let heapMid: number | undefined;
   const samples: number[] = heap ? [heapWarm!] : [];
@@ -253,6 +283,7 @@ async function e2e(a: Args, heap: boolean): Promise<E2EResult> {
     }
   } else await p.run(a.n);
   const ns = Number(process.hrtime.bigint() - t0), cpu = process.cpuUsage(c0);
+  await prof();
   clearInterval(sampler);
   const h = process.memoryUsage().heapUsed;
   if (h > peak) peak = h;
@@ -272,6 +303,82 @@ async function e2e(a: Args, heap: boolean): Promise<E2EResult> {
   }
   await p.end();
   return r;
+}
+
+// ---- burst: publisher and subscriber in two processes, as mosquitto_pub / mosquitto_sub ----------------
+
+export interface BurstSub { lib: string; received: number; timed: number; ms: number; rate: number; cpuUs: number }
+export interface BurstPub { lib: string; cpuUs: number; ms: number }
+
+const BURST_BUFFER = 65536;
+/** Milliseconds without a message after which the subscriber stops counting (messages the broker dropped): --quiet. */
+
+/**
+ * Counts W + N messages; times the last N (first to last of them, at their arrival) and the process's CPU meanwhile.
+ * Prints {"ready":1} once subscribed, the result when all have come or after --quiet ms without any.
+ */
+async function burstSub(a: Args): Promise<BurstSub> {
+  const lib = await loadLib(a.lib);
+  let got = 0, t0 = 0, t1 = 0, c0 = process.cpuUsage(), quiet: NodeJS.Timeout | null = null, finish = () => {}, prof = async () => {};
+  const end = new Promise<void>((r) => (finish = r));
+  const sub = await lib.connect(`bs-${a.lib}-${process.pid}`, a.port, {
+    bufferSize: BURST_BUFFER, resume() {},
+    onMessage() {
+      if (++got == a.warm + 1) (t0 = performance.now()), (c0 = process.cpuUsage()), profileStart().then((f) => (prof = f));
+      t1 = performance.now();
+      if (got == a.warm + a.n) finish();
+      // not a timer per message: refreshed every 256 messages, so the subscriber stops within a.quiet + a little
+      if (!(got & 255) || !quiet) {
+        if (quiet) quiet.refresh();
+        else quiet = setTimeout(finish, a.quiet);
+      }
+    },
+  });
+  await sub.subscribe(a.topic, a.qos);
+  process.stdout.write('{"ready":1}\n');
+  await end;
+  // after --quiet ms without messages this adds the idle wait's CPU: next to nothing
+  const c1 = process.cpuUsage(c0);
+  await prof();
+  if (quiet) clearTimeout(quiet);
+  const timed = Math.max(0, got - a.warm), ms = t1 - t0;
+  await sub.end();
+  return { lib: a.lib, received: got, timed, ms: +ms.toFixed(1), rate: timed > 1 ? Math.round((timed * 1000) / ms) : 0, cpuUs: c1.user + c1.system };
+}
+
+/**
+ * Publishes W messages, waits for them to be handed over (QoS 0) or acknowledged (QoS 1), then N more, as fast as
+ * the library lets: tinyhub until E_OUTBOX_FULL, again at onWritable; MQTT.js all in one loop (it queues what the
+ * socket does not take). CPU is counted from the first timed publish until stdin closes (the parent closes it once
+ * the subscriber is done), so it includes the flushing that follows the loop.
+ */
+async function burstPub(a: Args): Promise<BurstPub> {
+  const lib = await loadLib(a.lib);
+  const payload = Buffer.alloc(a.payload, 0x61);
+  let resume = () => {};
+  const pub = await lib.connect(`bp-${a.lib}-${process.pid}`, a.port, { bufferSize: BURST_BUFFER, onMessage() {}, resume: () => resume() });
+  const stdinClosed = new Promise<void>((r) => {
+    process.stdin.on("end", r).on("close", r).resume();
+  });
+  // a callback on the last message only (handed over at QoS 0, acknowledged at QoS 1: mosquitto acknowledges in
+  // order): MQTT.js waits for 'drain' with a once-listener per QoS 0 callback, quadratic over a long burst
+  const burst = (n: number) => new Promise<void>((res) => {
+    let sent = 0;
+    (resume = () => {
+      while (sent < n && pub.publish(a.topic, payload, a.qos, sent == n - 1 ? res : null)) sent++;
+    })();
+  });
+  if (a.warm) await burst(a.warm);
+  await sleep(100);
+  const prof = await profileStart();
+  const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
+  await burst(a.n);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  await stdinClosed;
+  const c = process.cpuUsage(c0);
+  await prof();
+  await pub.end();
+  return { lib: a.lib, cpuUs: c.user + c.system, ms: +ms.toFixed(1) };
 }
 
 export interface IdleResult {
@@ -315,13 +422,13 @@ async function base(a: Args): Promise<{ lib: string; heap: number; rss: number }
   return { lib: a.lib, heap: m.heapUsed, rss: m.rss };
 }
 
-interface Args { job: string; lib: string; port: number; qos: number; n: number; warm: number; window: number; payload: number; clients: number }
+interface Args { job: string; lib: string; port: number; qos: number; n: number; warm: number; window: number; payload: number; clients: number; topic: string; quiet: number }
 
 function parse(argv: string[]): Args {
-  const a: Args = { job: argv[0], lib: "ours", port: 1883, qos: 0, n: 10000, warm: 1000, window: 32, payload: 64, clients: 1000 };
+  const a: Args = { job: argv[0], lib: "ours", port: 1883, qos: 0, n: 10000, warm: 1000, window: 32, payload: 64, clients: 1000, topic: "bench/burst", quiet: 2000 };
   for (let i = 1; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, ""), v = argv[i + 1];
-    if (k == "lib") a.lib = v;
+    if (k == "lib" || k == "topic") a[k] = v;
     else if (k in a) (a as any)[k] = +v;
     else throw new Error("unknown flag " + argv[i]);
   }
@@ -330,7 +437,8 @@ function parse(argv: string[]): Args {
 
 async function main() {
   const a = parse(process.argv.slice(2));
-  const r = a.job == "e2e" ? await e2e(a, false) : a.job == "heap" ? await e2e(a, true) : a.job == "idle" ? await idle(a) : a.job == "base" ? await base(a) : null;
+  const r = a.job == "e2e" ? await e2e(a, false) : a.job == "heap" ? await e2e(a, true) : a.job == "idle" ? await idle(a) : a.job == "base" ? await base(a)
+    : a.job == "bsub" ? await burstSub(a) : a.job == "bpub" ? await burstPub(a) : null;
   if (!r) throw new Error("unknown job " + a.job);
   process.stdout.write(JSON.stringify(r) + "\n", () => process.exit(0));
 }

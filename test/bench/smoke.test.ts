@@ -20,7 +20,7 @@ test("bench --smoke produces every section", () => {
     assert.is(p.status, 0, `bench --smoke failed (status ${p.status}, signal ${p.signal}):\n${p.stderr}\n${p.stdout}`);
 
     // the printed table
-    for (const h of ["Codec", "End to end through mosquitto", "Heap", "idle connected clients", "Size", "Goals"]) {
+    for (const h of ["Codec", "End to end through mosquitto", "Burst through mosquitto", "Heap", "idle connected clients", "Size", "Goals"]) {
       assert.ok(p.stdout.includes(h), `console output lacks "${h}"`);
     }
 
@@ -41,6 +41,19 @@ test("bench --smoke produces every section", () => {
       }
       assert.ok(r.e2e[q].ratio > 0);
     }
+    // the burst: both libraries, and mosquitto's C clients when installed (CI installs mosquitto-clients)
+    for (const q of ["qos0", "qos1"]) {
+      const b = r.burst[q];
+      for (const lib of ["ours", "mqttjs", "c"]) {
+        const l = b[lib];
+        if (lib == "c" && !l) {
+          assert.match(b.cNote, /not found/, "no C-client figures and no reason");
+          continue;
+        }
+        assert.ok(l.rate.median > 0 && l.cpuUsPerMsg.median > 0 && l.brokerUsPerMsg.median > 0, `burst ${q} ${lib} measured`);
+      }
+      assert.ok(b.ratio > 0 && b.cpuRatio > 0);
+    }
     for (const lib of ["ours", "mqttjs"]) {
       const h = r.memory.heap[lib], i = r.memory.idle[lib];
       assert.ok(h.loaded > 0 && h.heapWarm > 0 && h.heapEnd > 0 && h.peakHeap > 0, `heap ${lib} measured`);
@@ -58,7 +71,7 @@ test("bench --smoke produces every section", () => {
 
     // RESULTS.md and the charts
     const md = fs.readFileSync(path.join(out, "RESULTS.md"), "utf8");
-    for (const h of ["## Goals", "## Codec", "## End to end through mosquitto", "## Memory", "## Load", "## Size", "## Analysis", "## How to rerun"]) {
+    for (const h of ["## Goals", "## Codec", "## End to end through mosquitto", "## Burst through mosquitto", "## Memory", "## Load", "## Size", "## Analysis", "## How to rerun"]) {
       assert.ok(md.includes(h), `RESULTS.md lacks ${h}`);
     }
     assert.ok(md.includes(r.machine.cpu) && md.includes(r.machine.mosquitto), "RESULTS.md names the machine");
