@@ -43,8 +43,8 @@ export const SCENARIO = {
 }
 
 /**
- * The default runs: the full session with the 192 KB pool and with 100 KB, the smallest pool it
- * passes with in 2 KB steps (98 KB does not: the peak is ~98 KB, the rest is fragmentation),
+ * The default runs: the full session with the 192 KB pool and with 104 KB (100 KB does not: the peak is ~100 KB,
+ * the rest is fragmentation),
  * then the out-of-memory behaviour: 93 KB (the bundle compiles, then the client runs out while
  * it starts: JS reports E_NO_MEMORY - a narrow band, between the bundle's compile peak and the
  * session's needs, to move with them), 88 KB (the bundle does not compile: the firmware reports
@@ -53,10 +53,12 @@ export const SCENARIO = {
  */
 // 100 KB: the session's code grew by the wall-clock wait, the credential checks, the acknowledgement of PUBLISHes
 // whose topic does not fit and the twin GET after a reconnect (96 KB passed before them, 104 KB was needed after);
-// HMAC-SHA256 and base64 moved into the firmware (targets/qemu/platform.ts, firmware/crypto.c) took 4 KB off the peak
+// HMAC-SHA256 and base64 moved into the firmware (targets/qemu/platform.ts, firmware/crypto.c) took 4 KB off the peak;
+// 104 KB again: the bundle grew by 1.2 KB (20.6 -> 21.8 KB: Plug and Play component dispatch, method responses held
+// while the outbox is full, the receive path reshaped for Espruino), the peak by 1.9 KB (97.9 -> 99.8 KB)
 export const PLANS = [
   { pool: 192 * 1024, expect: 'pass' },
-  { pool: 100 * 1024, expect: 'pass' },
+  { pool: 104 * 1024, expect: 'pass' },
   { pool: 93 * 1024, expect: 'no-memory' },
   { pool: 88 * 1024, expect: 'no-memory' },
   { pool: 24 * 1024, expect: 'no-memory' }
@@ -64,10 +66,10 @@ export const PLANS = [
 
 /**
  * Regression budget for the peak pool use of a full session (bytes): the measured peak is
- * ~98 KB (Duktape 2.7 keeps the compiled bundle, ~62 KB, in RAM; see targets/qemu/README.md).
+ * ~100 KB (Duktape 2.7 keeps the compiled bundle, ~62 KB, in RAM; see targets/qemu/README.md); 2 KB over it fails.
  * Not the issue's 64 KB goal, which run.js reports separately.
  */
-export const PEAK_BUDGET = 100 * 1024
+export const PEAK_BUDGET = 102 * 1024
 /** The goal for the peak JS heap of a full session. */
 export const PEAK_GOAL = 64 * 1024
 
