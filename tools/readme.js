@@ -44,7 +44,7 @@ function sizeTable(about) {
   return [
     "| bundle | features | minified | gzip | budget (min / gzip) | goal (min / gzip) | Espruino JsVars: Storage / addCached / session peak | Moddable least heap: chunk B / slots / stack | MCU peak heap |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map(([n, e]) => `| \`dist/${n}.js\` | ${about(n)} | ${e.min} | ${e.gzip} | ${e.budget ? `${e.budget.min} / ${e.budget.gzip}` : "-"} | ${e.budget && e.budget.goal ? `${e.budget.goal.min} / ${e.budget.goal.gzip}` : "-"} | ${(e.ram && e.ram.espruino) || "-"} | ${(e.ram && e.ram.moddable) || "-"} | ${(e.ram && e.ram.mcu) || "-"} |`),
+    ...rows.map(([n, e]) => `| \`dist/${n}.js\` | ${about(n)} | ${e.min} | ${e.gzip} | ${e.budget ? `${e.budget.min} / ${e.budget.gzip}` : "-"} | ${e.budget && e.budget.goal ? `${e.budget.goal.min ?? "-"} / ${e.budget.goal.gzip}` : "-"} | ${(e.ram && e.ram.espruino) || "-"} | ${(e.ram && e.ram.moddable) || "-"} | ${(e.ram && e.ram.mcu) || "-"} |`),
   ].join("\n");
 }
 
