@@ -10,8 +10,6 @@ import { parseBag, splitTopic } from './properties.js'
 
 /** Device-to-cloud message limit: body plus property names and values. */
 export const MAX_D2C = 256 * 1024
-/** Subscriptions one connection may hold. */
-export const MAX_SUBSCRIPTIONS = 5
 // CONNACK return codes, MQTT 3.1.1 §3.2.2.3
 export const IDENTIFIER_REJECTED = 2
 export const BAD_USER_NAME_OR_PASSWORD = 4
@@ -224,10 +222,6 @@ export async function createHubBroker (hub) {
     if (!scopes.some(scope => sub.topic.startsWith(scope))) {
       hub.log(`refused ${s.id} subscribe ${sub.topic}: not a topic of this device`)
       return done(null, null) // SUBACK 0x80
-    }
-    if (!s.subs.has(sub.topic) && s.subs.size >= MAX_SUBSCRIPTIONS) {
-      hub.log(`refused ${s.id} subscribe ${sub.topic}: more than ${MAX_SUBSCRIPTIONS} subscriptions`)
-      return done(null, null)
     }
     s.subs.set(sub.topic, sub.qos)
     done(null, sub)
