@@ -318,7 +318,7 @@ export function createClient(o: ClientOptions): Client {
     q = room(n);
     if (q < 0) return q;
     if (qos) id = newId();
-    encodePublish(b, q, topic, scratch, qos, retain, false, id);
+    encodePublish(b, q, topic, scratch, qos, retain, false, id, n);
     // the whole frame's length (the body less the scratch, plus the source) must be one MQTT can carry
     if (frameSize(q + n - recordBody(m, q - 1) - ck + s.size) < 0) return (m._tail = q - 1), E_TOO_LARGE;
     if (qos) (srcs[id] = s), (cbs[id] = done || null);

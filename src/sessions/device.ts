@@ -23,17 +23,10 @@ export interface C2DMessage { topic: string; payload: Uint8Array; properties: Ba
 
 export type Respond = (status: number, payload?: unknown) => void;
 
-export interface DeviceOptions {
-  /** `HostName=...;DeviceId=...;SharedAccessKey=...` (or the parts below). */
+/** The connection string, or its parts as fields (ConnectionInfo's: host, deviceId, moduleId, keys, x509, gatewayHostName). */
+export interface DeviceOptions extends Partial<ConnectionInfo> {
+  /** `HostName=...;DeviceId=...;SharedAccessKey=...` (or the parts as fields). */
   connectionString?: string;
-  host?: string;
-  deviceId?: string;
-  moduleId?: string;
-  sharedAccessKey?: string;
-  sharedAccessKeyName?: string;
-  sharedAccessSignature?: string;
-  x509?: boolean;
-  gatewayHostName?: string;
   /** Plug and Play model id, sent in the user name. */
   modelId?: string;
   port?: number;
