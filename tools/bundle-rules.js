@@ -9,6 +9,10 @@
 //                       Espruino's regex engine answers these wrongly (/x?/.test("a") is false there)
 //             regex)    a regex literal right after ")" (the statement of an if, for or while): Espruino's lexer
 //                       reads the "/" as a division there
+//             ide/      a regex literal after a token the Espruino IDE and command-line tool read a division after
+//                       (their lexer, core/utils.js getLexer: after a name, number, string or a character other than
+//                       ! % & * + - / < = > ? [ { } ( , ; :, e.g. "||"): they then miscount the brackets and refuse
+//                       to send code that holds the bundle ("more open brackets than close brackets")
 //             length    an assignment to .length: "Assignment to a constant" for arrays
 //             ascii     a character above U+007F in the file: uploaded as UTF-8 bytes, it becomes two or three
 //                       characters of a binary string on the boards without Unicode (and a string literal
@@ -16,6 +20,18 @@
 //   moddable  preload   a typed array, ArrayBuffer or DataView made at module level: the xsl preload freezes it
 //                       into flash and the first write throws "read-only buffer"
 import { parse, tokenizer } from "acorn";
+
+/** After these characters and keywords the Espruino IDE's lexer reads "/" as the start of a regex. */
+const IDE_REGEX_CHARS = "!%&*+-/<=>?[{}(,;:";
+const IDE_REGEX_WORDS = /^(abstract|break|case|catch|class|const|continue|debugger|default|delete|do|else|enum|eval|export|extends|field|final|finally|for|function|goto|if|implements|import|in|instanceof|native|new|package|private|protected|public|return|static|switch|synchronized|throw|throws|transient|try|typeof|var|volatile|while|with)$/;
+
+/** Whether the Espruino IDE's lexer takes a "/" after token `t` for a division. @param {any} t */
+function ideDivides(t) {
+  const l = t.type.label;
+  if (l == "name" || l == "num" || l == "string" || l == "regexp" || l == "template" || t.type.keyword) return !IDE_REGEX_WORDS.test(String(t.value));
+  const text = String(t.value ?? l);
+  return IDE_REGEX_CHARS.indexOf(text[text.length - 1]) < 0;
+}
 
 const BUFFERS = /^(ArrayBuffer|DataView|(Ui|I)nt(8|16|32)Array|Uint8ClampedArray|Float(32|64)Array|Big(Ui|I)nt64Array)$/;
 
@@ -73,6 +89,7 @@ export function bundleViolations(code, target) {
     let prev = null;
     for (const t of tokenizer(code, { ecmaVersion: 5 })) {
       if (t.type.label == "regexp" && prev && prev.type.label == ")") at(t, `regex): a regex literal right after ")" is read as a division by Espruino`);
+      else if (t.type.label == "regexp" && prev && ideDivides(prev)) at(t, `ide/: a regex literal after "${prev.value ?? prev.type.label}" is read as a division by the Espruino IDE and command-line tool`);
       prev = t;
     }
   }

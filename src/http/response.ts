@@ -118,7 +118,7 @@ export function createResponseParser(buf: Uint8Array, cap: number, h: ResponseHa
     if (s) {
       // RFC 7230 §3.2.4: no whitespace between the field name and the colon
       i = s.indexOf(":");
-      if (i < 1 || /[ \t]/.test(s.substr(0, i))) return E_HTTP_HEADER;
+      if (/[ \t]/.test(s.substr(0, i)) || i < 1) return E_HTTP_HEADER;
       _name = s.substr(0, i).toLowerCase();
       _value = s.substr(i + 1);
       return 0;

@@ -84,14 +84,14 @@ var lastT: string | undefined, lastS = E_TOPIC;
 
 /** Validates a topic name: not empty, no wildcards [MQTT-4.7.3-1], [MQTT-3.3.2-2]. Returns its string size. */
 export function sizeTopic(t: string): number {
-  if (t !== lastT) (lastS = !t || /[+#]/.test(t) ? E_TOPIC : sizeString(t)), (lastT = t);
+  if (t !== lastT) (lastS = /[+#]/.test(t) || !t ? E_TOPIC : sizeString(t)), (lastT = t);
   return lastS;
 }
 
 /** Validates a topic filter [MQTT-4.7.1-2], [MQTT-4.7.1-3]: '#' last and alone in its level, '+' alone in its level. */
 export function sizeFilter(f: string): number {
   // a wildcard with anything but "/" beside it, or "#" before a "/"
-  return !f || /[^\/][+#]|[+#][^\/]|#\//.test(f) ? E_TOPIC : sizeString(f);
+  return /[^\/][+#]|[+#][^\/]|#\//.test(f) || !f ? E_TOPIC : sizeString(f);
 }
 
 /** The sum of two sizes, or the first of them that is a negative code. */
@@ -258,7 +258,7 @@ export function decodePublish(b: Uint8Array, off: number, len: number, hdr: numb
   // the same topic as the last one comes back as that string, checked before
   if ((t = utf8Read(b, off + 2, tl, true, lastIn)) == null) return E_UTF8;
   if (t !== lastIn) {
-    if (!t || /[+#]/.test(t)) return E_TOPIC;
+    if (/[+#]/.test(t) || !t) return E_TOPIC;
     // only an ASCII topic has as many characters as bytes
     if (t.length == tl) lastIn = t;
   }

@@ -50,6 +50,12 @@ test("regex): a regex literal as the statement of an if or a loop is read as a d
   assert.equal(esp('function g(s) { return /x/.test(s); } if (a) { /x/.test(s) && f(); } var y = !/x/.test(s);'), []);
 });
 
+test("ide/: a regex literal after || is read as a division by the Espruino IDE and command-line tool", () => {
+  one(esp("var e = !t || /[+#]/.test(t);"), /ide\/: a regex literal after "\|\|"/);
+  one(esp("var e = a == 1 ? 0 : b && c || /x/.test(t);"), /ide\//);
+  assert.equal(esp("function f(s) { return /x/.test(s) ? 1 : typeof /y/; } var e = /[+#]/.test(t) || !t; g(/z/, [/w/], !/v/.test(s));"), []);
+});
+
 test("length: an array's length assigned (in2.length = 0) throws in Espruino", () => {
   one(esp("function f(a){ a.length = 0; }"), /length: assignment/);
   one(esp("function f(a){ a.length--; }"), /length: assignment/);

@@ -29,11 +29,13 @@ import { fileURLToPath } from "node:url";
 import { plan, check, portKind, crc32, bundleFile } from "../../tools/flash-command.js";
 import { espruinoBinary } from "../../tools/engines/espruino-build.js";
 import { bundlePath } from "../../tools/engines/paths.js";
-import { startHub } from "../../tools/hub/index.js";
+import { startHub, sasToken } from "../../tools/hub/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const AGENT = fileURLToPath(new URL("./netns-agent.js", import.meta.url));
-const BUNDLES = ["mqtt", "ws", "hub", "hub-ws", "hub-http", "dps"];
+const BUNDLES = ["mqtt", "mqtt-lean", "mqtt-store", "ws", "hub", "hub-ws", "hub-http", "dps"];
+/** Variables an ESP8266 build of Espruino has (boards/ESP8266_4MB.py): the upload and the app get no more. */
+const ESP8266_VARIABLES = 1600;
 const PORT = "tcp://127.0.0.1:2323";
 const tmp = mkdtempSync(join(tmpdir(), "tinyhub-flash-"));
 const j = JSON.stringify;
@@ -162,8 +164,8 @@ let hubPort = 0;
 let unixServer: net.Server | null = null;
 
 /** Starts the interpreter with the telnet console (its flash, espruino.flash, stays in espDir across restarts). */
-async function startEspruino() {
-  await ask({ op: "spawn", name: "espruino", cmd: bin, args: ["--telnet"], cwd: espDir, log: espLog });
+async function startEspruino(cmd = bin, dir = espDir, env: Record<string, string> = {}) {
+  await ask({ op: "spawn", name: "espruino", cmd, args: ["--telnet"], cwd: dir, env, log: espLog });
   await ask({ op: "listening", port: 2323, timeout: 5000 });
 }
 
@@ -218,7 +220,8 @@ real.after(async () => {
 /** JsVars per bundle, loaded from Storage through the whole path; printed at the end. */
 const jsvars: Record<string, { bytes: number; empty: number; loaded: number; vars: number }> = {};
 
-real("each bundle is written to Storage and required from flash: JsVars after require", async () => {
+/** The app that reports what require("tinyhub") from Storage cost. */
+function measureApp() {
   const app = join(tmp, "measure.js");
   writeFileSync(
     app,
@@ -227,8 +230,13 @@ real("each bundle is written to Storage and required from flash: JsVars after re
       "m0 = process.memory().usage;\n" +
       'th = require("tinyhub");\n' +
       "m1 = process.memory().usage;\n" +
-      'print("tinyhub-mem " + JSON.stringify({ empty: m0, loaded: m1, blocksize: process.memory().blocksize, exports: Object.keys(th) }));\n',
+      'print("tinyhub-mem " + JSON.stringify({ empty: m0, loaded: m1, free: process.memory().free, blocksize: process.memory().blocksize, exports: Object.keys(th) }));\n',
   );
+  return app;
+}
+
+real("each bundle is written to Storage and required from flash: JsVars after require", async () => {
+  const app = measureApp();
   for (const b of BUNDLES) {
     // the first verbosely: the tool then logs every board-data load, module lookup and HTTP request it makes
     const verbose = b == BUNDLES[0];
@@ -251,7 +259,7 @@ real("each bundle is written to Storage and required from flash: JsVars after re
   }
   console.log(
     "\n  JsVars after require(\"tinyhub\") from Storage (" + (isolated ? "private network" : "host network") + "):\n" +
-      BUNDLES.map((b) => `    ${(b + ".js").padEnd(12)} ${String(jsvars[b].vars).padStart(4)} JsVars  (${jsvars[b].bytes} bytes; empty interpreter ${jsvars[b].empty})`).join("\n"),
+      BUNDLES.map((b) => `    ${(b + ".js").padEnd(14)} ${String(jsvars[b].vars).padStart(4)} JsVars  (${jsvars[b].bytes} bytes; empty interpreter ${jsvars[b].empty})`).join("\n"),
   );
 });
 
@@ -316,6 +324,77 @@ real("a power cycle boots the saved app from flash again: it sends without any u
   assert.is(JSON.parse(m.body.toString()).hello, "from flash");
   assert.match(espOutput(), /tinyhub-app connected/);
 });
+
+// The same path on the ESP8266-sized build (tools/engines/espruino/TINYHUB_ESP8266.py: its JsVar format,
+// 8-bit strings, no TLS, the telnet console the ESP8266 serves over Wi-Fi) with the board's 1,600
+// variables: the tool's upload (one Storage.write of 384 bytes per line) and the app both run inside
+// them, as on the board. Every bundle must load; a bundle too big to upload the way users upload it
+// would fail here with "Module not found" or a write error.
+const small: Record<string, { vars: number; free: number }> = {};
+
+real(`ESP8266-sized build, ${ESP8266_VARIABLES} variables: every bundle uploads through the tool and loads from Storage`, async () => {
+  await ask({ op: "kill", name: "espruino" });
+  const dir = join(tmp, "esp8266");
+  mkdirSync(dir, { recursive: true });
+  await startEspruino(await espruinoBinary({ variant: "esp8266" }), dir, { ESPRUINO_VARIABLES: String(ESP8266_VARIABLES) });
+  const app = measureApp();
+  for (const b of BUNDLES) {
+    const r = await flash(["--bundle", b, app]);
+    assert.is(r.code, 0, `flash --bundle ${b} on the ESP8266-sized build failed:\n${r.out}`);
+    const line = /tinyhub-mem (\{.*\})/.exec(r.out);
+    assert.ok(line, `${b}: the app's report is in the board output:\n${r.out}`);
+    const m = JSON.parse(line![1]);
+    assert.ok(m.exports.length > 0, `${b}: require("tinyhub") gave exports`);
+    small[b] = { vars: m.loaded - m.empty, free: m.free };
+    assert.ok(m.loaded + m.free <= ESP8266_VARIABLES, `${b}: the interpreter has ${m.loaded + m.free} variables, not the board's ${ESP8266_VARIABLES}`);
+  }
+  console.log(
+    `\n  ESP8266-sized build (${ESP8266_VARIABLES} variables), uploaded by the tool and required from Storage:\n` +
+      BUNDLES.map((b) => `    ${(b + ".js").padEnd(14)} ${String(small[b].vars).padStart(4)} JsVars, ${String(small[b].free).padStart(4)} free`).join("\n"),
+  );
+});
+
+// An ESP8266 has no TLS, so the IoT Hub client is not for it (nor does a hub session fit its variables:
+// about 1,800 in use on the build above). The plain MQTT client is: it talks to the emulator's MQTT
+// endpoint with the hub's user name and a SAS token made here as its password.
+for (const b of ["mqtt-lean", "mqtt"]) {
+  real(`ESP8266-sized build: --save, ${b}.js boots from flash and publishes QoS 1 telemetry to the hub's MQTT endpoint within ${ESP8266_VARIABLES} variables`, async () => {
+    const id = `flash-esp8266-${b}-${process.pid}`;
+    hub.registry.addDevice(id);
+    const cs = Object.fromEntries(hub.registry.connectionString(id).split(";").map((kv: string) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    const password = sasToken(`${cs.HostName}/devices/${id}`, cs.SharedAccessKey, Math.floor(Date.now() / 1000) + 3600);
+    const app = join(tmp, `esp8266-${b}.js`);
+    writeFileSync(
+      app,
+      [
+        'var th = require("tinyhub");',
+        "var c = th.createClient({",
+        `  host: "127.0.0.1", port: ${hubPort}, clientId: ${j(id)}, username: ${j(`${cs.HostName}/${id}/?api-version=2021-04-12`)}, password: ${j(password)},`,
+        "  keepalive: 60, reconnect: false,",
+        "  onConnect: function () {",
+        `    c.publish(${j(`devices/${id}/messages/events/boot=1`)}, JSON.stringify({ hello: "from flash", usage: process.memory().usage }), 1, false, function (err) { print("tinyhub-app puback " + err); });`,
+        "  },",
+        '  onError: function (code) { print("tinyhub-app error " + code); }',
+        "});",
+        "c.connect();",
+        "",
+      ].join("\n"),
+    );
+    const arrived = new Promise<any>((resolve, reject) => {
+      const t = setTimeout(() => (hub.off("telemetry", on), reject(new Error(`no telemetry from ${id}; the interpreter said:\n${espOutput().slice(-1500)}`))), 15000);
+      const on = (m: any) => m.deviceId == id && (clearTimeout(t), hub.off("telemetry", on), resolve(m));
+      hub.on("telemetry", on);
+    });
+    const r = await flash(["--bundle", b, "--save", app]);
+    assert.is(r.code, 0, `flash --save on the ESP8266-sized build failed:\n${r.out}`);
+    const m = await arrived;
+    const body = JSON.parse(m.body.toString());
+    assert.is(body.hello, "from flash");
+    assert.is(m.properties.boot, "1");
+    assert.ok(body.usage < ESP8266_VARIABLES, `in use ${body.usage}`);
+    console.log(`  ${b}.js session on the ESP8266-sized build: ${body.usage} of ${ESP8266_VARIABLES} JsVars in use when connected`);
+  });
+}
 
 real("an app that throws fails the command with the board's message", async () => {
   const bad = join(tmp, "bad.js");

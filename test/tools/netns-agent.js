@@ -61,7 +61,7 @@ async function handle(req) {
       const fd = openSync(req.log, "a");
       // setpriv --pdeathsig: the process dies with the agent, however the agent ends
       const [cmd, args] = SETPRIV ? [SETPRIV, ["--pdeathsig", "SIGKILL", req.cmd, ...(req.args || [])]] : [req.cmd, req.args || []];
-      const p = spawn(cmd, args, { cwd: req.cwd, stdio: ["pipe", fd, fd] });
+      const p = spawn(cmd, args, { cwd: req.cwd, env: { ...process.env, ...(req.env || {}) }, stdio: ["pipe", fd, fd] });
       closeSync(fd);
       p.on("error", () => {});
       procs.set(req.name, p);

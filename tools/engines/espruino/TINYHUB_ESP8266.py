@@ -8,8 +8,9 @@
 #   script's patch lets ESPRUINO_VARIABLES=<n> pick the count at run time: 1,600 for the board,
 #   plus what the test's own driver takes (tools/engines/espruino.js, `board`).
 # - no ESPR_UNICODE_SUPPORT: ESP8266 builds do not define it (strings are 8-bit).
-# - no TLS: ESP8266 builds have none (plain MQTT only). NET and CRYPTO (SHA256/512) as on the
-#   ESP8266; no TENSORFLOW, GRAPHICS, FILESYSTEM or TELNET (no variables, slower build).
+# - no TLS: ESP8266 builds have none (plain MQTT only). NET, TELNET (the console over Wi-Fi, which
+#   the IDE and the command-line tool reach as tcp://<board>; here `--telnet`, port 2323) and
+#   CRYPTO (SHA256/512) as on the ESP8266; no TENSORFLOW, GRAPHICS or FILESYSTEM.
 import pinutils;
 info = {
  'name' : "tinyhub ESP8266-shaped Linux build",
@@ -19,6 +20,7 @@ info = {
  'build' : {
    'libraries' : [
      'NET',
+     'TELNET',
      'CRYPTO','SHA256','SHA512',
    ],
    'makefile' : [
