@@ -10,3 +10,10 @@ export var QOS2 = true;
  * The lean MQTT build leaves them out (a source is then refused like any other bad payload).
  */
 export var SOURCES = true;
+
+/**
+ * IoT Edge module helpers: `sendOutputEvent(output, ...)` and `inputs: { name: handler }`. The device bundles leave
+ * them out (Edge modules run on the Edge device, the Node build); there the same wire is `sendEvent` with the
+ * `$outputName` property, and `onMessage` with `properties.$inputName`.
+ */
+export var EDGE = true;

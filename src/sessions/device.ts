@@ -16,6 +16,7 @@ import { Bag } from "../iothub/bag";
 import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "../iothub/twin";
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "../iothub/methods";
 import { pnpCommand } from "../iothub/pnp";
+import { EDGE } from "../features";
 import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT, HUB_METHOD_MAX } from "../iothub/limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
@@ -71,6 +72,11 @@ export interface DeviceOptions extends Partial<ConnectionInfo> {
   onWritable?: () => void;
   onMessage?: (msg: C2DMessage) => void;
   /**
+   * IoT Edge module: a handler per input name (the Edge hub's routes decide what arrives on which input); an input
+   * without one goes to onMessage. Node build only (features.ts EDGE).
+   */
+  inputs?: { [input: string]: (msg: C2DMessage) => void };
+  /**
    * A desired-properties patch pushed by the hub; or, after each reconnect, the whole desired document (`whole`
    * true) when its $version is newer than the last seen (pushed, or in any getTwin answer): changes made while the
    * device was away.
@@ -101,6 +107,11 @@ export interface Device {
   end(done?: () => void): void;
   /** The MQTT client underneath. */
   mqtt: Client;
+  /**
+   * IoT Edge module: telemetry on output `output` (`$.on`), which the Edge hub's routes send to other modules'
+   * inputs or upstream. Node build only (features.ts EDGE); elsewhere sendEvent with `{ $outputName: output }`.
+   */
+  sendOutputEvent?(output: string, payload: Payload | PayloadSource, properties?: MessageProperties | null, done?: (err: number) => void): number;
 }
 
 interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
@@ -347,7 +358,8 @@ export function createDevice(o: DeviceOptions): Device | number {
     onMessage: function (topic: string, p: Uint8Array, mi: MessageInfo) {
       var props = parseC2DTopic(topic, id, mid);
       if (typeof props != "number") {
-        if (o.onMessage) o.onMessage({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
+        var h = (EDGE && o.inputs && props.$inputName && o.inputs[props.$inputName]) || o.onMessage;
+        if (h) h({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
         return;
       }
       if (mi.total == p.length) return onWhole(topic, text(p));
@@ -363,12 +375,12 @@ export function createDevice(o: DeviceOptions): Device | number {
   client = createClient(mqttOptions);
   // subscriptions for what the application listens to, queued before any request so the hub has them
   // before the first answer is due; twin answers always (at most 4 of the hub's 5)
-  if (o.onMessage) subscribe(c2dFilter(id, mid), 1);
+  if (o.onMessage || (EDGE && o.inputs)) subscribe(c2dFilter(id, mid), 1);
   subscribe(TWIN_RES_FILTER);
   if (o.onDesired) subscribe(TWIN_DESIRED_FILTER);
   if (o.onMethod || o.methods || o.components) subscribe(METHODS_FILTER);
 
-  return {
+  var dev: Device = {
     mqtt: client,
     connect: function () {
       connect();
@@ -400,4 +412,12 @@ export function createDevice(o: DeviceOptions): Device | number {
       client.end(done);
     },
   };
+  if (EDGE)
+    dev.sendOutputEvent = function (output, payload, props, done) {
+      var p: MessageProperties = {}, k: string;
+      for (k in props) p[k] = (props as MessageProperties)[k];
+      p.$outputName = output;
+      return dev.sendEvent(payload, p, done);
+    };
+  return dev;
 }

@@ -68,6 +68,11 @@ async function route (hub, req) {
     case 'DELETE ': return [204, void hub.registry.remove(id)]
     case 'GET twin': return [200, hub.getTwin(id)]
     case 'GET pnp': return [200, hub.pnp(id)]
+    case 'GET routes': return [200, Object.fromEntries((hub.routes.get(id) || []).map(r => [r.name, r]))]
+    case 'PUT routes':
+      if (module) throw new HubError(400, 'routes belong to the Edge device, not a module')
+      hub.setRoutes(id, body.routes ?? body)
+      return [200, Object.fromEntries((hub.routes.get(id) || []).map(r => [r.name, r]))]
     case 'PATCH twin/desired':
       hub.updateDesired(id, body)
       return [200, hub.getTwin(id)]

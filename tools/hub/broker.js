@@ -135,7 +135,7 @@ export async function createHubBroker (hub) {
     if (!s) return
     hub.log(`connected ${s.id}${client.clean ? '' : ' (persistent session)'}`)
     hub.emit('connect', info(s))
-    flushC2D(s.deviceId)
+    flushC2D(s.id)
   })
   broker.on('clientDisconnect', client => {
     const s = sessions.get(client)
@@ -147,7 +147,7 @@ export async function createHubBroker (hub) {
     const s = sessions.get(client)
     if (!s) return
     hub.log(`subscribe ${s.id} ${subs.map(sub => /** @type {number} */ (sub.qos) === 128 ? `${sub.topic} (refused)` : sub.topic).join(' ')}`)
-    flushC2D(s.deviceId)
+    flushC2D(s.id)
   })
   broker.on('unsubscribe', (topics, client) => {
     const s = sessions.get(client)
@@ -218,7 +218,9 @@ export async function createHubBroker (hub) {
   function authorizeSubscribe (client, sub, done) {
     const s = sessions.get(client)
     if (!s) return done(null, null)
-    const scopes = s.moduleId ? [TWIN_RES, TWIN_DESIRED, METHODS] : [`devices/${s.deviceId}/messages/devicebound/`, TWIN_RES, TWIN_DESIRED, METHODS]
+    // a module's inputs only on an Edge device (one with routes): the Edge hub, not IoT Hub, delivers them
+    const own = s.moduleId ? (hub.routes.has(s.deviceId) ? [`devices/${s.deviceId}/modules/${s.moduleId}/inputs/`] : []) : [`devices/${s.deviceId}/messages/devicebound/`]
+    const scopes = [...own, TWIN_RES, TWIN_DESIRED, METHODS]
     if (!scopes.some(scope => sub.topic.startsWith(scope))) {
       hub.log(`refused ${s.id} subscribe ${sub.topic}: not a topic of this device`)
       return done(null, null) // SUBACK 0x80
@@ -254,9 +256,12 @@ export async function createHubBroker (hub) {
   function telemetry (client, s, packet, bag, retained) {
     const body = Buffer.from(packet.payload)
     if (body.length + Buffer.byteLength(bag) > MAX_D2C) return 'message over 256 KB'
-    const { properties, system } = parseBag(bag)
+    // the Node SDK's sendOutputEvent ends the bag with "/" (devices/{d}/modules/{m}/messages/events/%24.on=o&k=v/),
+    // which the service takes as the end of the topic, not part of the last value
+    const { properties, system } = parseBag(bag.endsWith('/') ? bag.slice(0, -1) : bag)
     if (retained) properties['mqtt-retain'] = 'true'
     if (client.closed) properties['iothub-MessageType'] = 'Will' // aedes publishes the will as the client goes
+    if (s.moduleId && !hub.routeModuleMessage(s.deviceId, s.moduleId, { body, properties, system })) return null
     hub.recordTelemetry({ deviceId: s.deviceId, moduleId: s.moduleId, topic: packet.topic, body, properties, system, at: new Date() })
     return null
   }
@@ -366,9 +371,10 @@ export async function createHubBroker (hub) {
   /** @param {Client} client @param {number} packetId */
   function acknowledged (client, packetId) {
     const s = sessions.get(client)
-    if (!s || s.moduleId) return
-    const m = hub.c2dQueue(s.deviceId).find(m => m.conn === s.serial && m.packetId === packetId)
-    if (m) hub.settleC2D(s.deviceId, m, 'Success')
+    if (!s) return
+    // a device's C2D message, or a module's input message (keyed by deviceId/moduleId)
+    const m = hub.c2dQueue(s.id).find(m => m.conn === s.serial && m.packetId === packetId)
+    if (m) hub.settleC2D(s.id, m, 'Success')
   }
 
   return {

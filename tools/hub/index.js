@@ -14,6 +14,7 @@ import { createDpsBroker } from './dps.js'
 import { createHttpsServer } from './https.js'
 import { createAdminServer } from './admin.js'
 import { buildBag, splitProperties } from './properties.js'
+import { parseRoute, routeMatches } from './edge.js'
 
 export { HubError, Registry } from './registry.js'
 export { sasToken, checkSas } from './sas.js'
@@ -73,6 +74,8 @@ export class Hub extends EventEmitter {
     this.telemetry = []
     /** @type {Map<string, C2DMessage[]>} */
     this.c2d = new Map()
+    /** @type {Map<string, import('./edge.js').Route[]>} the routes of each Edge device (setRoutes) */
+    this.routes = new Map()
     this.sequenceNumber = 0
     /** @type {Awaited<ReturnType<typeof createHubBroker>>} */
     this.mqtt = /** @type {any} */ (null)
@@ -152,6 +155,74 @@ export class Hub extends EventEmitter {
     this.log(`c2d ${deviceId} ${preview(data)}${describe(m.properties, {})} (${queue.length} pending)`)
     this.mqtt.flushC2D(deviceId)
     return m
+  }
+
+  /**
+   * Make `deviceId` an IoT Edge device with these routes (tools/hub/edge.js), as its deployment's
+   * `$edgeHub` routes: `{ name: "FROM /messages/modules/a/outputs/o INTO BrokeredEndpoint(\"/modules/b/inputs/i\")" }`.
+   * Its modules may then subscribe to their inputs, and their telemetry goes where the routes say. An empty
+   * object ends it.
+   * @param {string} deviceId
+   * @param {Record<string, string>} routes
+   */
+  setRoutes (deviceId, routes) {
+    this.registry.mustGet(deviceId)
+    const parsed = Object.entries(routes).map(([name, text]) => parseRoute(name, text))
+    if (parsed.length) this.routes.set(deviceId, parsed)
+    else this.routes.delete(deviceId)
+    this.log(`routes ${deviceId}: ${parsed.length ? Object.values(routes).join('; ') : 'none (not an Edge device)'}`)
+  }
+
+  /**
+   * Route a module's telemetry on an Edge device: to its inputs, upstream, both or nowhere. Returns whether it
+   * goes upstream (recorded as the hub's telemetry); an Edge device's module has no other way up.
+   * @param {string} deviceId @param {string} moduleId
+   * @param {{ body: Buffer, properties: import('./properties.js').Bag, system: import('./properties.js').Bag }} m
+   */
+  routeModuleMessage (deviceId, moduleId, m) {
+    const routes = this.routes.get(deviceId)
+    if (!routes) return true
+    const output = m.system.outputName ?? undefined
+    let upstream = false
+    for (const r of routes) {
+      if (!routeMatches(r, moduleId, output)) continue
+      if (r.upstream) upstream = true
+      else this.sendInput(deviceId, /** @type {string} */ (r.toModule), /** @type {string} */ (r.input), m.body, m.properties, m.system, r.name)
+    }
+    if (!upstream) this.log(`edge ${deviceId}/${moduleId}${output ? ` output ${output}` : ''}: ${routes.some(r => routeMatches(r, moduleId, output)) ? 'routed to modules only' : 'no route, dropped'}`)
+    return upstream
+  }
+
+  /**
+   * Queue an input message for a module of an Edge device, delivered at QoS 1 on
+   * devices/{d}/modules/{m}/inputs/{input}/{bag} while it is subscribed, kept until it acknowledges it.
+   * @param {string} deviceId @param {string} moduleId @param {string} input
+   * @param {Buffer} body @param {import('./properties.js').Bag} properties @param {import('./properties.js').Bag} system
+   * @param {string} [route] the route's name, for the log
+   */
+  sendInput (deviceId, moduleId, input, body, properties, system, route) {
+    const id = `${deviceId}/${moduleId}`
+    const queue = this.c2dQueue(id)
+    if (queue.length >= MAX_C2D_QUEUE) return this.log(`edge ${id} input ${input}: ${MAX_C2D_QUEUE} messages pending, dropped`)
+    const { outputName, ...rest } = system
+    const messageId = rest.messageId || randomUUID()
+    queue.push(/** @type {C2DMessage} */ ({
+      messageId,
+      deviceId: id,
+      body,
+      properties,
+      system: { ...rest, messageId },
+      topic: `devices/${deviceId}/modules/${moduleId}/inputs/${input}/${buildBag(properties, { ...rest, messageId })}`,
+      sequenceNumber: ++this.sequenceNumber,
+      enqueuedAt: new Date(),
+      deliveryCount: 0,
+      conn: 0,
+      packetId: 0,
+      lockToken: null,
+      lockedUntil: 0
+    }))
+    this.log(`edge ${id} input ${input}${route ? ` (route ${route})` : ''}: ${preview(body)}${describe(properties, {})}`)
+    this.mqtt.flushC2D(id)
   }
 
   /**

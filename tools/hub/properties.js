@@ -11,7 +11,8 @@ export const SYSTEM_PROPERTIES = {
   '$.ce': 'contentEncoding',
   '$.ctime': 'creationTimeUtc',
   '$.sub': 'componentName',
-  '$.ifid': 'interfaceId'
+  '$.ifid': 'interfaceId',
+  '$.on': 'outputName'
 }
 
 /** @typedef {Record<string, string | null>} Bag */
