@@ -168,7 +168,8 @@ for (const [target, feature, input, features] of builds) {
       entries(),
       platformOf(target),
       featuresOf(features),
-      typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
+      // TINYHUB_SOURCEMAP=1: source maps through to the minified code (tools/size-breakdown.js attributes the bytes)
+      typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target, ...(process.env.TINYHUB_SOURCEMAP ? { sourceMap: true, inlineSources: false } : {}) }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module
       ? { file: `dist/${target}/${feature}.js`, format: "es", plugins: [minify(t.ecma, true), engineRules(target)] }
