@@ -30,8 +30,8 @@ const ENTRIES = {
 export var createClient = entry(core, CLIENT_VARS);`],
   "mqtt-lean": ["MQTT 3.1.1, lean: QoS 0/1, keep-alive, reconnect with in-order resend, full validation of what arrives", ["espruino"], LEAN, `import { createClient as core } from "src/mqtt/client";
 export var createClient = entry(core, CLIENT_VARS);`],
-  "mqtt-store": ["mqtt + queued messages kept in Storage across a power cut", ["espruino"], {}, `import { createClient as core } from "src/mqtt/client";
-export { storageStore } from "@/store";
+  "mqtt-store": ["mqtt + queued messages kept in flash across a power cut (Espruino Storage, Moddable files)", BOTH, {}, `import { createClient as core } from "src/mqtt/client";
+export { @Store } from "@/store";
 export var createClient = entry(core, CLIENT_VARS);`],
   hub: ["IoT Hub over MQTT/TLS: telemetry, C2D, twin, methods, SAS renewal (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as core } from "src/sessions/device";
 export var createDevice = entry(core, DEVICE_VARS);`],
@@ -51,6 +51,8 @@ import { wsTransport } from "src/ws/transport";
 export { wsTransport, platformTransport as @Transport };
 export var createClient = entry(core, CLIENT_VARS, ${WS});`],
 };
+/** The store each target's mqtt-store entry exports (targets/<target>/store.ts). */
+const STORE = { espruino: "storageStore", moddable: "fileStore" };
 /** Entries that are files of their own: [target, name] from targets/<target>/<name>.ts. */
 const FILES = [["moddable", "classic"]]; // the classic Socket/SecureSocket transport
 
@@ -61,7 +63,8 @@ export const ABOUT = { ...Object.fromEntries(Object.entries(ENTRIES).map(([n, e]
 function entrySource(target, name) {
   const code = ENTRIES[name][3]
     .replace(/"(src|@)\/([^"]+)"/g, (_, at, path) => `"${ROOT}/${at == "@" ? `targets/${target}` : "src"}/${path}.ts"`)
-    .replace(/@Transport/g, `${target}Transport`);
+    .replace(/@Transport/g, `${target}Transport`)
+    .replace(/@Store/g, STORE[target]);
   return `import { entry, platformTransport, CLIENT_VARS, DEVICE_VARS } from "${ROOT}/targets/${target}/entry.ts";\n${code}\n`;
 }
 

@@ -28,6 +28,7 @@ const MODDABLE: Record<string, string[]> = {
   "hub-http": ["createDevice", "createHttpDevice", "C2D_COMPLETE", "C2D_REJECT", "C2D_ABANDON", "C2D_LATER"],
   ws: ["createClient", "wsTransport", "moddableTransport"],
   classic: ["moddableClassicTransport"],
+  "mqtt-store": ["createClient", "fileStore"],
 };
 
 

@@ -1,6 +1,6 @@
 // The scenario main.js of the Moddable test apps (tools/engines/moddable.js puts the imports of one
 // manifest before this text: `mqttClient`, `wsClient`, `hubDevice`, `wsDevice`, `httpDevice`,
-// `provision`, `classicTransport`, null when that manifest has no such module). It stands in for the
+// `provision`, `classicTransport`, `storeClient`, `fileStore`, `File`, null when that manifest has no such module). It stands in for the
 // main.js that `tinyhub moddable` generates, in the app generated beside it, preloads as shipped.
 //
 // It waits for one JSON line on standard input (mclaunch hands it over as screen.onMessage): the
@@ -193,6 +193,33 @@ function end() {
   });
 }
 
+// MQTT with the queue in files (mqtt-store's fileStore over the `file` module): QoS 1 messages from..to-1,
+// reported "q" once publish returned (the message is in the store), "ack" at each PUBACK. A power cut is the
+// test killing the process; the next run over the same files resends what was not acknowledged.
+function store(c) {
+  let next = c.from, acks = 0;
+  const o = { host: c.host, port: c.port, clientId: c.id, keepalive: 10, clean: false, reconnect: { min: 50, max: 300 }, bufferSize: c.bufferSize || 1024 };
+  if (!c.noStore) o.store = fileStore(c.path, { File, size: c.size || 2048 });
+  o.onConnect = (sp) => report("connect", { sessionPresent: sp });
+  o.onError = (code) => report("error", { code });
+  o.onWritable = () => Timer.set(pump, 0);
+  client = storeClient(o);
+  if (typeof client == "number") return report("error", { code: client }), finish(1);
+  function pump() {
+    while (next < c.to) {
+      const n = next, r = client.publish(c.topic, "" + n, 1, false, (err) => report("ack", { n, err }));
+      if (r == -20) return;
+      if (r < 0) return report("error", { code: r }), Timer.set(pump, 100);
+      report("q", { n });
+      next++;
+      if (next % 4 == 0) return Timer.set(pump, 5);
+    }
+    report("queued", { to: next });
+  }
+  if (c.connect) client.connect();
+  pump();
+}
+
 screen.onMessage = (line) => {
   const m = der(JSON.parse(line));
   if (m.op == "end") return end();
@@ -204,6 +231,7 @@ screen.onMessage = (line) => {
   else if (m.scenario == "hub") hub(m);
   else if (m.scenario == "http") http(m);
   else if (m.scenario == "dps") dps(m);
+  else if (m.scenario == "store" && storeClient) store(m);
   else {
     report("unknown", { scenario: m.scenario });
     finish(2);

@@ -32,6 +32,8 @@ const IMPORTS = {
     'import { createDevice as wsDevice } from "tinyhub/hub-ws";',
     'import { createDevice as httpDevice } from "tinyhub/hub-http";',
     'import { provision } from "tinyhub/dps";',
+    'import { createClient as storeClient, fileStore } from "tinyhub/mqtt-store";',
+    'import { File } from "file";',
     "const classicTransport = null;",
   ],
   "manifest_classic.json": [
@@ -39,7 +41,7 @@ const IMPORTS = {
     'import { createClient as mqttClient } from "tinyhub/mqtt";',
     'import { createDevice as hubDevice } from "tinyhub/hub";',
     'import { moddableClassicTransport as classicTransport } from "tinyhub/classic";',
-    "const wsClient = null, wsDevice = null, httpDevice = null, provision = null;",
+    "const wsClient = null, wsDevice = null, httpDevice = null, provision = null, storeClient = null, fileStore = null, File = null;",
   ],
 };
 
@@ -89,6 +91,8 @@ export function appFiles(manifest, creation) {
   const i = m.include.findIndex((/** @type {string} */ p) => p.endsWith("targets/moddable/manifest.json"));
   if (i < 0) throw new Error("the generated manifest does not include targets/moddable/manifest.json");
   m.include[i] = `../pkg/targets/moddable/${manifest}`;
+  // the file module for the store scenario, as an app that keeps its queue in files includes it (README)
+  if (manifest == "manifest.json") m.include.push("$(MODDABLE)/modules/files/file/manifest.json");
   if (creation) m.creation = creation;
   const main = IMPORTS[/** @type {keyof IMPORTS} */ (manifest)].join("\n") + "\n\n" + readFileSync(join(ROOT, "tools", "engines", "moddable-main.js"), "utf8");
   return { "manifest.json": JSON.stringify(m, null, "\t") + "\n", "main.js": main };
