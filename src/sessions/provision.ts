@@ -5,6 +5,7 @@ import { utf8Read } from "../platform";
 import { E_TIMEOUT } from "../errors";
 import { E_DPS_FAILED, E_HUB_STATUS, E_CLOCK } from "../iothub/errors";
 import { dpsResourceUri, Hmac } from "../iothub/sas";
+export { deriveDeviceKey as deriveKey } from "../iothub/sas";
 import { tokenSource } from "./credentials";
 import type { ConnectionInfo } from "../iothub/connstr";
 import { dpsUserName, DPS_GLOBAL_HOST } from "../iothub/mqtt";
@@ -15,8 +16,12 @@ import { pnpPayload } from "../iothub/pnp";
 export interface ProvisionOptions {
   idScope: string;
   registrationId: string;
-  /** The enrollment's symmetric key (base64). */
-  symmetricKey: string;
+  /**
+   * The individual enrollment's symmetric key (base64), or for an enrollment group the device's key that
+   * `deriveKey(groupKey, registrationId)` makes. None for X.509: `tls.cert` and `tls.key` authenticate, and
+   * the registration id is the certificate's CN.
+   */
+  symmetricKey?: string;
   /** Default global.azure-devices-provisioning.net. */
   host?: string;
   port?: number;
@@ -41,7 +46,7 @@ export interface ProvisionOptions {
 export interface Provisioned {
   assignedHub: string;
   deviceId: string;
-  /** Ready for createDevice: `HostName={assignedHub};DeviceId={deviceId};SharedAccessKey={symmetricKey}`. */
+  /** Ready for createDevice: `HostName={assignedHub};DeviceId={deviceId};SharedAccessKey={symmetricKey}` (X.509: `;x509=true`). */
   connectionString: string;
 }
 
@@ -75,7 +80,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       return;
     }
     if (typeof k == "number") return finish(k);
-    mqtt.password = k._t;
+    mqtt.password = k._t || undefined; // X.509: no password
     client.connect();
   }
 
@@ -85,7 +90,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     tls: o.tls === undefined ? {} : o.tls,
     clientId: o.registrationId,
     username: dpsUserName(o.idScope, o.registrationId),
-    password: "",
+    password: undefined as string | undefined,
     bufferSize: o.bufferSize,
     buffer: o.buffer,
     reconnect: { min: 1000, max: 5000 },
@@ -119,7 +124,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       finish(0, {
         assignedHub: r.assignedHub,
         deviceId: r.deviceId,
-        connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + ";SharedAccessKey=" + o.symmetricKey,
+        connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + (o.symmetricKey ? ";SharedAccessKey=" + o.symmetricKey : ";x509=true"),
       });
     },
   };
