@@ -52,7 +52,7 @@ export interface Provisioned {
 
 /** Registers with DPS, then done(0, {assignedHub, deviceId, connectionString}) or done(code). */
 export function provision(o: ProvisionOptions, done: (err: number, r?: Provisioned) => void): void {
-  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false,
+  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false, op = "",
     tokens = tokenSource({ sharedAccessKey: o.symmetricKey, sharedAccessKeyName: "registration" } as ConnectionInfo, dpsResourceUri(o.idScope, o.registrationId), o),
     body = o.modelId ? pnpPayload(o.payload, o.modelId) : o.payload;
 
@@ -97,6 +97,8 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     transport: o.transport,
     clock: clock,
     onConnect: function () {
+      // (re)connected: register anew, the previous connection's poll no longer due
+      clock.clear(poll);
       client.subscribe(DPS_RES_FILTER, 1, function (e) {
         if (e) return finish(e);
         send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
@@ -107,11 +109,11 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       if (e > -20 && e < -10) finish(e);
     },
     onMessage: function (topic, p) {
-      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || ""), op: string;
+      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || "");
       if (typeof t == "number" || +t.rid != rid) return;
-      // 202 or "assigning": ask again after retry-after; 429 throttled: the same wait
+      if (typeof r != "number" && r.operationId) op = r.operationId;
+      // 202 or "assigning": poll the operation after retry-after; 429 throttled: the same wait, then the same request
       if (t.status == 429 || (t.status < 300 && (typeof r == "number" || r.status == "assigning"))) {
-        op = typeof r == "number" ? "" : r.operationId;
         poll = clock.set(function () {
           if (op) send(dpsPollTopic(++rid, op), "");
           else send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
