@@ -35,7 +35,8 @@ export { @Store } from "@/store";
 export var createClient = entry(core, CLIENT_VARS);`],
   hub: ["IoT Hub over MQTT/TLS: telemetry, C2D, twin, methods, SAS renewal (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as core } from "src/sessions/device";
 export var createDevice = entry(core, DEVICE_VARS);`],
-  dps: ["DPS registration over MQTT/TLS (QoS 0/1)", BOTH, LEAN, `import { provision as core } from "src/sessions/provision";
+  dps: ["DPS registration over MQTT/TLS (QoS 0/1): symmetric key, enrollment group (deriveKey), X.509", BOTH, LEAN, `import { provision as core } from "src/sessions/provision";
+export { deriveKey } from "src/sessions/provision";
 export var provision = entry(core, CLIENT_VARS);`],
   "hub-ws": ["hub, over MQTT/TLS or MQTT/WebSockets/TLS (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as mqtt } from "src/sessions/device";
 import { selectProtocol } from "src/sessions/protocol";

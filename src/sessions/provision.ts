@@ -5,6 +5,7 @@ import { utf8Read } from "../platform";
 import { E_TIMEOUT } from "../errors";
 import { E_DPS_FAILED, E_HUB_STATUS, E_CLOCK } from "../iothub/errors";
 import { dpsResourceUri, Hmac } from "../iothub/sas";
+export { deriveDeviceKey as deriveKey } from "../iothub/sas";
 import { tokenSource } from "./credentials";
 import type { ConnectionInfo } from "../iothub/connstr";
 import { dpsUserName, DPS_GLOBAL_HOST } from "../iothub/mqtt";
@@ -15,8 +16,12 @@ import { pnpPayload } from "../iothub/pnp";
 export interface ProvisionOptions {
   idScope: string;
   registrationId: string;
-  /** The enrollment's symmetric key (base64). */
-  symmetricKey: string;
+  /**
+   * The individual enrollment's symmetric key (base64), or for an enrollment group the device's key that
+   * `deriveKey(groupKey, registrationId)` makes. None for X.509: `tls.cert` and `tls.key` authenticate, and
+   * the registration id is the certificate's CN.
+   */
+  symmetricKey?: string;
   /** Default global.azure-devices-provisioning.net. */
   host?: string;
   port?: number;
@@ -41,13 +46,13 @@ export interface ProvisionOptions {
 export interface Provisioned {
   assignedHub: string;
   deviceId: string;
-  /** Ready for createDevice: `HostName={assignedHub};DeviceId={deviceId};SharedAccessKey={symmetricKey}`. */
+  /** Ready for createDevice: `HostName={assignedHub};DeviceId={deviceId};SharedAccessKey={symmetricKey}` (X.509: `;x509=true`). */
   connectionString: string;
 }
 
 /** Registers with DPS, then done(0, {assignedHub, deviceId, connectionString}) or done(code). */
 export function provision(o: ProvisionOptions, done: (err: number, r?: Provisioned) => void): void {
-  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false,
+  var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false, op = "",
     tokens = tokenSource({ sharedAccessKey: o.symmetricKey, sharedAccessKeyName: "registration" } as ConnectionInfo, dpsResourceUri(o.idScope, o.registrationId), o),
     body = o.modelId ? pnpPayload(o.payload, o.modelId) : o.payload;
 
@@ -75,7 +80,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       return;
     }
     if (typeof k == "number") return finish(k);
-    mqtt.password = k._t;
+    mqtt.password = k._t || undefined; // X.509: no password
     client.connect();
   }
 
@@ -85,13 +90,15 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     tls: o.tls === undefined ? {} : o.tls,
     clientId: o.registrationId,
     username: dpsUserName(o.idScope, o.registrationId),
-    password: "",
+    password: undefined as string | undefined,
     bufferSize: o.bufferSize,
     buffer: o.buffer,
     reconnect: { min: 1000, max: 5000 },
     transport: o.transport,
     clock: clock,
     onConnect: function () {
+      // (re)connected: register anew, the previous connection's poll no longer due
+      clock.clear(poll);
       client.subscribe(DPS_RES_FILTER, 1, function (e) {
         if (e) return finish(e);
         send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
@@ -102,11 +109,11 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       if (e > -20 && e < -10) finish(e);
     },
     onMessage: function (topic, p) {
-      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || ""), op: string;
+      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || "");
       if (typeof t == "number" || +t.rid != rid) return;
-      // 202 or "assigning": ask again after retry-after; 429 throttled: the same wait
+      if (typeof r != "number" && r.operationId) op = r.operationId;
+      // 202 or "assigning": poll the operation after retry-after; 429 throttled: the same wait, then the same request
       if (t.status == 429 || (t.status < 300 && (typeof r == "number" || r.status == "assigning"))) {
-        op = typeof r == "number" ? "" : r.operationId;
         poll = clock.set(function () {
           if (op) send(dpsPollTopic(++rid, op), "");
           else send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
@@ -119,7 +126,7 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       finish(0, {
         assignedHub: r.assignedHub,
         deviceId: r.deviceId,
-        connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + ";SharedAccessKey=" + o.symmetricKey,
+        connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + (o.symmetricKey ? ";SharedAccessKey=" + o.symmetricKey : ";x509=true"),
       });
     },
   };

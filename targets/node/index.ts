@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import { createClient as mqttClient, ClientOptions, Client } from "../../src/mqtt/client";
 import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/sessions/device";
 import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/sessions/https";
-import { provision as dpsProvision, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
+import { provision as dpsProvision, deriveKey as dpsDeriveKey, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 import { selectProtocol } from "../../src/sessions/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import { nodeTransport, nodeClock } from "./transport";
@@ -46,6 +46,11 @@ export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice 
 /** DPS registration over MQTT. */
 export function provision(o: NodeOptions<ProvisionOptions>, done: (err: number, r?: Provisioned) => void): void {
   dpsProvision(node(o), done);
+}
+
+/** A device's key in a DPS enrollment group: base64(HMAC-SHA256(base64-decoded groupKey, registrationId)); E_CS_KEY for a bad group key. */
+export function deriveKey(groupKey: string, registrationId: string): string | number {
+  return dpsDeriveKey(groupKey, registrationId, nodeHmac);
 }
 
 export { nodeTransport, nodeClock };

@@ -37,6 +37,7 @@ import { espruinoBinary } from "../../tools/engines/espruino-build.js";
 import { startEspruinoEngine } from "../../tools/engines/espruino.js";
 import type { EspruinoEngine, EspruinoOptions, EspruinoVariant } from "../../tools/engines/espruino.js";
 import { startHub } from "../../tools/hub/index.js";
+import { derivedKey } from "../../tools/hub/registry.js";
 import { startMosquitto, Mosquitto, testCerts } from "../helpers/mosquitto";
 import { mqttSession, hubSession, httpSession, bounded, once, until, bytes, sum } from "./scenarios";
 import type { Step } from "./scenarios";
@@ -210,6 +211,23 @@ function dpsSession(o: { id: string; variant: EspruinoVariant; board?: number })
           assert.is(r.value.assignedHub, hub.hubName);
           assert.is(r.value.connectionString, `HostName=${hub.hubName};DeviceId=${o.id};SharedAccessKey=${enr.key}`);
           assert.ok(hub.registry.get(o.id), "the emulator created the device");
+        },
+      },
+      {
+        name: "an enrollment group: deriveKey on the board (the firmware's SHA-256) gives the emulator's derived key, which registers",
+        ms: 15000,
+        async run() {
+          const e = cur(), id = o.id + "-grp", group = hub.registry.addGroupEnrollment("esp-group");
+          const key = await e.eval(`tinyhub.deriveKey(${j(group.key)}, ${j(id)})`);
+          assert.is(key, derivedKey(group.key, id));
+          await e.eval(
+            `tinyhub.provision({ idScope: ${j(hub.dpsIdScope)}, registrationId: ${j(id)}, symmetricKey: tinyhub.deriveKey(${j(group.key)}, ${j(id)}), ` +
+              `host: "127.0.0.1", port: ${e.ports.dps}, tls: { ca: ${j(hub.ca)} }, timeout: 10000 }, S.done("grouped")); 1`,
+          );
+          const r = await e.host.until("grouped", 12000);
+          assert.is(r.err, 0, JSON.stringify(r));
+          assert.is(r.value.connectionString, `HostName=${hub.hubName};DeviceId=${id};SharedAccessKey=${key}`);
+          assert.is(hub.registry.get(id)!.primaryKey, key);
         },
       },
       {

@@ -101,11 +101,17 @@ test('GET /telemetry filters by device; DELETE clears', async () => {
   assert.equal((await api('GET', '/telemetry')).json, [])
 })
 
-test('POST /enrollments/{id} makes a DPS enrollment; unknown routes answer 404', async () => {
+test('POST /enrollments/{id} makes a DPS enrollment (symmetric key or X.509), POST /enrollmentGroups/{name} a group; unknown routes answer 404', async () => {
   const { status, json } = await api('POST', '/enrollments/adm-enr')
   assert.is(status, 200)
   assert.is(json.idScope, hub.dpsIdScope)
   assert.is(hub.registry.enrollment('adm-enr')!.key, json.key)
+  const x = await api('POST', '/enrollments/adm-x509', { auth: 'x509' })
+  assert.equal([x.status, x.json.auth, x.json.key], [200, 'x509', undefined])
+  const g = await api('POST', '/enrollmentGroups/adm-grp', { key: 'Z3Jw' })
+  assert.equal([g.status, g.json.name, g.json.key, g.json.idScope, g.json.dpsPort], [200, 'adm-grp', 'Z3Jw', hub.dpsIdScope, hub.ports.dps])
+  assert.equal(hub.registry.groupEnrollment('adm-grp'), { key: 'Z3Jw' })
+  assert.is((await api('POST', '/enrollmentGroups/a%2Fb')).status, 400)
   assert.is((await api('GET', '/nothing')).status, 404)
   assert.is((await api('PUT', '/devices/x/twin')).status, 404)
 })

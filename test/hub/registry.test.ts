@@ -1,10 +1,11 @@
-// The registry file: created with a demo device, persisted on change, twins with versions.
+// The registry file: created with a demo device, persisted on change, twins with versions, DPS enrollments.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Registry } from '../../tools/hub/registry.js'
+import { createHmac } from 'node:crypto'
+import { Registry, derivedKey } from '../../tools/hub/registry.js'
 
 const test = suite('hub/registry')
 const names = { hubName: 'tinyhub-emu.azure-devices.net', host: 'localhost' }
@@ -33,11 +34,16 @@ test('changes are persisted and reloaded', () => {
   r.addModule('d1', 'm1')
   r.patchTwin('d1', 'reported', { fw: '1' })
   r.addEnrollment('e1', 'ZW5y')
+  r.addEnrollment('e2', undefined, { auth: 'x509', thumbprint: 'AB' })
+  r.addGroupEnrollment('g1', 'Z3Jw')
   const again = new Registry(file, names)
   assert.equal(again.ids(), ['demo-device', 'd1', 'd1/m1'])
   assert.is(again.get('d1')!.primaryKey, 'a2V5')
   assert.equal(again.twin('d1').reported, { fw: '1', $version: 2 })
   assert.equal(again.enrollment('e1'), { key: 'ZW5y' })
+  assert.equal(again.enrollment('e2'), { auth: 'x509', thumbprint: 'AB' })
+  assert.equal(again.groupEnrollment('g1'), { key: 'Z3Jw' })
+  assert.is(again.groupEnrollment('g2'), undefined)
   assert.is(again.idScope, r.idScope)
 })
 
@@ -123,6 +129,21 @@ test('policies: a new registry has iothubowner and device, with keys; a file fro
   assert.match(upgraded.policyConnectionString('device', 'demo-device'),
     /^HostName=tinyhub-emu\.azure-devices\.net;DeviceId=demo-device;SharedAccessKeyName=device;SharedAccessKey=[^;]+;GatewayHostName=localhost$/)
   assert.throws(() => upgraded.policyConnectionString('nope', 'demo-device'), (e: { status: number }) => e.status === 404)
+})
+
+test('enrollment groups: a new key when none is given, kept on re-add; bad names and keys refused; old files load', () => {
+  const r = new Registry(file, names)
+  const g = r.addGroupEnrollment('grp')
+  assert.is(Buffer.from(g.key, 'base64').length, 32)
+  assert.is(r.addGroupEnrollment('grp').key, g.key)
+  assert.throws(() => r.addGroupEnrollment('a/b'), (e: any) => e.status === 400)
+  assert.throws(() => r.addGroupEnrollment('grp2', '!!'), (e: any) => e.status === 400)
+  assert.throws(() => r.addEnrollment('e3', undefined, { auth: 'tpm' as any }), (e: any) => e.status === 400)
+  const data = JSON.parse(readFileSync(file, 'utf8'))
+  delete data.groupEnrollments
+  writeFileSync(file, JSON.stringify(data))
+  assert.equal(new Registry(file, names).groupEnrollment('grp'), undefined)
+  assert.equal(derivedKey('Z3Jw', 'dev'), createHmac('sha256', Buffer.from('grp')).update('dev').digest('base64'))
 })
 
 test.run()

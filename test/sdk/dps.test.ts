@@ -1,11 +1,13 @@
 // The official SDK's ProvisioningDeviceClient against the emulator's DPS, over its MQTT and its
-// HTTPS provisioning transports (symmetric-key individual enrollments); the device it creates
-// then connects with the SDK's device client.
+// HTTPS provisioning transports (symmetric-key individual enrollments, symmetric-key enrollment groups
+// with the derived device key, X.509 individual enrollments); the device it creates then connects with
+// the SDK's device client.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Message, closeAll, nextTelemetry, sdkClient, sdkProvision, testHub, within } from './helpers'
 import type { Hub } from './helpers'
 import { parseSas } from '../../tools/hub/sas.js'
+import { derivedKey } from '../../tools/hub/registry.js'
 
 const test = suite('sdk/dps')
 let hub: Hub & { stop: () => Promise<void> }
@@ -46,6 +48,44 @@ for (const t of ['Mqtt', 'Http'] as const) {
     const stored = nextTelemetry(hub, x => x.deviceId === registrationId)
     await within(client.sendEvent(new Message('provisioned')), 10000, 'send')
     assert.is((await stored).body.toString(), 'provisioned')
+  })
+}
+
+for (const t of ['Mqtt', 'Http'] as const) {
+  test(`${t}: an enrollment group: the device key derived from the group key registers; the device is created with it and connects`, async () => {
+    const group = hub.registry.addGroupEnrollment('sdk-group')
+    const registrationId = `sdk-grp-${t.toLowerCase()}`
+    const key = derivedKey(group.key, registrationId)
+    const provisioned = within(new Promise<any>(resolve => hub.on('provisioned', function f (p: any) {
+      if (p.registrationId === registrationId) { hub.off('provisioned', f); resolve(p) }
+    })), 15000, 'provisioned event')
+    const { result } = await within(sdkProvision(hub, registrationId, key, t), 15000, `${t} register`)
+    assert.is(result.deviceId, registrationId)
+    assert.is(result.status, 'assigned')
+    assert.equal(await provisioned, { registrationId, deviceId: registrationId, group: 'sdk-group' })
+    assert.is(hub.registry.get(registrationId)!.primaryKey, key)
+    const cs = `HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${key};GatewayHostName=${hub.host}`
+    const { client } = await sdkClient(hub, cs, 'Mqtt')
+    await within(client.open(), 10000, 'open')
+
+    const err = await within(sdkProvision(hub, `${registrationId}-x`, group.key, t).then(() => null, (e: Error) => e), 15000, `${t} refused`)
+    assert.match(`${err?.name}: ${err?.message}`, t === 'Mqtt' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: the group key itself is not a device key`)
+  })
+
+  test(`${t}: an X.509 enrollment: the certificate from the emulator's CA (CN = registration id) registers; a CN mismatch is refused`, async () => {
+    const registrationId = `sdk-x509-${t.toLowerCase()}`
+    const cert = hub.deviceCert(registrationId)
+    hub.registry.addEnrollment(registrationId, undefined, { auth: 'x509' })
+    const { result, dialed } = await within(sdkProvision(hub, registrationId, cert, t), 15000, `${t} register`)
+    assert.is(result.deviceId, registrationId)
+    assert.is(result.status, 'assigned')
+    if (t === 'Mqtt') assert.not.ok(dialed[0].password, 'no password')
+    assert.is(hub.registry.get(registrationId)!.auth, 'x509')
+
+    hub.registry.addEnrollment(`${registrationId}-2`, undefined, { auth: 'x509' })
+    const err = await within(sdkProvision(hub, `${registrationId}-2`, cert, t).then(() => null, (e: Error) => e), 15000, `${t} refused`)
+    assert.match(`${err?.name}: ${err?.message}`, t === 'Mqtt' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: CN mismatch`)
+    assert.is(hub.registry.get(`${registrationId}-2`), undefined)
   })
 }
 

@@ -101,11 +101,13 @@ const open: { close: () => Promise<unknown> }[] = []
 
 /**
  * Register with the emulator's DPS as the SDK's ProvisioningDeviceClient does, over its MQTT or
- * HTTPS provisioning transport, with a symmetric-key enrollment. The provisioning host is the
- * emulator's `host` (its certificate's name); MQTT is redirected to the DPS port, HTTPS to the
- * HTTPS port.
+ * HTTPS provisioning transport, with a symmetric key (an individual enrollment's, or one derived from
+ * a group's) or an X.509 certificate (`{ cert, key }` PEM; the security client is the SDK's
+ * X509SecurityClient interface, what its azure-iot-security-x509 package implements). The provisioning
+ * host is the emulator's `host` (its certificate's name); MQTT is redirected to the DPS port, HTTPS to
+ * the HTTPS port.
  */
-export async function sdkProvision (hub: Hub, registrationId: string, key: string, transport: 'Mqtt' | 'Http'): Promise<{ result: RegistrationResult, dialed: Dial[] }> {
+export async function sdkProvision (hub: Hub, registrationId: string, key: string | { cert: string, key: string }, transport: 'Mqtt' | 'Http'): Promise<{ result: RegistrationResult, dialed: Dial[] }> {
   const dialed: Dial[] = []
   let agent: HubAgent | undefined
   let t: unknown
@@ -119,7 +121,10 @@ export async function sdkProvision (hub: Hub, registrationId: string, key: strin
     httpBase.setOptions({ ca: hub.ca, http: { agent } })
     t = new ProvisioningHttp(httpBase)
   }
-  const client = ProvisioningDeviceClient.create(hub.host, hub.dpsIdScope, t as any, new SymmetricKeySecurityClient(registrationId, key) as any) // nested azure-iot-common copies make distinct types
+  const security = typeof key === 'string'
+    ? new SymmetricKeySecurityClient(registrationId, key)
+    : { getCertificate: (done: (err: Error | null, cert: unknown) => void) => done(null, key), getRegistrationId: () => registrationId }
+  const client = ProvisioningDeviceClient.create(hub.host, hub.dpsIdScope, t as any, security as any) // nested azure-iot-common copies make distinct types
   try {
     return { result: (await client.register()) as RegistrationResult, dialed }
   } finally {

@@ -313,6 +313,8 @@ test("one buffer: documents larger than the receive region are joined in the doc
   const { d, log, id } = device({ bufferSize: 2048, rxSize: 512, documentSize: 1024, methods: { echo: (p: any, respond: any) => (calls.push(p), respond(200, { n: p.length })) } });
   d.connect();
   await until(() => log.connects == 1);
+  // a GET answered: the SUBSCRIBEs sent before it are in force at the hub (a push before them would not come)
+  assert.is((await twin(d))[0], 0);
   // a twin whose desired document is ~800 bytes: over the 512-byte receive region, within the 1024 for documents
   const v = hub.updateDesired(id, { blob: "x".repeat(800) });
   await until(() => log.desired.length == 1, 3000, "the pushed patch, joined");

@@ -15,7 +15,7 @@ const ESPRUINO: Record<string, string[]> = {
   "mqtt-lean": ["createClient"],
   "mqtt-store": ["createClient", "storageStore"],
   hub: ["createDevice"],
-  dps: ["provision"],
+  dps: ["provision", "deriveKey"],
   "hub-ws": ["createDevice"],
   "hub-http": ["createDevice", "createHttpDevice", "C2D_COMPLETE", "C2D_REJECT", "C2D_ABANDON", "C2D_LATER"],
   ws: ["createClient", "wsTransport", "espruinoTransport"],
@@ -23,7 +23,7 @@ const ESPRUINO: Record<string, string[]> = {
 const MODDABLE: Record<string, string[]> = {
   mqtt: ["createClient"],
   hub: ["createDevice"],
-  dps: ["provision"],
+  dps: ["provision", "deriveKey"],
   "hub-ws": ["createDevice"],
   "hub-http": ["createDevice", "createHttpDevice", "C2D_COMPLETE", "C2D_REJECT", "C2D_ABANDON", "C2D_LATER"],
   ws: ["createClient", "wsTransport", "moddableTransport"],

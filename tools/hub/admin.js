@@ -42,8 +42,12 @@ async function route (hub, req) {
     }
   }
   if (parts[0] === 'enrollments' && parts.length === 2 && method === 'POST') {
-    const enrollment = hub.registry.addEnrollment(parts[1], body.key)
+    const enrollment = hub.registry.addEnrollment(parts[1], body.key, body)
     return [200, { ...enrollment, idScope: hub.dpsIdScope, dpsPort: hub.ports.dps }]
+  }
+  if (parts[0] === 'enrollmentGroups' && parts.length === 2 && method === 'POST') {
+    const group = hub.registry.addGroupEnrollment(parts[1], body.key)
+    return [200, { ...group, idScope: hub.dpsIdScope, dpsPort: hub.ports.dps }]
   }
   if (parts[0] === 'policies' && parts.length === 1 && method === 'GET') {
     return [200, Object.entries(hub.registry.data.policies).map(([name, p]) => ({ name, ...p }))]

@@ -4,6 +4,7 @@
 // the root the device holds): TLS stacks that build the path from what the server sends (Moddable's)
 // need the issuer there.
 import { execFileSync } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isIP } from 'node:net'
@@ -60,4 +61,25 @@ export function ensureCerts (dir, names) {
     leaf,
     issuer
   }
+}
+
+/**
+ * A device's client certificate for X.509 authentication, issued by the emulator's issuing CA (ensureCerts made it
+ * in `dir`): subject `CN={cn}`, an EC P-256 key, `days` valid. Written to `dir` as device-{cn}.pem/.key.
+ * @param {string} dir
+ * @param {string} cn the device id (IoT Hub) or registration id (DPS)
+ * @param {number} [days]
+ * @returns {{ cert: string, key: string, thumbprint: string }} PEM certificate and key; the SHA-256 thumbprint (hex)
+ */
+export function deviceCert (dir, cn, days = 30) {
+  if (!/^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/.test(cn)) throw new Error(`invalid CN ${JSON.stringify(cn)}`)
+  const openssl = (/** @type {string[]} */ args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+  const name = `device-${cn.replace(/[^A-Za-z0-9\-._]/g, '_')}`
+  writeFileSync(join(dir, `${name}.ext`), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n')
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`,
+    '-out', `${name}.csr`, '-subj', `/CN=${cn.replace(/[/\\,+=<>;"#]/g, c => '\\' + c)}`])
+  openssl(['x509', '-req', '-sha256', '-days', String(days), '-in', `${name}.csr`, '-CA', 'issuer.pem', '-CAkey', 'issuer.key',
+    '-CAcreateserial', '-out', `${name}.pem`, '-extfile', `${name}.ext`])
+  const cert = readFileSync(join(dir, `${name}.pem`), 'utf8')
+  return { cert, key: readFileSync(join(dir, `${name}.key`), 'utf8'), thumbprint: new X509Certificate(cert).fingerprint256.replace(/:/g, '') }
 }

@@ -1,10 +1,12 @@
-// The Device Provisioning Service front end: its own aedes broker (on its own port) that
-// registers individual symmetric-key enrollments and assigns them to the emulated hub.
+// The Device Provisioning Service front end: its own aedes broker (on its own port) that registers
+// individual enrollments (symmetric key or X.509) and symmetric-key enrollment groups, and assigns
+// the devices to the emulated hub.
 import { Aedes } from 'aedes'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { X509Certificate, createHash, randomBytes, randomUUID } from 'node:crypto'
 import { BAD_USER_NAME_OR_PASSWORD, NOT_AUTHORIZED, matches, parseJson, refuse } from './broker.js'
 import { grantAtMostQos1, send } from './aedes-hooks.js'
 import { checkSas, parseSas } from './sas.js'
+import { derivedKey } from './registry.js'
 import { splitTopic } from './properties.js'
 
 export const DPS_API_VERSION = '2019-03-31'
@@ -18,6 +20,8 @@ const RETRY_AFTER = 1
  * @typedef {{ id: string, subs: Set<string> }} Session
  * @typedef {{ registrationId: string, polls: number, state?: object }} Operation
  * @typedef {{ status: number, body: object, retryAfter?: number }} Answer
+ * @typedef {{ primaryKey?: string, auth?: 'x509', thumbprint?: string, group?: string }} Grant what the device is
+ *   created with: its key (individual or derived), or X.509 and its certificate's thumbprint
  */
 
 /**
@@ -32,6 +36,9 @@ export async function createDpsBroker (hub) {
   const sessions = new WeakMap()
   /** @type {Map<string, Operation>} */
   const operations = new Map()
+  /** @type {Map<string, Grant>} per registration id, from its last accepted credentials */
+  const grants = new Map()
+  const signers = [hub.certs.issuer, hub.certs.ca].map(pem => new X509Certificate(pem))
 
   const broker = await Aedes.createBroker({
     preConnect (client, packet, done) {
@@ -58,14 +65,16 @@ export async function createDpsBroker (hub) {
       hub.log(`dps refused ${JSON.stringify(id)}: ${why}`)
       done(refuse(code, why), false)
     }
-    if (!registry.enrollment(id)) return fail(NOT_AUTHORIZED, 'no such enrollment')
+    if (!registry.enrollment(id) && !Object.keys(registry.data.groupEnrollments).length) return fail(NOT_AUTHORIZED, 'no such enrollment')
     // {idScope}/registrations/{registrationId}/api-version=2019-03-31[&ClientVersion=...]
     const [scope, registrations, rid, ...query] = (username || '').split('/')
     if (scope.toLowerCase() !== registry.idScope.toLowerCase() || registrations !== 'registrations' || rid !== id ||
       !new URLSearchParams(query.join('/')).get('api-version')) {
       return fail(BAD_USER_NAME_OR_PASSWORD, `user name ${JSON.stringify(username)} is not ${registry.idScope}/registrations/${id}/api-version=${DPS_API_VERSION}`)
     }
-    const why = checkRegistration(id, password?.toString())
+    /** @type {any} */
+    const conn = client.conn
+    const why = checkRegistration(id, password?.toString(), conn)
     if (why) return fail(BAD_USER_NAME_OR_PASSWORD, why)
     sessions.set(client, { id, subs: new Set() })
     done(null, true)
@@ -93,18 +102,42 @@ export async function createDpsBroker (hub) {
   }
 
   /**
-   * Is `token` a registration token of the enrollment `registrationId`? (`skn=registration`,
-   * `sr={idScope}/registrations/{registrationId}`, signed with the enrollment key.)
+   * May `registrationId` register? An individual enrollment: a registration token (`skn=registration`,
+   * `sr={idScope}/registrations/{registrationId}`) signed with its key, or, for X.509, a client certificate
+   * whose CN is the registration id (with the enrollment's thumbprint, or signed by the emulator's CA).
+   * Without one: a token signed with the key derived from an enrollment group's key. What the device is
+   * then created with is kept for the assignment.
    * @param {string} registrationId
    * @param {string | undefined} token
+   * @param {import('node:tls').TLSSocket} [socket] the TLS connection (X.509)
    * @returns {string | null} why not
    */
-  function checkRegistration (registrationId, token) {
+  function checkRegistration (registrationId, token, socket) {
     const enrollment = registry.enrollment(registrationId)
-    if (!enrollment) return 'no such enrollment'
-    return parseSas(token)?.skn !== 'registration'
-      ? 'token has no skn=registration'
-      : checkSas(token, [`${registry.idScope}/registrations/${registrationId}`], [enrollment.key])
+    const grant = (/** @type {Grant} */ g) => { grants.set(registrationId, g); return null }
+    if (enrollment?.auth === 'x509') {
+      const raw = typeof socket?.getPeerCertificate === 'function' ? socket.getPeerCertificate().raw : null
+      if (!raw) return 'no client certificate'
+      const cert = new X509Certificate(raw)
+      const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1]
+      if (cn !== registrationId) return `certificate CN ${JSON.stringify(cn)} is not the registration id`
+      const thumbs = ['sha1', 'sha256'].map(a => createHash(a).update(raw).digest('hex'))
+      if (enrollment.thumbprint ? !thumbs.includes(enrollment.thumbprint.replace(/:/g, '').toLowerCase())
+        : !signers.some(ca => cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+        return enrollment.thumbprint ? 'certificate thumbprint is not the enrollment\'s' : 'certificate not signed by the emulator CA'
+      }
+      return grant({ auth: 'x509', thumbprint: thumbs[1] })
+    }
+    if (parseSas(token)?.skn !== 'registration') return 'token has no skn=registration'
+    const resources = [`${registry.idScope}/registrations/${registrationId}`]
+    if (enrollment) return checkSas(token, resources, [enrollment.key]) ?? grant({ primaryKey: enrollment.key })
+    const groups = Object.entries(registry.data.groupEnrollments)
+    if (!groups.length) return 'no such enrollment'
+    for (const [group, { key }] of groups) {
+      const primaryKey = derivedKey(key, registrationId)
+      if (!checkSas(token, resources, [primaryKey])) return grant({ primaryKey, group })
+    }
+    return `no enrollment group's derived key signs the token (${checkSas(token, resources, [derivedKey(groups[0][1].key, registrationId)])})`
   }
 
   /**
@@ -137,16 +170,16 @@ export async function createDpsBroker (hub) {
   }
 
   /**
-   * Create (or re-key) the device with the enrollment's key, as DPS does for individual
-   * symmetric-key enrollments, and describe the assignment.
+   * Create (or update) the device with what its credentials showed, as DPS does: the enrollment's key,
+   * the key derived from its group's, or X.509 with its certificate's thumbprint; describe the assignment.
    * @param {string} registrationId
    */
   function assign (registrationId) {
-    const enrollment = registry.enrollment(registrationId)
-    registry.addDevice(registrationId, { primaryKey: enrollment?.key })
+    const { group, ...grant } = grants.get(registrationId) ?? {}
+    registry.addDevice(registrationId, grant.auth ? grant : { auth: 'sas', ...grant })
     const now = new Date().toISOString()
-    hub.log(`dps assigned ${registrationId} to ${registry.hubName}`)
-    hub.emit('provisioned', { registrationId, deviceId: registrationId })
+    hub.log(`dps assigned ${registrationId} to ${registry.hubName}${group ? ` (enrollment group ${group})` : ''}`)
+    hub.emit('provisioned', { registrationId, deviceId: registrationId, ...(group ? { group } : {}) })
     return {
       registrationId,
       createdDateTimeUtc: now,

@@ -130,7 +130,7 @@ async function dps (hub, req, res, url) {
   const registrationId = decodeURIComponent(route[2])
   const operationId = route[4] && decodeURIComponent(route[4])
   if (!url.searchParams.get('api-version')) return reply(res, 400, { errorCode: 400001, message: 'api-version missing' })
-  const why = hub.dps.checkRegistration(registrationId, req.headers.authorization)
+  const why = hub.dps.checkRegistration(registrationId, req.headers.authorization, /** @type {any} */ (req.socket))
   if (why) {
     hub.log(`dps refused ${JSON.stringify(registrationId)}: ${why}`)
     return reply(res, 401, { errorCode: 401002, message: why })

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import net from 'node:net'
 import tls from 'node:tls'
 import { join, resolve } from 'node:path'
-import { ensureCerts } from './certs.js'
+import { deviceCert, ensureCerts } from './certs.js'
 import { HubError, Registry } from './registry.js'
 import { createHubBroker } from './broker.js'
 import { createDpsBroker } from './dps.js'
@@ -60,12 +60,13 @@ export class Hub extends EventEmitter {
    * Use startHub().
    * @param {typeof DEFAULTS} options
    * @param {Registry} registry
-   * @param {{ caPath: string, ca: string }} certs
+   * @param {ReturnType<typeof ensureCerts>} certs
    */
   constructor (options, registry, certs) {
     super()
     this.options = options
     this.registry = registry
+    this.certs = certs
     this.caPath = certs.caPath
     this.ca = certs.ca
     /** @type {Ports} */
@@ -88,6 +89,15 @@ export class Hub extends EventEmitter {
   get hubName () { return this.registry.hubName }
   get host () { return this.registry.host }
   get dpsIdScope () { return this.registry.idScope }
+
+  /**
+   * A client certificate for X.509 devices and DPS enrollments, issued by the emulator's CA: `CN={cn}`.
+   * @param {string} cn
+   * @param {number} [days]
+   */
+  deviceCert (cn, days) {
+    return deviceCert(this.options.dir, cn, days)
+  }
 
   /** @param {string} line */
   log (line) {
@@ -310,7 +320,7 @@ export async function startHub (options = {}) {
     ['mqtts', opts.mqttsPort, () => tls.createServer(tlsOptions, hub.mqtt.broker.handle)],
     ['plain', opts.plainPort, () => net.createServer(hub.mqtt.broker.handle)],
     ['https', opts.httpsPort, () => createHttpsServer(hub, tlsOptions)],
-    ['dps', opts.dpsPort, () => tls.createServer({ key: certs.key, cert: certs.cert }, hub.dps.broker.handle)],
+    ['dps', opts.dpsPort, () => tls.createServer(tlsOptions, hub.dps.broker.handle)],
     ['admin', opts.adminPort, () => createAdminServer(hub)]
   ]
   try {

@@ -1,5 +1,5 @@
 // The device registry: identities, keys, twins and DPS enrollments, kept in one JSON file.
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 
 /** Device and module ids: 1–128 of the characters IoT Hub allows (no `/`). */
@@ -16,8 +16,11 @@ export const DEMO_DEVICE = 'demo-device'
  * @typedef {{ primaryKey?: string, secondaryKey?: string, auth?: 'sas' | 'x509',
  *   thumbprint?: string, secondaryThumbprint?: string, status?: 'enabled' | 'disabled' }} IdentityOptions
  * @typedef {{ primaryKey: string, secondaryKey: string, rights: string[] }} Policy
- * @typedef {{ idScope: string, devices: Record<string, Device>, enrollments: Record<string, { key: string }>,
- *   policies: Record<string, Policy> }} RegistryData
+ * @typedef {{ key?: string, auth?: 'x509', thumbprint?: string }} Enrollment an individual enrollment: a
+ *   symmetric key, or X.509 (the registration id is the certificate's CN; the certificate has `thumbprint`, or
+ *   without one is signed by the emulator's CA)
+ * @typedef {{ idScope: string, devices: Record<string, Device>, enrollments: Record<string, Enrollment>,
+ *   groupEnrollments: Record<string, { key: string }>, policies: Record<string, Policy> }} RegistryData
  */
 
 /** Rights a shared access policy may hold (DeviceConnect is what lets its tokens connect devices). */
@@ -27,6 +30,15 @@ const DEFAULT_POLICIES = { iothubowner: RIGHTS, device: ['DeviceConnect'] }
 
 /** A new base64 symmetric key: 32 random bytes, like the service generates. */
 export const newKey = () => randomBytes(32).toString('base64')
+
+/**
+ * The device key of `registrationId` in a symmetric-key enrollment group: base64(HMAC-SHA256(base64-decoded group
+ * key, registrationId)), as DPS derives it.
+ * @param {string} groupKey
+ * @param {string} registrationId
+ */
+export const derivedKey = (groupKey, registrationId) =>
+  createHmac('sha256', Buffer.from(groupKey, 'base64')).update(registrationId).digest('base64')
 
 /** An error carrying the HTTP status the service would answer. */
 export class HubError extends Error {
@@ -51,7 +63,8 @@ export class Registry {
     /** @type {RegistryData} */
     this.data = existsSync(file)
       ? JSON.parse(readFileSync(file, 'utf8'))
-      : { idScope: '0ne' + randomBytes(4).toString('hex').toUpperCase(), devices: {}, enrollments: {}, policies: {} }
+      : { idScope: '0ne' + randomBytes(4).toString('hex').toUpperCase(), devices: {}, enrollments: {}, groupEnrollments: {}, policies: {} }
+    this.data.groupEnrollments ??= {} // a registry file from before enrollment groups
     if (!this.data.policies) { // a registry file from before policies
       this.data.policies = {}
       for (const [name, rights] of Object.entries(DEFAULT_POLICIES)) this.addPolicy(name, rights)
@@ -166,21 +179,62 @@ export class Registry {
   }
 
   /**
-   * Create (or re-key) an individual DPS enrollment with a symmetric key.
+   * Create (or re-key) an individual DPS enrollment: with a symmetric key (`key`, or a new one), or, with
+   * `{ auth: 'x509' }`, for the client certificate whose CN is `registrationId` (and whose thumbprint is
+   * `thumbprint`, SHA-1 or SHA-256 hex, when given; else any signed by the emulator's CA).
+   * @overload
    * @param {string} registrationId
    * @param {string} [key]
+   * @param {{ auth?: 'sas' }} [options]
+   * @returns {{ registrationId: string, key: string }}
    */
-  addEnrollment (registrationId, key) {
+  /**
+   * @overload
+   * @param {string} registrationId
+   * @param {string | undefined} key
+   * @param {{ auth: 'x509', thumbprint?: string }} options
+   * @returns {{ registrationId: string, auth: 'x509', thumbprint?: string }}
+   */
+  /**
+   * @param {string} registrationId
+   * @param {string} [key]
+   * @param {{ auth?: 'sas' | 'x509', thumbprint?: string }} [options]
+   * @returns {Enrollment & { registrationId: string }}
+   */
+  addEnrollment (registrationId, key, { auth, thumbprint } = {}) {
     check(registrationId)
+    if (auth !== undefined && auth !== 'sas' && auth !== 'x509') throw new HubError(400, 'auth is sas or x509')
     const enrollments = this.data.enrollments
-    enrollments[registrationId] = { key: key || enrollments[registrationId]?.key || newKey() }
+    enrollments[registrationId] = auth === 'x509'
+      ? { auth, ...(thumbprint ? { thumbprint } : {}) }
+      : { key: key || enrollments[registrationId]?.key || newKey() }
     this.save()
     return { registrationId, ...enrollments[registrationId] }
   }
 
-  /** @param {string} registrationId */
+  /** @param {string} registrationId @returns {Enrollment | undefined} */
   enrollment (registrationId) {
     return Object.hasOwn(this.data.enrollments, registrationId) ? this.data.enrollments[registrationId] : undefined
+  }
+
+  /**
+   * Create (or re-key) a symmetric-key enrollment group: a device registers with any registration id and the
+   * key derived from the group key (`derivedKey`), unless an individual enrollment has that id.
+   * @param {string} name
+   * @param {string} [key] base64 group key (default: the group's, or a new one)
+   */
+  addGroupEnrollment (name, key) {
+    check(name)
+    if (key !== undefined && !Buffer.from(key, 'base64').length) throw new HubError(400, 'key is base64')
+    const groups = this.data.groupEnrollments
+    groups[name] = { key: key || groups[name]?.key || newKey() }
+    this.save()
+    return { name, ...groups[name] }
+  }
+
+  /** @param {string} name @returns {{ key: string } | undefined} */
+  groupEnrollment (name) {
+    return Object.hasOwn(this.data.groupEnrollments, name) ? this.data.groupEnrollments[name] : undefined
   }
 
   /**
