@@ -3,6 +3,7 @@ import { createHmac } from "node:crypto";
 import { createClient as mqttClient, ClientOptions, Client } from "../../src/mqtt/client";
 import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/sessions/device";
 import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/sessions/https";
+import { provisionHttp as dpsProvisionHttp } from "../../src/sessions/provision-http";
 import { provision as dpsProvision, deriveKey as dpsDeriveKey, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 import { selectProtocol } from "../../src/sessions/protocol";
 import { wsTransport } from "../../src/ws/transport";
@@ -46,6 +47,11 @@ export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice 
 /** DPS registration over MQTT. */
 export function provision(o: NodeOptions<ProvisionOptions>, done: (err: number, r?: Provisioned) => void): void {
   dpsProvision(node(o), done);
+}
+
+/** DPS registration over HTTPS (port 443): the same options and answer as provision(). */
+export function provisionHttp(o: NodeOptions<ProvisionOptions>, done: (err: number, r?: Provisioned) => void): void {
+  dpsProvisionHttp(node(o), done);
 }
 
 /** A device's key in a DPS enrollment group: base64(HMAC-SHA256(base64-decoded groupKey, registrationId)); E_CS_KEY for a bad group key. */
