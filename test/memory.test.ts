@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createOutbox, recordSize, recordBody, recordId, reserve, findRecord, cut, compact, Outbox } from '../src/memory';
+import { createOutbox, recordSize, recordBody, reserve, cut, compact, Outbox } from '../src/memory';
+import { recordId, findRecord } from '../src/mqtt/state';
 import { encodePublish, encodeAck, encodeSubscribe, PUBREL, PUBACK } from '../src/mqtt/codec';
 import { hex } from './helpers/bytes';
 

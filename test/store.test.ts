@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { journal, adler32, Journal, E_STORE, E_STORE_BAD, E_STORE_FULL, ADD, DEL, REL } from '../src/store';
-import { createOutbox, reserve, recordSize, recordId, findRecord, cut, Outbox, SENT } from '../src/memory';
+import { createOutbox, reserve, recordSize, cut, Outbox, SENT } from '../src/memory';
+import { recordId, findRecord } from '../src/mqtt/state';
 import { encodePublish, encodeSubscribe, encodeAck, sizePublish, sizeSubscribe, PUBREL } from '../src/mqtt/codec';
 import { u8, hex } from './helpers/bytes';
 import { createRng, withSeed } from './helpers/rng';
