@@ -55,7 +55,7 @@ export function findRecord(m: Outbox, id: number, mask: number, hdr: number): nu
 
 /**
  * The QoS 2 PUBLISH at `p` (packet `id`) becomes its PUBREL in its last 5 bytes, unsent, as acknowledge() makes it at
- * PUBREC [MQTT-4.3.3-1] (the store's replay of a REL entry). Returns where the PUBREL is (the records after it do not move).
+ * PUBREC [MQTT-4.3.3-1] (the store's replay of a REL entry). Returns where the PUBREL is now (as cut() moves records).
  */
 export function release(m: Outbox, p: number, id: number): number {
   p = cut(m, p, recordSize(m, p) - 5);
