@@ -2,7 +2,7 @@
 // each record waits for, and the transitions an acknowledgement or a new connection makes. Pure code: no I/O, no
 // timers, no callbacks; client.ts calls these and does the rest (writing, callbacks, the store's log).
 //
-// A record is [state byte][frame] (memory.ts); its kind is the frame's first byte, a PUBLISH's DUP and RETAIN aside:
+// A record is [state byte][frame] (memory.ts); its kind is the frame's first byte, a PUBLISH's DUP and RETAIN aside (KIND):
 //
 //   kind         record          waits for   then
 //   PUB1  0x32   QoS 1 PUBLISH   PUBACK      leaves
@@ -25,10 +25,10 @@ export var H_PUBLISH = 0x30, H_PUBACK = 0x40, H_PUBREL = 0x62, H_PUBCOMP = 0x70,
 /** A PUBLISH's flags in its first byte [MQTT-3.3.1]: DUP, the QoS (two bits), RETAIN. */
 export var DUP = 8, QOS_BITS = 6, RETAIN = 1;
 
-/** The kinds of record that wait for an answer (their first byte, masked by KIND for a PUBLISH). */
+/** The kinds of record that wait for an answer (their first byte masked by KIND). */
 export var PUB1 = 0x32, PUB2 = 0x34, REL = H_PUBREL, SUB = H_SUBSCRIBE, UNSUB = H_UNSUBSCRIBE;
 
-/** The mask that gives a PUBLISH record's kind: DUP and RETAIN off. */
+/** The mask that gives a record's kind: a PUBLISH's DUP and RETAIN off (no other first byte the client queues has those bits). */
 export var KIND = 0xf6;
 
 /** The first-byte bits set in the kinds that wait for an answer, and in no other record (QoS of a PUBLISH, flags 0010). */
@@ -71,7 +71,7 @@ export function release(m: Outbox, p: number, id: number): number {
  * the same) or E_UNKNOWN_ID (no record of that kind has that id: the outbox is unchanged).
  */
 export function acknowledge(m: Outbox, t: number, id: number, subs: Subs, g: number): number {
-  var b = m._buf, q = findRecord(m, id, t < PUBREL ? KIND : 0xff, ACKED[t - PUBACK]), n: number, k: number, f: string;
+  var b = m._buf, q = findRecord(m, id, KIND, ACKED[t - PUBACK]), n: number, k: number, f: string;
   if (q < 0) return E_UNKNOWN_ID;
   n = recordSize(m, q);
   if (t > PUBCOMP) {
@@ -107,7 +107,7 @@ export function prepareResend(m: Outbox, session: number): void {
 
 /** Without a session: removes the first PUBREL and returns its packet id (its message is complete); 0 when none is left. */
 export function forget(m: Outbox): number {
-  var q = findRecord(m, 0, 0xff, REL), id: number;
+  var q = findRecord(m, 0, KIND, REL), id: number;
   if (q < 0) return 0;
   id = recordId(m, q);
   cut(m, q, recordSize(m, q));
