@@ -6,7 +6,7 @@
 //
 //   kind         record          waits for   then
 //   PUB1  0x32   QoS 1 PUBLISH   PUBACK      leaves
-//   PUB2  0x34   QoS 2 PUBLISH   PUBREC      becomes its PUBREL, unsent (release) [MQTT-4.3.3-1]
+//   PUB2  0x34   QoS 2 PUBLISH   PUBREC      becomes its PUBREL, unsent [MQTT-4.3.3-1] (release: the same, for the store)
 //   REL   0x62   PUBREL          PUBCOMP     leaves
 //   SUB   0x82   SUBSCRIBE       SUBACK      leaves; a granted filter is kept (to subscribe again without a session)
 //   UNSUB 0xa2   UNSUBSCRIBE     UNSUBACK    leaves; the filter is forgotten
@@ -94,14 +94,18 @@ export function acknowledge(m: Outbox, t: number, id: number, subs: Subs, g: num
  * their PUBRELs are marked SENT (not to be written) until forget() removes them.
  */
 export function prepareResend(m: Outbox, session: number): void {
-  var b = m._buf, q = m._head, h: number;
-  for (; q < m._tail; q += recordSize(m, q)) {
+  var b = m._buf, q = m._head, h: number, n: number;
+  while (q < m._tail) {
     h = b[q + 1];
-    // PINGREQ, PUBACK, PUBREC, PUBCOMP (the types from 4 to 7, 0x40-0x7f, but PUBREL)
-    while (q < m._tail && (h == H_PINGREQ || (h >> 6 == H_PUBACK >> 6 && h != H_PUBREL))) h = b[(q = cut(m, q, recordSize(m, q))) + 1];
-    if (q >= m._tail) break;
-    if (b[q] && h >> 4 == H_PUBLISH >> 4 && h & QOS_BITS) b[q + 1] |= DUP;
-    b[q] = QOS2 && !session && h == H_PUBREL ? SENT : 0;
+    n = recordSize(m, q);
+    // PINGREQ, PUBACK, PUBREC, PUBCOMP (the types from 4 to 7, 0x40-0x7f, but PUBREL) leave: the next record is at q
+    // (or the head moved to it)
+    if (h == H_PINGREQ || (h >> 6 == H_PUBACK >> 6 && h != H_PUBREL)) q = cut(m, q, n);
+    else {
+      if (b[q] && h >> 4 == H_PUBLISH >> 4 && h & QOS_BITS) b[q + 1] |= DUP;
+      b[q] = QOS2 && !session && h == H_PUBREL ? SENT : 0;
+      q += n;
+    }
   }
 }
 
@@ -109,7 +113,8 @@ export function prepareResend(m: Outbox, session: number): void {
 export function forget(m: Outbox): number {
   var q = findRecord(m, 0, KIND, REL), id: number;
   if (q < 0) return 0;
-  id = recordId(m, q);
-  cut(m, q, recordSize(m, q));
+  // a PUBREL record: state, 0x62, 2, id (5 bytes)
+  id = readU16(m._buf, q + 3);
+  cut(m, q, 5);
   return id;
 }
