@@ -34,6 +34,7 @@ export const E_STORE = -34;            // the store failed to read or write (the
 export const E_STORE_BAD = -35;        // the store's log ended in a damaged entry (a write cut short, or corruption): the entries from there on are ignored
 export const E_SOURCE = -37;           // a payload source's read failed mid-message: the message is dropped (done(E_SOURCE)) and the connection with it
 export const E_STORE_FULL = -36;       // the store held more messages than the outbox: the oldest were restored, the rest dropped
+export const E_UNKNOWN_ID = -38;       // an acknowledgement for a packet id the outbox does not hold (src/mqtt/state.ts; the client ignores it)
 export const E_WS_HANDSHAKE = -90;     // WebSocket upgrade refused: status not 101, or Upgrade/Connection headers wrong (RFC 6455 §4.1)
 export const E_WS_ACCEPT = -91;        // Sec-WebSocket-Accept missing or not base64(SHA-1(key + GUID)) (RFC 6455 §4.1, §4.2.2)
 export const E_WS_SUBPROTOCOL = -92;   // Sec-WebSocket-Protocol missing or not the one asked for (RFC 6455 §4.1)

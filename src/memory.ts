@@ -2,15 +2,15 @@
 //
 //   [0, rx)      receive region: incoming frames are assembled here (and CONNECT is built here,
 //                since nothing is received before it is sent)
-//   [rx, size)   outbox: a queue of records, each one state byte + one encoded frame.
-//                QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE records stay until acknowledged;
-//                the others (QoS 0 PUBLISH, acks, PINGREQ, DISCONNECT) leave once written.
+//   [rx, size)   outbox: a queue of records, each one state byte (0 unsent, SENT) + one encoded frame.
+//                This file reads only a frame's fixed header (its size); what a record is and what
+//                it waits for is the MQTT session's state (src/mqtt/state.ts).
 //
 // The records lie in order between `_head` and `_tail`, so a resend after reconnect is in order.
 // Removing the first record (the usual case: acknowledgements come in order) only moves `_head`;
 // removing another one closes the gap behind it. The room before `_head` is reclaimed by moving
 // the records back to the start when a reservation does not fit at the tail.
-import { moveBytes, readU16 } from "./bytes";
+import { moveBytes } from "./bytes";
 
 export const SENT = 1;
 
@@ -43,13 +43,6 @@ export function recordBody(m: Outbox, p: number): number {
   return p + 2;
 }
 
-/** The packet id of the record at `p` (PUBLISH: after the topic; others: first in the body). */
-export function recordId(m: Outbox, p: number): number {
-  var b = m._buf, q = recordBody(m, p);
-  if (b[p + 1] >> 4 == 3) q += 2 + readU16(b, q);
-  return readU16(b, q);
-}
-
 /** Moves the records back to the start of the outbox (record offsets change). */
 export function compact(m: Outbox): void {
   moveBytes(m._buf, m._start, m._head, m._tail - m._head);
@@ -68,12 +61,6 @@ export function reserve(m: Outbox, n: number, spare: number): number {
   m._buf[p] = 0;
   m._tail = p + 1 + n;
   return p + 1;
-}
-
-/** Finds the record whose first byte masked by `mask` is `hdr` and whose id is `id` (any id for 0); -1 if none. */
-export function findRecord(m: Outbox, id: number, mask: number, hdr: number): number {
-  for (var p = m._head; p < m._tail; p += recordSize(m, p)) if ((m._buf[p + 1] & mask) == hdr && (!id || recordId(m, p) == id)) return p;
-  return -1;
 }
 
 /**

@@ -26,7 +26,8 @@
 //
 // Memory: the replay reads each entry's frame straight into the outbox record it becomes and checks it there; the
 // only other bytes are an 8-byte scratch for entry headers and DEL/REL entries. Nothing is sized by the log.
-import { Outbox, reserve, findRecord, recordSize, cut, SENT } from "./memory";
+import { Outbox, reserve, recordSize, cut, SENT } from "./memory";
+import { findRecord, release, QOS_BITS, H_PUBLISH, H_PUBREL } from "./mqtt/state";
 import { readU16 } from "./bytes";
 
 import { E_STORE, E_STORE_BAD, E_STORE_FULL } from "./errors";
@@ -97,7 +98,7 @@ function readU32(b: Uint8Array, off: number): number {
 
 /** True for the first byte of a record the log keeps: a QoS 1/2 PUBLISH or a PUBREL. */
 function kept(h: number): boolean {
-  return (h >> 4 == 3 && (h & 6) > 0 && (h & 6) < 6) || h == 0x62;
+  return (h >> 4 == H_PUBLISH >> 4 && (h & QOS_BITS) > 0 && (h & QOS_BITS) < QOS_BITS) || h == H_PUBREL;
 }
 
 /** The client's log over `st`. */
@@ -163,18 +164,12 @@ export function journal(st: Store): Journal {
         k = s[0];
         if (k == DEL || k == REL) {
           if (n < 7 || readU32(s, 3) != adler32(s, 0, 3)) break;
-          q = findRecord(o, readU16(s, 1), 0, 0);
+          q = findRecord(o, (v = readU16(s, 1)), 0, 0);
           end += 7;
           if (q < 0) continue;
-          // REL: the PUBLISH becomes its PUBREL in its last 5 bytes, as the client does at PUBREC
-          if (k == REL) {
-            q = cut(o, q, recordSize(o, q) - 5);
-            b[q] = SENT;
-            b[q + 1] = 0x62;
-            b[q + 2] = 2;
-            b[q + 3] = s[1];
-            b[q + 4] = s[2];
-          } else cut(o, q, recordSize(o, q));
+          // REL: the PUBLISH becomes its PUBREL, as the client makes it at PUBREC
+          if (k == REL) b[release(o, q, v)] = SENT;
+          else cut(o, q, recordSize(o, q));
           continue;
         }
         if (k != ADD || !kept(s[1])) break;

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createOutbox, recordSize, recordBody, recordId, reserve, findRecord, cut, compact, Outbox } from '../src/memory';
-import { encodePublish, encodeAck, encodeSubscribe, PUBREL, PUBACK } from '../src/mqtt/codec';
+import { createOutbox, recordSize, recordBody, reserve, cut, compact, Outbox } from '../src/memory';
+import { recordId, findRecord } from '../src/mqtt/state';
+import { encodePublish, encodeAck, PUBREL, PUBACK } from '../src/mqtt/codec';
 import { hex } from './helpers/bytes';
 
 // The outbox is a run of records [state byte][frame] from `head` to `tail`, inside [start, size).
@@ -43,27 +44,6 @@ test('recordSize/recordBody: 1- to 3-byte remaining lengths', () => {
     assert.is(recordSize(m, p), 1 + n, `payload ${payload}`);
     assert.is(recordBody(m, p), p + 2 + vl);
   }
-});
-
-test('recordId: after the topic for PUBLISH, first in the body for PUBREL/SUBSCRIBE', () => {
-  const m = createOutbox(256, 0);
-  const a = push(m, (b, o) => encodePublish(b, o, 'a/€', 'x', 1, false, false, 0x1234), 2 + 2 + 5 + 2 + 1);
-  const r = push(m, (b, o) => encodeAck(b, o, PUBREL, 0xbeef), 4);
-  const s = push(m, (b, o) => encodeSubscribe(b, o, 7, 'x/#', 1), 2 + 2 + 5 + 1);
-  assert.is(recordId(m, a), 0x1234);
-  assert.is(recordId(m, r), 0xbeef);
-  assert.is(recordId(m, s), 7);
-});
-
-test('findRecord: matches header under a mask and id; -1 otherwise', () => {
-  const m = createOutbox(256, 16);
-  const a = push(m, (b, o) => encodePublish(b, o, 't', 'x', 1, true, false, 5), 8);
-  const c = push(m, (b, o) => encodePublish(b, o, 't', 'y', 2, false, false, 5), 8);
-  m._buf[a + 1] |= 8; // DUP set by a resend
-  assert.is(findRecord(m, 5, 0xf6, 0x32), a, 'QoS 1, DUP and RETAIN masked off');
-  assert.is(findRecord(m, 5, 0xf6, 0x34), c, 'QoS 2 with the same id');
-  assert.is(findRecord(m, 6, 0xf6, 0x32), -1, 'other id');
-  assert.is(findRecord(m, 5, 0xff, 0x62), -1, 'no PUBREL');
 });
 
 test('cut: removes a record and closes the gap, order kept', () => {

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { journal, adler32, Journal, E_STORE, E_STORE_BAD, E_STORE_FULL, ADD, DEL, REL } from '../src/store';
-import { createOutbox, reserve, recordSize, recordId, findRecord, cut, Outbox, SENT } from '../src/memory';
-import { encodePublish, encodeSubscribe, encodeAck, sizePublish, sizeSubscribe, PUBREL } from '../src/mqtt/codec';
+import { createOutbox, reserve, recordSize, cut, Outbox, SENT } from '../src/memory';
+import { recordId, findRecord, acknowledge } from '../src/mqtt/state';
+import { encodePublish, encodeSubscribe, sizePublish, sizeSubscribe, PUBREC } from '../src/mqtt/codec';
 import { u8, hex } from './helpers/bytes';
 import { createRng, withSeed } from './helpers/rng';
 import { MemStore } from './helpers/memstore';
@@ -39,13 +40,9 @@ function ack(m: Outbox, j: Journal, id: number): number {
   return j._del(id);
 }
 
-/** PUBREC: the QoS 2 PUBLISH becomes its PUBREL in place, then the REL. */
+/** PUBREC: the QoS 2 PUBLISH becomes its PUBREL in place (as the client makes it: state.ts), then the REL. */
 function rec(m: Outbox, j: Journal, id: number): number {
-  let p = findRecord(m, id, 0xff, 0x34);
-  assert.ok(p >= 0, 'QoS 2 record ' + id);
-  p = cut(m, p, recordSize(m, p) - 5);
-  m._buf[p] = 0;
-  encodeAck(m._buf, p + 1, PUBREL, id);
+  assert.is(acknowledge(m, PUBREC, id, {}, 0), 0, 'QoS 2 record ' + id);
   return j._rel(id);
 }
 

@@ -1,9 +1,11 @@
-// The MQTT 3.1.1 session: connect, keep-alive, packet ids, QoS 1/2 state, reconnect, resend.
-// The only MQTT file that does I/O, through an injected Transport and Clock.
+// The MQTT 3.1.1 session: connect, keep-alive, packet ids, reconnect, resend, callbacks.
+// The only MQTT file that does I/O, through an injected Transport and Clock; what the outbox's records wait for and
+// how an acknowledgement or a new connection changes them is state.ts.
 import { Transport, Clock, TlsOptions, TransportEvents, PayloadSource } from "../types";
 import {
-  E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_KEEPALIVE, E_CLOSED, E_SUBACK, E_PROTOCOL, E_TRANSPORT,
+  E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_KEEPALIVE, E_CLOSED, E_PROTOCOL, E_TRANSPORT,
   E_ENDED, E_TIMEOUT, E_REFUSED_UNAVAILABLE, E_REFUSED_PROTOCOL, E_PACKET_TYPE, E_MALFORMED, E_QOS, E_ARGUMENT, E_SOURCE,
+  E_UNKNOWN_ID,
 } from "../errors";
 import {
   Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizePublish, frameSize,
@@ -11,11 +13,11 @@ import {
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
 import { createReader } from "./reader";
-import { createOutbox, recordSize, recordId, recordBody, reserve, findRecord, cut, compact, SENT } from "../memory";
+import { createOutbox, recordSize, recordBody, reserve, cut, compact, SENT } from "../memory";
+import { recordId, acknowledge, prepareResend, forget, ACKED, Subs, DUP, QOS_BITS, WAITS } from "./state";
 import { readU16, writeVarint } from "../bytes";
 import { QOS2, SOURCES } from "../features";
 import type { Journal } from "../store";
-import { utf8Read } from "../platform";
 
 /**
  * Bytes of the outbox a streamed message (a PayloadSource) takes beside its header (at most half the outbox): its
@@ -89,10 +91,8 @@ export interface Client {
 
 // connection states, in order of progress
 var ENDED = 0, IDLE = 1, OPENING = 2, CONNACK_WAIT = 3, UP = 4;
-// persistent records: QoS 1 and 2 PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE
+// outbox bytes an application packet leaves free, for the acks and pings the client queues itself
 var SPARE = 16;
-// the outbox record each acknowledgement answers, by packet type - PUBACK
-var ACKED = [0x32, 0x34, 0, 0x62, 0, 0x82, 0, 0xa2];
 
 /** Creates a client; nothing happens until connect(). */
 export function createClient(o: ClientOptions): Client {
@@ -119,7 +119,7 @@ export function createClient(o: ClientOptions): Client {
     // such bytes: they are not sent), made once
     ck = Math.min(STREAM_CHUNK, (size - rx) >> 1),
     sv: Uint8Array | undefined,
-    subs: { [filter: string]: number } = {},
+    subs: Subs = {},
     in2: number[] = [],
     pend: string[] = [],
     nextId = 0,
@@ -244,8 +244,8 @@ export function createClient(o: ClientOptions): Client {
         if (!r) break;
         if (r < 0) return drop(r == E_SOURCE ? r : E_TRANSPORT);
         wrote = true;
-        // QoS 1/2 PUBLISH, PUBREL, SUBSCRIBE and UNSUBSCRIBE wait for their answer: the only first bytes with bit 1 or 2 set
-        if (b[q + 1] & 6) b[q] = SENT;
+        // a record that waits for its answer stays (state.ts)
+        if (b[q + 1] & WAITS) b[q] = SENT;
         else {
           // (cut, inline for the usual case: the first record leaves)
           if (q == m._head) m._head = q += n;
@@ -265,7 +265,7 @@ export function createClient(o: ClientOptions): Client {
   function streamOf(q: number): PayloadSource | null {
     var h = b[q + 1];
     if (h >> 4 != PUBLISH) return null;
-    return h & 6 ? srcs[recordId(m, q)] || null : h & 8 ? src0[0] : null;
+    return h & QOS_BITS ? srcs[recordId(m, q)] || null : h & DUP ? src0[0] : null;
   }
 
   /**
@@ -278,7 +278,7 @@ export function createClient(o: ClientOptions): Client {
     for (;;) {
       if (sp == -2) {
         // the QoS 0 marker (DUP) comes off; a QoS 1 resend keeps its DUP
-        b[x] = h & 6 ? h : h & 0xf7;
+        b[x] = h & QOS_BITS ? h : h & ~DUP;
         r = tr.write(b, x, (k = writeVarint(b, x + 1, x - v + s.size) - x));
       } else if (sp == -1) r = tr.write(b, v, (k = x - v));
       else if (sp < s.size) {
@@ -287,7 +287,7 @@ export function createClient(o: ClientOptions): Client {
         r = tr.write(b, x, k);
       } else {
         sp = -2;
-        if (!(h & 6)) src0.shift(), streams--;
+        if (!(h & QOS_BITS)) src0.shift(), streams--;
         return n - 1;
       }
       if (r <= 0) return r;
@@ -298,7 +298,7 @@ export function createClient(o: ClientOptions): Client {
 
   /** A source that failed mid-message: the message is dropped by name, and the connection, whose frame is cut. */
   function unstream(q: number, n: number): number {
-    var id = b[q + 1] & 6 ? recordId(m, q) : 0;
+    var id = b[q + 1] & QOS_BITS ? recordId(m, q) : 0;
     if (!id) src0.shift(), streams--;
     cut(m, q, n);
     sp = -2;
@@ -322,7 +322,7 @@ export function createClient(o: ClientOptions): Client {
     // the whole frame's length (the body less the scratch, plus the source) must be one MQTT can carry
     if (frameSize(q + n - recordBody(m, q - 1) - ck + s.size) < 0) return (m._tail = q - 1), E_TOO_LARGE;
     if (qos) (srcs[id] = s), (cbs[id] = done || null);
-    else (b[q] |= 8), src0.push(s);
+    else (b[q] |= DUP), src0.push(s);
     streams++;
     if (!qos && done) done(0);
     flush();
@@ -401,29 +401,17 @@ export function createClient(o: ClientOptions): Client {
   }
 
   function onConnack(sp: number) {
-    var q = m._head, h: number, f: string;
+    var h: number, f: string;
     if (QOS2 && !sp) in2 = [];
     st = UP;
     sentTail = -1;
     waiting = false;
     attempts = 0;
-    // resend in order [MQTT-4.4.0-1]: PUBLISH with DUP set in place [MQTT-3.3.1-1]
-    for (; q < m._tail; q += recordSize(m, q)) {
-      h = b[q + 1];
-      // acks and pings queued for the connection that ended are not this one's: the server resends what
-      // still needs an answer [MQTT-4.4.0-1]
-      while (q < m._tail && (h == 0xc0 || (h > 0x3f && h < 0x80 && h != 0x62))) h = b[(q = cut(m, q, recordSize(m, q))) + 1];
-      if (q >= m._tail) break;
-      // DUP only on a message that went out before [MQTT-3.3.1-1]; a never-sent one goes as new
-      if (b[q] && h >> 4 == PUBLISH && h & 6) b[q + 1] |= 8;
-      // no session: the server has forgotten the message it acknowledged with PUBREC (kept from
-      // being written, removed below)
-      b[q] = QOS2 && !sp && h == 0x62 ? SENT : 0;
-    }
-    // done callbacks may publish and so move the records: each search starts from the head again
-    while (QOS2 && !sp && (q = findRecord(m, 0, 0xff, 0x62)) >= 0) {
-      h = recordId(m, q);
-      cut(m, q, recordSize(m, q));
+    // resend in order, DUP set [MQTT-4.4.0-1], [MQTT-3.3.1-1]
+    prepareResend(m, sp);
+    // no session: each PUBREL's message is complete; done callbacks may publish and so move the records, hence one
+    // record at a time
+    while (QOS2 && !sp && (h = forget(m))) {
       if (js) js._del(h);
       call(h, 0);
     }
@@ -492,7 +480,7 @@ export function createClient(o: ClientOptions): Client {
 
   /** Every packet but PUBLISH, and CONNACK first. */
   function onOther(hdr: number, total: number, len: number): number {
-    var t = hdr >> 4, r: number, q: number, h: number, k: number, f: string;
+    var t = hdr >> 4, r: number, q: number, k: number;
     if (st == CONNACK_WAIT) {
       if (t != 2) return E_PROTOCOL;
       r = decodeConnack(b, 0, len, hdr);
@@ -519,36 +507,22 @@ export function createClient(o: ClientOptions): Client {
       flush();
       return 0;
     }
-    // the record this acknowledges: PUBLISH QoS 1 (PUBACK), QoS 2 (PUBREC), PUBREL (PUBCOMP), SUBSCRIBE, UNSUBSCRIBE
-    q = findRecord(m, r, t < PUBREL ? 0xf6 : 0xff, ACKED[t - PUBACK]);
-    if (q < 0) {
+    // the record this answers leaves (a PUBLISH QoS 2 becomes its PUBREL) or, unknown, is ignored
+    k = t == SUBACK ? b[2] : 0;
+    if ((q = acknowledge(m, t, r, subs, k)) == E_UNKNOWN_ID) {
       // [MQTT-4.3.3] a PUBREC for a message we no longer hold still gets its PUBREL
       if (QOS2 && t == PUBREC) control(PUBREL, r), flush();
       return 0;
     }
     if (QOS2 && t == PUBREC) {
-      // the stored PUBLISH becomes its PUBREL in its last 5 bytes, kept until PUBCOMP [MQTT-4.3.3-1]
-      q = cut(m, q, recordSize(m, q) - 5);
-      b[q] = 0;
-      encodeAck(b, q + 1, PUBREL, r);
       if (js) js._rel(r);
       flush();
       writable();
       return 0;
     }
-    h = recordSize(m, q);
-    if (t > PUBCOMP) {
-      // an accepted filter is re-subscribed after a reconnect that finds no session
-      k = recordBody(m, q) + 2;
-      f = utf8Read(b, k + 2, readU16(b, k)) as string;
-      if (t == UNSUBACK) delete subs[f];
-      else if (b[2] < 3) subs[f] = b[q + h - 1];
-    }
-    cut(m, q, h);
     if (js && t < SUBACK) js._del(r);
-    t = t == SUBACK ? b[2] : 0;
     writable();
-    call(r, t == 0x80 ? E_SUBACK : 0, t);
+    call(r, q, k);
     return 0;
   }
 

@@ -162,6 +162,25 @@ test('PUBREC for a message we no longer hold still gets its PUBREL [MQTT-4.3.3]'
   assert.equal(cmds(s.t.take()), ['pubrel 77']);
 });
 
+test('acknowledgements the outbox does not hold (unknown id, or the wrong kind for the id) are ignored: no callback, no error, nothing written, still connected', () => {
+  const s = session();
+  s.up();
+  const done: string[] = [];
+  const p1 = s.client.publish('t', 'x', 1, false, (e) => done.push('p1 ' + e));
+  const p2 = s.client.publish('t', 'y', 2, false, (e) => done.push('p2 ' + e));
+  const sb = s.client.subscribe('a/#', 1, (e, g) => done.push(`sub ${e} ${g}`));
+  s.t.take();
+  // E_UNKNOWN_ID from state.ts stays inside the client
+  for (const ack of [PUBACK(p2), PUBCOMP(p1), PUBCOMP(p2), SUBACK(p1, 1), UNSUBACK(sb), PUBACK(sb), SUBACK(99, 0), UNSUBACK(98), PUBCOMP(97)]) s.t.send(ack);
+  assert.equal(done, []);
+  assert.equal(s.t.take(), []);
+  assert.equal(s.events(), ['connect false']);
+  assert.ok(s.client.connected());
+  s.t.send(PUBACK(p1));
+  s.t.send(SUBACK(sb, 1));
+  assert.equal(done, [`p1 0`, `sub 0 1`], 'the records are there for their own acknowledgements');
+});
+
 test('packet ids: 1, 2, 3 ... wrap after 65535 to 1 and skip ids still in flight [MQTT-2.3.1-2]', () => {
   const s = session();
   s.up();

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { storageBytes, storageStore, EspruinoStorage } from '../../targets/espruino/store';
 import { journal, E_STORE } from '../../src/store';
-import { createOutbox, reserve, recordSize, recordId, findRecord, cut, Outbox } from '../../src/memory';
+import { createOutbox, reserve, recordSize, cut, Outbox } from '../../src/memory';
+import { recordId, findRecord } from '../../src/mqtt/state';
 import { encodePublish, sizePublish } from '../../src/mqtt/codec';
 
 (globalThis as any).E = {

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileStore, fileBytes, ModdableFile } from '../../targets/moddable/store';
 import { E_STORE } from '../../src/store';
-import { createOutbox, reserve, recordSize, recordId, findRecord, cut, Outbox } from '../../src/memory';
+import { createOutbox, reserve, recordSize, cut, Outbox } from '../../src/memory';
+import { recordId, findRecord } from '../../src/mqtt/state';
 import { encodePublish, sizePublish } from '../../src/mqtt/codec';
 
 class Cut extends Error {}

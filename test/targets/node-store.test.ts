@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileStore, fileBytes, journal, E_STORE } from '../../targets/node/index';
-import { createOutbox, reserve, findRecord, recordSize, cut } from '../../src/memory';
+import { createOutbox, reserve, recordSize, cut } from '../../src/memory';
+import { findRecord } from '../../src/mqtt/state';
 import { encodePublish, sizePublish } from '../../src/mqtt/codec';
 import { session, name } from '../helpers/session';
 import { u8 } from '../helpers/bytes';
