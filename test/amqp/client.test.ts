@@ -43,8 +43,9 @@ async function server(opts: any = {}, setup?: (c: any) => void): Promise<Server>
   await new Promise((r) => l.once('listening', r));
   return {
     port: l.address().port, c, conns,
+    // ended, not destroyed: rhea clears its heartbeat timers on the socket's end, not on its close
     close: () => new Promise<void>((r) => {
-      for (const k of conns) if (k.socket) k.socket.destroy();
+      for (const k of conns) if (k.socket && !k.socket.destroyed) k.socket.end();
       l.close(() => r());
     }),
   };
