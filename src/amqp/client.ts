@@ -5,7 +5,7 @@
 // (the layer above reconnects and attaches again).
 import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
 import {
-  E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_CLOSED, E_PROTOCOL, E_TRANSPORT, E_ENDED, E_TIMEOUT, E_ARGUMENT, E_AMQP_SASL,
+  E_OUTBOX_FULL, E_TOO_LARGE, E_NOT_CONNECTED, E_BUSY, E_CLOSED, E_PROTOCOL, E_TRANSPORT, E_ENDED, E_TIMEOUT, E_ARGUMENT, E_AMQP_SASL,
   E_AMQP_UNAUTHORIZED, E_AMQP_NOT_FOUND, E_AMQP_ERROR, E_AMQP_REJECTED, E_AMQP_RELEASED, E_AMQP_IDLE, E_AMQP_DETACHED,
 } from "../errors";
 import { createAmqpReader, writeProtocolHeader, writeFrameHeader, FRAME_SASL, PROTO_AMQP, PROTO_SASL, FRAME_HEADER } from "./frame";
@@ -84,7 +84,7 @@ export type Done = (err: number) => void;
 export interface AmqpClient {
   connect(): void;
   /**
-   * Attaches a link (§2.6.3): a receiver when `receiver`, on node `address`; returns its handle or a negative code.
+   * Attaches a link (§2.6.3): a receiver when `receiver`, on node `address`; returns its handle or a negative code (E_BUSY: maxLinks in use).
    * done(0) when the peer attaches, or the code of the error it detaches with.
    */
   attach(name: string, receiver: boolean, address: string, opt?: LinkOptions | null, done?: Done): number;
@@ -369,6 +369,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
 
   function onFrame(type: number, ch: number, len: number): number {
     var x: any, i: number, h: number, l: Link | null, r: number, d: Done | null;
+    if (st == IDLE) return E_CLOSED; // closed by a callback or a failed write: the rest of the chunk is not for us
     if (!len) return pend && attached(), 0; // a heartbeat (§2.4.5)
     x = decodePerformative(b, 0, len, pf);
     if (typeof x == "number") return x;
@@ -419,7 +420,8 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         h = x.handle;
         // the answer to ours, matched by name and role (§2.6.3)
         for (i = 0; i < links.length; i++) if ((l = links[i]) && l._name == x.name && l._rcv != x.role && l._peer < 0) break;
-        if (i == links.length || h >= 0x10000 || peers[h] >= 0) return E_PROTOCOL;
+        // a handle over the handle-max we announced (§2.7.2), or in use
+        if (i == links.length || h >= maxLinks || peers[h] >= 0) return E_PROTOCOL;
         l = links[i]!;
         l._peer = h;
         peers[h] = i;
@@ -453,7 +455,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
             // nothing waits to be sent here: the credit is used up (§2.6.7)
             l._count = (l._count + l._credit) >>> 0;
             l._credit = 0;
-            credit(h, l);
+            credit(h, l, true);
           } else if (x.echo) credit(h, l);
           if (l._credit > 0) writable();
         } else {
@@ -487,7 +489,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     // the rest of a delivery too large for us, or its next frame (§2.6.14: the delivery-id only on the first)
     if (skip >= 0 || (id == null && x.more)) {
       if (!x.more) {
-        if (!x.settled) (dp.first = skip), (st0.type = REJECTED), (st0.error = null), (dp.state = st0), frame(0, DISPOSITION, dp), flush();
+        if (!x.settled && !x.aborted) (dp.first = skip), (st0.type = REJECTED), (st0.error = null), (dp.state = st0), frame(0, DISPOSITION, dp), flush();
         skip = -1;
       }
       return 0;
@@ -526,12 +528,14 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   }
 
   /** Sends the flow of link `h` (§2.7.4): the session's state, the link's delivery-count and credit. */
-  function credit(h: number, l: Link) {
+  function credit(h: number, l: Link, drain?: boolean) {
     fl.nextIncomingId = inNext;
     fl.nextOutgoingId = outNext;
     fl.handle = h;
     fl.deliveryCount = l._count;
     fl.linkCredit = l._credit > 0 ? l._credit : 0;
+    // a sender's answer to a drain says drain too (§2.7.4)
+    fl.drain = !!drain;
     frame(0, FLOW, fl);
   }
 
@@ -562,7 +566,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       opt = opt || {};
       if (st != UP) return E_NOT_CONNECTED;
       for (h = 0; h < maxLinks && links[h]; h++);
-      if (h == maxLinks) return E_OUTBOX_FULL;
+      if (h == maxLinks) return E_BUSY;
       n = {
         name: name, handle: h, role: !!receiver, sndSettleMode: receiver ? null : opt.sndSettleMode || 0, rcvSettleMode: 0,
         source: opt.source || { type: SOURCE, address: receiver ? address : null }, target: opt.target || { type: TARGET, address: receiver ? null : address },

@@ -263,6 +263,47 @@ test('receiving: credit we grant is all rhea sends; messages reach onMessage wit
   await s.close();
 });
 
+test('a message rhea splits over frames (larger than our receive region): E_TOO_LARGE, rejected, the next one arrives', async () => {
+  let snd: any = null;
+  const states: string[] = [];
+  const s = await server({}, (c) => {
+    c.on('sender_open', (ctx: any) => (snd = ctx.sender));
+    c.on('rejected', () => states.push('rejected'));
+    c.on('accepted', () => states.push('accepted'));
+  });
+  const { c, rec } = await up(s.port, { bufferSize: 2048, rxSize: 1024 });
+  const [h] = await attach(c, 'r', true, 'q', { credit: 5 });
+  await until(() => snd && snd.sendable(), 'credit');
+  snd.send({ body: rhea.message.data_section(Buffer.alloc(3000, 0x61)) });
+  snd.send({ body: rhea.message.data_section(Buffer.from('small')) });
+  await until(() => rec.msgs.length == 1 && states.length == 1, 'the small one');
+  assert.equal(names(rec.errors), ['E_TOO_LARGE']);
+  assert.equal(states, ['rejected']);
+  assert.equal([rec.msgs[0].h, rec.msgs[0].payload], [h, 'small']);
+  c.settle(rec.msgs[0].id, ACCEPTED);
+  await until(() => states.length == 2, 'accepted');
+  assert.ok(c.connected());
+  c.end();
+  await s.close();
+});
+
+test('rhea drains our sender: the credit is used up and rhea hears it drained', async () => {
+  let rcv: any = null, drained = false;
+  const s = await server({ credit_window: 0 }, (c) => {
+    c.on('receiver_open', (ctx: any) => ((rcv = ctx.receiver), rcv.add_credit(10)));
+    c.on('receiver_drained', () => (drained = true));
+  });
+  const { c } = await up(s.port);
+  const [h] = await attach(c, 's', false, 'q');
+  await until(() => c.credit(h) == 10, 'credit');
+  rcv.drain_credit();
+  await until(() => drained, 'drained');
+  assert.is(c.credit(h), 0);
+  assert.is(c.send(h, { data: 'x' }), E.E_OUTBOX_FULL);
+  c.end();
+  await s.close();
+});
+
 test('detach: ours answered by rhea (done 0, handle free again); rhea refusing an attach with amqp:not-found gives the code', async () => {
   const s = await server({}, (c) => {
     c.on('sender_open', (ctx: any) => {

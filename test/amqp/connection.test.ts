@@ -211,7 +211,7 @@ test('no credit or no session window: E_OUTBOX_FULL; a drain uses the credit up 
   tr.send(frames([[P.FLOW, { nextIncomingId: 1, incomingWindow: 10, nextOutgoingId: 0, outgoingWindow: 1, handle: 2, deliveryCount: 0, linkCredit: 5, drain: true }]], 3));
   assert.is(c.credit(h), 0);
   const [f] = take();
-  assert.equal([f.type, f.handle, f.deliveryCount, f.linkCredit], [P.FLOW, h, 5, 0]);
+  assert.equal([f.type, f.handle, f.deliveryCount, f.linkCredit, f.drain], [P.FLOW, h, 5, 0, true]);
 });
 
 test('receiving: a message split over frames (more) is skipped with E_TOO_LARGE and rejected; over our credit is E_PROTOCOL', () => {
@@ -266,6 +266,14 @@ test('a link the peer detaches by itself: onDetach with the code, our detach ans
   assert.equal([d.type, d.handle, d.closed], [P.DETACH, h, true]);
   // the peer detaching a handle it never attached is a protocol error
   tr.send(frames([[P.DETACH, { handle: 4, closed: true }]], 3));
+  assert.equal(rec.closes, ['E_PROTOCOL']);
+});
+
+test('links: E_BUSY past maxLinks; the peer attaching with a handle over our handle-max is E_PROTOCOL', () => {
+  const { c, tr, rec, open } = setup({ maxLinks: 2 });
+  open();
+  assert.equal([c.attach('a', true, 'q'), c.attach('b', false, 'q'), c.attach('c', true, 'q')], [0, 1, E.E_BUSY]);
+  tr.send(frames([[P.ATTACH, { name: 'a', handle: 2, role: false, source: { type: P.SOURCE } }]], 3));
   assert.equal(rec.closes, ['E_PROTOCOL']);
 });
 
