@@ -277,6 +277,64 @@ test('links: E_BUSY past maxLinks; the peer attaching with a handle over our han
   assert.equal(rec.closes, ['E_PROTOCOL']);
 });
 
+test('outbox compaction: frames half written, the rest moved to the outbox\'s start, all sent whole and in order', () => {
+  const { c, tr, rec, open, take } = setup({ bufferSize: 2048 });
+  open();
+  const h = c.attach('s', false, 'q', { sndSettleMode: SND_SETTLED });
+  tr.send(frames([[P.ATTACH, { name: 's', handle: 0, role: true, target: { type: P.TARGET } }], [P.FLOW, { nextIncomingId: 0, incomingWindow: 1000, nextOutgoingId: 0, outgoingWindow: 1, handle: 0, deliveryCount: 0, linkCredit: 1000 }]], 3));
+  take();
+  const write = tr.write.bind(tr);
+  let allow = 0;
+  tr.write = (b, off, len) => (allow-- > 0 ? write(b, off, len) : 0);
+  const body = (i: number) => new Uint8Array(150).fill(i);
+  let n = 0;
+  while (c.send(h, { data: body(n) }) >= 0) n++;
+  allow = 2;
+  tr.writable();
+  assert.is(take().length, 2);
+  // room again only once the two written frames' bytes are reclaimed: the unsent ones move down
+  let k = n;
+  while (c.send(h, { data: body(k) }) >= 0) k++;
+  assert.is(k, n + 2);
+  allow = 1e9;
+  tr.writable();
+  const f = take();
+  assert.equal(f.map((x) => x.deliveryId), [...Array(k).keys()].slice(2));
+  assert.ok(f.every((x) => x.message.data.length == 150 && x.message.data.every((v: number) => v == x.deliveryId)));
+  assert.is(rec.writable, 2);
+});
+
+test('the peer\'s flow on our receiver: its delivery-count moving on (a drain) takes our credit; echo answered', () => {
+  const { c, tr, open, take } = setup();
+  open();
+  const h = c.attach('r', true, 'q', { credit: 4 });
+  tr.send(frames([[P.ATTACH, { name: 'r', handle: 1, role: false, source: { type: P.SOURCE }, initialDeliveryCount: 0 }]], 3));
+  take();
+  tr.send(frames([[P.FLOW, { nextIncomingId: 0, incomingWindow: 9, nextOutgoingId: 0, outgoingWindow: 9, handle: 1, deliveryCount: 3, linkCredit: 0, echo: true }]], 3));
+  const [f] = take();
+  assert.equal([f.type, f.handle, f.deliveryCount, f.linkCredit], [P.FLOW, h, 3, 1]);
+});
+
+test('end() before the session is up closes at once; a peer that never answers our close: closed after a second', () => {
+  const a = setup();
+  a.c.connect();
+  let ended = 0;
+  a.c.end(() => ended++);
+  assert.is(ended, 1);
+  assert.equal(a.rec.closes, ['OK']);
+  a.c.end(() => ended++);
+  assert.is(ended, 2);
+  const b = setup();
+  b.open();
+  b.c.end(() => ended++);
+  b.clock.advance(999);
+  assert.is(ended, 2);
+  b.clock.advance(1);
+  assert.is(ended, 3);
+  assert.equal(b.rec.closes, ['OK']);
+  assert.is(b.tr.isOpen, false);
+});
+
 test('end(): close written, pending callbacks E_ENDED, done once the peer closes', () => {
   const { c, tr, rec, open, take } = setup();
   open();
