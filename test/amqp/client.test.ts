@@ -344,9 +344,11 @@ test('a remote close with amqp:unauthorized-access: E_AMQP_UNAUTHORIZED to onErr
 });
 
 test('heartbeats keep an idle connection open past both idle time-outs', async () => {
-  const s = await server({ idle_time_out: 600 });
-  const { c, rec } = await up(s.port, { idleTimeout: 600 });
-  await sleep(2500);
+  // rhea closes after twice its 1,500 ms without a frame, we after our 1,500: 4 s of silence outlasts both, with
+  // margins a busy machine's stalls stay under
+  const s = await server({ idle_time_out: 1500 });
+  const { c, rec } = await up(s.port, { idleTimeout: 1500 });
+  await sleep(4000);
   assert.ok(c.connected(), 'closed: ' + names(rec.closes));
   assert.equal(rec.closes, []);
   assert.ok(rec.heartbeats >= 4, 'heartbeats: ' + rec.heartbeats);
