@@ -9,7 +9,7 @@ import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_TOKEN_EX
 import { ConnectionInfo } from "../iothub/connstr";
 import { deviceResourceUri, Hmac } from "../iothub/sas";
 import { connectionInfo, tokenSource, Token } from "./credentials";
-import { hubClientId, hubConnectHost, hubUserName } from "../iothub/mqtt";
+import { hubClientId, hubConnectHost, hubUserName, USER_AGENT } from "../iothub/mqtt";
 import { telemetryTopic, MessageProperties } from "../iothub/telemetry";
 import { c2dFilter, parseC2DTopic } from "../iothub/c2d";
 import { Bag } from "../iothub/bag";
@@ -30,6 +30,8 @@ export interface DeviceOptions extends Partial<ConnectionInfo> {
   connectionString?: string;
   /** Plug and Play model id, sent in the user name. */
   modelId?: string;
+  /** Appended to the client type the hub sees (`DeviceClientType=tinyhub/x.y.z {productInfo}`), as the official SDKs' productInfo. */
+  productInfo?: string;
   port?: number;
   tls?: TlsOptions | null;
   /**
@@ -325,7 +327,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     port: o.port || HUB_MQTT_PORT,
     tls: o.tls === undefined ? {} : o.tls,
     clientId: hubClientId(info),
-    username: hubUserName(info.host, id, mid, null, o.modelId),
+    username: hubUserName(info.host, id, mid, o.productInfo ? USER_AGENT + " " + o.productInfo : null, o.modelId),
     password: undefined as string | undefined,
     keepalive: o.keepalive || HUB_KEEPALIVE,
     clean: false,

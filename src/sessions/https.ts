@@ -21,7 +21,7 @@ import { ConnectionInfo } from "../iothub/connstr";
 import { deviceResourceUri } from "../iothub/sas";
 import { connectionInfo, tokenSource, Token } from "./credentials";
 import { urlEncode } from "../iothub/url";
-import { hubConnectHost } from "../iothub/mqtt";
+import { hubConnectHost, USER_AGENT } from "../iothub/mqtt";
 import { HUB_D2C_MAX } from "../iothub/limits";
 import { propertyHeaders, headerProperty } from "../iothub/httpheaders";
 
@@ -124,6 +124,8 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
     token = "",
     renewAt = 0,
     retryAfter = "",
+    // the client type the hub sees, as on MQTT (DeviceClientType): the library, then the application's productInfo
+    agent = USER_AGENT + (o.productInfo ? " " + o.productInfo : ""),
     // the C2D message being received: properties, lock token, Content-Length, bytes so far, streamed?, disposition
     props: Bag = {},
     lock = "",
@@ -207,7 +209,7 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
           spill = false;
           disp = undefined;
         }
-        t = http.request(op._m, op._p, t ? ["Authorization", t].concat(op._h) : op._h, op._b, hh, answer);
+        t = http.request(op._m, op._p, (t ? ["User-Agent", agent, "Authorization", t] : ["User-Agent", agent]).concat(op._h), op._b, hh, answer);
         if (t >= 0) return;
         cur = null;
       }
