@@ -15,11 +15,11 @@ import { fileURLToPath } from "node:url";
 /** Test files (relative to test/) that need the network, a broker, the emulator, an engine or a process. */
 const SYSTEM = new RegExp("^(" + [
   "(engines|qemu|load|bench|faults|badinput|hub|integration|sdk)/.*",
-  "(build|crypto|ws)/duktape", "build/size-breakdown", "http/client", "sessions/(device|https|protocol|pnp|dps|dps-http)", "mqtt/heap", "amqp/client", "targets/(espruino|node-store)",
+  "(build|crypto|ws)/duktape", "build/(size-breakdown|features)", "http/client", "sessions/(device|https|protocol|pnp|dps|dps-http)", "mqtt/heap", "amqp/client", "targets/(espruino|node-store)",
   "tools/(flash|moddable)", "ws/(mosquitto-ws|mqtt-ws|server)",
 ].join("|") + ")\\.test\\.ts$");
 /** Random cases per run in the unit tier; the system tier runs these files again with their defaults (100,000 MQTT fuzz inputs...). */
-const UNIT_COUNTS = { FUZZ_N: "25000", DIFF_N: "500", AMQP_FUZZ_N: "1000" };
+const UNIT_COUNTS = { FUZZ_N: "10000", DIFF_N: "500", AMQP_FUZZ_N: "1000" };
 const RERUN = /^(mqtt\/fuzz|amqp\/(fuzz|frames|types))\.test\.ts$/;
 
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
