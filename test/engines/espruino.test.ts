@@ -533,7 +533,7 @@ setTimeout(function () { print("ALIVE"); a.end(); }, 1500);
   }
 }));
 
-test("Espruino: JsVars per bundle (Storage and addCached) written to engines-report.json", bounded(20000, async () => {
+test("Espruino: JsVars per bundle (Storage and addCached) written to engines-report.json", bounded(60000, async () => {
   await setup();
   const loads: Record<string, Record<string, any>> = {};
   const load = async (entry: string, storage: boolean) => {

@@ -33,7 +33,7 @@ import { createHost } from "./host.js";
 import { bundlePath, script } from "./paths.js";
 
 /** Bytes per Storage.write call of the upload (the Espruino tools send about this much per line). */
-const CHUNK = 1024;
+const CHUNK = 1024, RUN = 4 * CHUNK;
 const dec = new TextDecoder("utf-8", { fatal: true });
 
 /** JSON with every non-ASCII character escaped: the line reaches the interpreter as ASCII bytes. @param {any} v */
@@ -93,25 +93,37 @@ export function utf8Source(code) {
 }
 
 /**
- * Writes Storage files (name -> bytes) into dir/espruino.flash with the interpreter `bin`, each in
- * `require("Storage").write(name, atob(...), offset, size)` chunks, and reads them back (length, CRC32).
+ * Writes Storage files (name -> bytes) into dir/espruino.flash with the interpreter `bin`, as the Espruino tool
+ * uploads: `require("Storage").write(name, atob(...), offset, size)` a chunk at a time, one short script per
+ * chunk (the flash file stays between runs), so the upload needs a few dozen variables whatever the file's size
+ * and works on a board-sized build; then reads them back (length, CRC32).
  * @param {string} bin @param {string} dir @param {Record<string, Buffer>} files @param {Record<string, string>} [env]
  */
 export function writeStorage(bin, dir, files, env = {}) {
-  const lines = ['var s = require("Storage"), back, ok = [];'];
+  /** @param {string} code */
+  const run = (code) => {
+    writeFileSync(join(dir, "upload.js"), code + "\n");
+    const r = spawnSync(bin, ["upload.js"], { cwd: dir, env: { ...process.env, ...env }, encoding: "latin1", timeout: 20000 });
+    return { status: r.status, out: `${r.stdout || ""}${r.stderr || ""}` };
+  };
+  const fail = (/** @type {string} */ why, /** @type {{ status: number | null, out: string }} */ r) =>
+    new Error(`writing Storage files ${Object.keys(files).join(", ")} failed (${why}, exit ${r.status}): ${r.out.slice(-1500)}`);
   for (const [name, bytes] of Object.entries(files)) {
-    for (let off = 0; off < bytes.length; off += CHUNK) {
-      const b64 = bytes.subarray(off, off + CHUNK).toString("base64");
-      lines.push(off == 0 ? `s.write(${JSON.stringify(name)}, atob("${b64}"), 0, ${bytes.length});` : `s.write(${JSON.stringify(name)}, atob("${b64}"), ${off});`);
+    // RUN bytes a run, in CHUNK-byte writes: the script's text (~5.5 KB of base64) fits an ESP8266's 1,600 variables
+    for (let at = 0; at < bytes.length; at += RUN) {
+      const writes = [];
+      for (let off = at; off < Math.min(at + RUN, bytes.length); off += CHUNK) {
+        const b64 = bytes.subarray(off, off + CHUNK).toString("base64");
+        writes.push(`s.write(${JSON.stringify(name)}, atob("${b64}"), ${off}${off == 0 ? `, ${bytes.length}` : ""});`);
+      }
+      const r = run(`var s = require("Storage");\n${writes.join("\n")}\nprint("WROTE");`);
+      if (!/WROTE/.test(r.out) || /Uncaught|OUT OF MEMORY/.test(r.out)) throw fail(`${name} at ${at}`, r);
     }
-    lines.push(`back = s.read(${JSON.stringify(name)}); ok.push(back && back.length == ${bytes.length} ? E.CRC32(back) : "NOT STORED " + (back && back.length));`);
   }
-  lines.push(`print("STORED " + JSON.stringify(ok));`);
-  writeFileSync(join(dir, "upload.js"), lines.join("\n") + "\n");
-  const r = spawnSync(bin, ["upload.js"], { cwd: dir, env: { ...process.env, ...env }, encoding: "latin1", timeout: 20000 });
-  const out = `${r.stdout || ""}${r.stderr || ""}`;
-  const m = /STORED (\[.*\])/.exec(out);
-  if (!m || /NOT STORED/.test(m[1])) throw new Error(`writing Storage files ${Object.keys(files).join(", ")} failed (exit ${r.status}): ${out.slice(-1500)}`);
+  const names = JSON.stringify(Object.keys(files)), sizes = JSON.stringify(Object.values(files).map((b) => b.length));
+  const r = run(`var s = require("Storage"), ok = ${names}.map(function (n, i) { var back = s.read(n); return back && back.length == ${sizes}[i] ? E.CRC32(back) : "NOT STORED " + (back && back.length); }); print("STORED " + JSON.stringify(ok));`);
+  const m = /STORED (\[.*\])/.exec(r.out);
+  if (!m || /NOT STORED/.test(m[1])) throw fail("read back", r);
   const crcs = JSON.parse(m[1]);
   return Object.fromEntries(Object.entries(files).map(([name, bytes], i) => [name, { bytes: bytes.length, crc: crcs[i] }]));
 }
@@ -229,11 +241,8 @@ export async function startEspruinoEngine(opts) {
       drvS: Buffer.from(script("session.es5.js") + "\nexports.S = S;\n", "latin1"),
     };
     if (opts.entry) files.tinyhub = readFileSync(bundlePath(`dist/espruino/${opts.entry}.js`));
-    // uploaded by the same build with all its variables (the upload's memory is not the session's); the
-    // ESP8266-sized one has too few to hold the upload script's text: the Linux build writes its flash
-    // (the same Storage format: both have the same flash geometry)
-    const writer = variant == "esp8266" ? await espruinoBinary({ variant: "linux" }) : bin;
-    const storedFiles = writeStorage(writer, dir, files);
+    // uploaded by the same build, a chunk per run as the Espruino tool does (the upload's memory is not the session's)
+    const storedFiles = writeStorage(bin, dir, files);
     const stored = opts.entry ? storedFiles.tinyhub : null;
     proxies = await startProxies(opts.targets || {});
 
