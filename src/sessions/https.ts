@@ -241,7 +241,7 @@ export function createHttpDevice(o: HttpDeviceOptions): HttpDevice | number {
   function settled(op: Op, err: number, status: number) {
     if (op._poll) polled(err, status);
     else if (op._d) op._d(err, status);
-    else if (err) report(err);
+    else if (err && !ended) report(err); // a request without a callback, dropped by end(): the application asked for it
     if (wantW && q.length < max) {
       wantW = false;
       if (o.onWritable) o.onWritable();

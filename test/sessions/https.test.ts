@@ -284,14 +284,17 @@ test("refused before sending: unknown $ names and names no header can carry (E_P
 
 test("a wrong key: E_HUB_STATUS with 401; end() fails what is queued and refuses more", async () => {
   const cs = hub.registry.connectionString(D).replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=" + Buffer.alloc(32, 1).toString("base64"));
-  const d = device({ connectionString: cs.replace(/;GatewayHostName=[^;]*/, "") + ";GatewayHostName=127.0.0.1" });
+  const errors: number[] = [];
+  const d = device({ connectionString: cs.replace(/;GatewayHostName=[^;]*/, "") + ";GatewayHostName=127.0.0.1", onError: (e) => errors.push(e) });
   assert.equal(await sent((done) => d.sendEvent("x", null, done)), [E_HUB_STATUS, 401]);
   const ends: number[] = [];
   d.sendEvent("1", null, (e) => ends.push(e));
   d.sendEvent("2", null, (e) => ends.push(e));
+  d.sendEvent("3"); // no callback: dropped by end() without an onError (the application asked for the end)
   let closed = false;
   d.end(() => (closed = true));
   assert.equal(ends, [E_ENDED, E_ENDED]);
+  assert.equal(errors, []);
   assert.ok(closed);
   assert.is(d.sendEvent("3", null, () => {}), E_NOT_CONNECTED);
 });
