@@ -45,9 +45,24 @@ export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice 
   return hubHttpDevice(node(o));
 }
 
-/** DPS registration over MQTT. */
-export function provision(o: NodeOptions<ProvisionOptions>, done: (err: number, r?: Provisioned) => void): void {
-  dpsProvision(node(o), done);
+/**
+ * DPS registration over MQTT (default, 8883), MQTT over WebSockets (`protocol: "mqtt-ws"`, 443,
+ * `/$iothub/websocket`, the buffer shared as createDevice shares it) or HTTPS (`protocol: "http"`, provisionHttp);
+ * done(E_HUB_PROTOCOL) for another protocol.
+ */
+export function provision(o: NodeOptions<ProvisionOptions> & { protocol?: "mqtt" | "mqtt-ws" | "http" }, done: (err: number, r?: Provisioned) => void): void {
+  var e = selectProtocol<any, number>(node(o), {
+    mqtt: function (c) {
+      dpsProvision(c, done);
+      return 0;
+    },
+    ws: wsTransport,
+    http: function (c) {
+      dpsProvisionHttp(c, done);
+      return 0;
+    },
+  });
+  if (e < 0) done(e);
 }
 
 /** DPS registration over HTTPS (port 443): the same options and answer as provision(). */
