@@ -166,7 +166,8 @@ export function createDevice(o: DeviceOptions): Device | number {
     info: ConnectionInfo,
     tokens: () => Token | number,
     id: string,
-    mid: string | undefined;
+    mid: string | undefined,
+    edge: ReturnType<typeof edgeInvoker> | undefined;
   if (typeof c == "number") return c;
   // the document region within the service's limit, and room for MQTT beside it
   if (docs > HUB_METHOD_MAX || mem.length - docs < 512) return E_ARGUMENT;
@@ -422,10 +423,11 @@ export function createDevice(o: DeviceOptions): Device | number {
       var r: string;
       clock.clear(renew);
       for (r in reqs) settle(r, E_ENDED);
+      if (EDGE && edge) edge._end();
       client.end(done);
     },
   };
-  if (EDGE) dev.invokeMethod = edgeInvoker(info, o, tokens);
+  if (EDGE) dev.invokeMethod = (edge = edgeInvoker(info, o, tokens))._invoke;
   if (EDGE)
     dev.sendOutputEvent = function (output, payload, props, done) {
       var p: MessageProperties = {}, k: string;

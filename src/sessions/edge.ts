@@ -9,7 +9,7 @@ import type { Transport, Clock, TlsOptions } from "../types";
 import type { ConnectionInfo } from "../iothub/connstr";
 import { createHttpClient, HttpClient, HttpClientOptions } from "../http/client";
 import { utf8Read, jsonText } from "../platform";
-import { E_ARGUMENT } from "../errors";
+import { E_ARGUMENT, E_ENDED } from "../errors";
 import { E_HUB_STATUS } from "../iothub/errors";
 import { urlEncode } from "../iothub/url";
 import { hubConnectHost, USER_AGENT } from "../iothub/mqtt";
@@ -49,9 +49,12 @@ export interface EdgeOptions {
   clock: Clock;
 }
 
-/** invokeMethod for module `info` (E_ARGUMENT for a device: only modules may invoke), signing with `tokens`. */
-export function edgeInvoker(info: ConnectionInfo, o: EdgeOptions, tokens: () => Token | number): InvokeMethod {
-  var q: (() => void)[] = [], busy = false,
+/**
+ * invokeMethod for module `info` (E_ARGUMENT for a device: only modules may invoke), signing with `tokens`; and
+ * the end of its connection (the device's end()): the call in progress and those waiting get E_ENDED.
+ */
+export function edgeInvoker(info: ConnectionInfo, o: EdgeOptions, tokens: () => Token | number): { _invoke: InvokeMethod; _end: () => void } {
+  var q: (() => void)[] = [], busy = false, ending = false,
     ho: HttpClientOptions = {
       host: hubConnectHost(info), port: o.edgePort || 443, tls: o.tls === undefined ? {} : o.tls,
       transport: o.edgeTransport!, clock: o.clock,
@@ -64,7 +67,14 @@ export function edgeInvoker(info: ConnectionInfo, o: EdgeOptions, tokens: () => 
     if (f) f();
   }
 
-  return function (deviceId, moduleId, p, done) {
+  function end() {
+    ending = true;
+    if (http) http.end();
+    while (q.length) q.shift()!();
+    ending = false;
+  }
+
+  function invoke(deviceId: string, moduleId: string | null | undefined, p: MethodParams, done: (err: number, r?: MethodResult) => void): number {
     if (!info.moduleId || !o.edgeTransport || !deviceId || !p || !p.methodName) return E_ARGUMENT;
     var path = "/twins/" + urlEncode(deviceId) + (moduleId ? "/modules/" + urlEncode(moduleId) : "") + "/methods?api-version=" + EDGE_METHOD_API_VERSION,
       rt = p.responseTimeoutInSeconds || EDGE_METHOD_TIMEOUT, ct = p.connectTimeoutInSeconds || 0,
@@ -85,7 +95,7 @@ export function edgeInvoker(info: ConnectionInfo, o: EdgeOptions, tokens: () => 
     }
 
     function send() {
-      var k = tokens(), e: number, h = ["User-Agent", USER_AGENT, "x-ms-edge-moduleId", info.deviceId + "/" + info.moduleId, "Content-Type", "application/json; charset=utf-8"];
+      var k: Token | number = ending ? E_ENDED : tokens(), e: number, h = ["User-Agent", USER_AGENT, "x-ms-edge-moduleId", info.deviceId + "/" + info.moduleId, "Content-Type", "application/json; charset=utf-8"];
       busy = true;
       if (typeof k == "number") {
         next();
@@ -110,5 +120,7 @@ export function edgeInvoker(info: ConnectionInfo, o: EdgeOptions, tokens: () => 
     if (busy) q.push(send);
     else send();
     return 0;
-  };
+  }
+
+  return { _invoke: invoke, _end: end };
 }

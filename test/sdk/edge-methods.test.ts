@@ -10,7 +10,7 @@ import type { ModuleClient } from 'azure-iot-device'
 import { closeAll, sdkModuleClient, testHub, until, within } from './helpers'
 import type { Dial, Hub } from './helpers'
 import { sas, resource } from '../hub/helpers'
-import { createDevice, errorName, E_HUB_STATUS } from '../../targets/node/index'
+import { createDevice, errorName, E_HUB_STATUS, E_ENDED } from '../../targets/node/index'
 import type { Device, DeviceOptions, MethodResult } from '../../targets/node/index'
 
 const test = suite('sdk/edge-methods')
@@ -156,6 +156,19 @@ test('callers refused by name: a module of a device without routes (401), of ano
   hub.registry.addDevice('leaf')
   const leaf = createDevice({ connectionString: hub.registry.connectionString('leaf'), edgePort: hub.ports.https, tls: { ca: hub.ca } }) as Device
   assert.is(leaf.invokeMethod!(EDGE, 'other', { methodName: 'echo' }, () => {}), -31 /* E_ARGUMENT */)
+})
+
+test('end() ends the call in progress and the calls waiting with E_ENDED', async () => {
+  hub.registry.addModule(EDGE, 'ender')
+  hub.registry.addModule(EDGE, 'mute')
+  await module(EDGE, 'mute', { methods: { echo: () => {} } })
+  const d = await module(EDGE, 'ender')
+  const got: number[] = []
+  for (let i = 0; i < 2; i++) assert.is(d.invokeMethod!(EDGE, 'mute', { methodName: 'echo', responseTimeoutInSeconds: 20 }, (err) => got.push(err)), 0)
+  await new Promise(resolve => setTimeout(resolve, 300)) // the first call likely out (in flight or waiting, both end)
+  d.end()
+  await until(() => got.length === 2, 5000, 'both calls ended')
+  assert.equal(got, [E_ENDED, E_ENDED])
 })
 
 test('the Edge hub API checks the header, the token and the body', async () => {
