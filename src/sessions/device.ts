@@ -17,6 +17,7 @@ import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinP
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "../iothub/methods";
 import { pnpCommand } from "../iothub/pnp";
 import { EDGE } from "../features";
+import { edgeInvoker, InvokeMethod } from "./edge";
 import { HUB_D2C_MAX, HUB_KEEPALIVE, HUB_MQTT_PORT, HUB_METHOD_MAX } from "../iothub/limits";
 
 /** A cloud-to-device message: `payload` is a view valid during the call (a chunk when `total` exceeds it). */
@@ -78,6 +79,10 @@ export interface DeviceOptions extends Partial<ConnectionInfo> {
    * without one goes to onMessage. Node build only (features.ts EDGE).
    */
   inputs?: { [input: string]: (msg: C2DMessage) => void };
+  /** IoT Edge module: the Edge hub's HTTPS port for invokeMethod (default 443). Node build only (features.ts EDGE). */
+  edgePort?: number;
+  /** IoT Edge module: a transport of its own for invokeMethod's HTTPS connection (the Node entry gives one). */
+  edgeTransport?: Transport;
   /**
    * A desired-properties patch pushed by the hub; or, after each reconnect, the whole desired document (`whole`
    * true) when its $version is newer than the last seen (pushed, or in any getTwin answer): changes made while the
@@ -114,6 +119,12 @@ export interface Device {
    * inputs or upstream. Node build only (features.ts EDGE); elsewhere sendEvent with `{ $outputName: output }`.
    */
   sendOutputEvent?(output: string, payload: Payload | PayloadSource, properties?: MessageProperties | null, done?: (err: number) => void): number;
+  /**
+   * IoT Edge module: invokes a direct method on another module of the device (`moduleId`) or on a device connected
+   * through the gateway (`moduleId` null) through the Edge hub's HTTPS API (src/sessions/edge.ts); done(0, {status,
+   * payload}). Node build only (features.ts EDGE).
+   */
+  invokeMethod?: InvokeMethod;
 }
 
 interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
@@ -155,7 +166,8 @@ export function createDevice(o: DeviceOptions): Device | number {
     info: ConnectionInfo,
     tokens: () => Token | number,
     id: string,
-    mid: string | undefined;
+    mid: string | undefined,
+    edge: ReturnType<typeof edgeInvoker> | undefined;
   if (typeof c == "number") return c;
   // the document region within the service's limit, and room for MQTT beside it
   if (docs > HUB_METHOD_MAX || mem.length - docs < 512) return E_ARGUMENT;
@@ -411,9 +423,11 @@ export function createDevice(o: DeviceOptions): Device | number {
       var r: string;
       clock.clear(renew);
       for (r in reqs) settle(r, E_ENDED);
+      if (EDGE && edge) edge._end();
       client.end(done);
     },
   };
+  if (EDGE) dev.invokeMethod = (edge = edgeInvoker(info, o, tokens))._invoke;
   if (EDGE)
     dev.sendOutputEvent = function (output, payload, props, done) {
       var p: MessageProperties = {}, k: string;

@@ -4,16 +4,15 @@
 import { createHttpClient } from "../http/client";
 import { utf8Read } from "../platform";
 import { E_TIMEOUT, E_REFUSED_CREDENTIALS } from "../errors";
-import { E_DPS_FAILED, E_HUB_STATUS, E_CLOCK } from "../iothub/errors";
+import { E_CLOCK } from "../iothub/errors";
 import { dpsResourceUri } from "../iothub/sas";
 import { urlEncode } from "../iothub/url";
 import { tokenSource } from "./credentials";
 import type { ConnectionInfo } from "../iothub/connstr";
 import { DPS_GLOBAL_HOST } from "../iothub/mqtt";
 import { dpsRegisterBody, parseDpsResponse } from "../iothub/dps";
-import { DPS_RETRY_AFTER } from "../iothub/limits";
 import { pnpPayload } from "../iothub/pnp";
-import type { ProvisionOptions, Provisioned } from "./provision";
+import { dpsAnswer, ProvisionOptions, Provisioned } from "./provision";
 
 /** The DPS REST API version (the service's current one for device registration). */
 export var DPS_HTTP_API_VERSION = "2021-06-01";
@@ -72,22 +71,10 @@ export function provisionHttp(o: ProvisionOptions, done: (err: number, r?: Provi
 
   function answered(err: number, status: number) {
     if (err) return finish(err);
-    var r = parseDpsResponse(utf8Read(new Uint8Array(got), 0, got.length) || "");
     if (status == 401 || status == 403) return finish(E_REFUSED_CREDENTIALS);
+    var r = parseDpsResponse(utf8Read(new Uint8Array(got), 0, got.length) || ""), ms: number;
     if (typeof r != "number" && r.operationId) op = r.operationId;
-    // 202 or "assigning": ask for the operation after retry-after; 429 throttled: the same wait, then the same request
-    if (status == 429 || (status < 300 && (typeof r == "number" || r.status == "assigning"))) {
-      wait = clock.set(send, (retry || DPS_RETRY_AFTER) * 1000);
-      return;
-    }
-    if (status > 299) return finish(E_HUB_STATUS);
-    if (typeof r == "number") return finish(r);
-    if (r.status != "assigned") return finish(E_DPS_FAILED);
-    finish(0, {
-      assignedHub: r.assignedHub,
-      deviceId: r.deviceId,
-      connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + (o.symmetricKey ? ";SharedAccessKey=" + o.symmetricKey : ";x509=true"),
-    });
+    if ((ms = dpsAnswer(o.symmetricKey, status, retry, r, finish))) wait = clock.set(send, ms);
   }
 
   send();

@@ -9,7 +9,7 @@ export { deriveDeviceKey as deriveKey } from "../iothub/sas";
 import { tokenSource } from "./credentials";
 import type { ConnectionInfo } from "../iothub/connstr";
 import { dpsUserName, DPS_GLOBAL_HOST } from "../iothub/mqtt";
-import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse } from "../iothub/dps";
+import { DPS_RES_FILTER, dpsRegisterTopic, dpsPollTopic, dpsRegisterBody, parseDpsTopic, parseDpsResponse, DpsResponse } from "../iothub/dps";
 import { DPS_RETRY_AFTER, HUB_MQTT_PORT } from "../iothub/limits";
 import { pnpPayload } from "../iothub/pnp";
 
@@ -50,11 +50,31 @@ export interface Provisioned {
   connectionString: string;
 }
 
+/**
+ * One DPS answer to a registration with `key` (X.509: none), over MQTT or HTTPS: its status, retry-after seconds (0
+ * when absent) and parsed body. Returns the milliseconds to wait before asking again (202 or "assigning": for the
+ * operation; 429, throttled: the same request), else 0 after finish with E_HUB_STATUS (another error status), the
+ * body's error (bad JSON), E_DPS_FAILED (not assigned) or the assignment.
+ */
+export function dpsAnswer(key: string | undefined, status: number, retry: number, r: DpsResponse | number, finish: (err: number, r?: Provisioned) => void): number {
+  if (status == 429 || (status < 300 && (typeof r == "number" || r.status == "assigning"))) return (retry || DPS_RETRY_AFTER) * 1000;
+  if (status > 299) finish(E_HUB_STATUS);
+  else if (typeof r == "number") finish(r);
+  else if (r.status != "assigned") finish(E_DPS_FAILED);
+  else
+    finish(0, {
+      assignedHub: r.assignedHub,
+      deviceId: r.deviceId,
+      connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + (key ? ";SharedAccessKey=" + key : ";x509=true"),
+    });
+  return 0;
+}
+
 /** Registers with DPS, then done(0, {assignedHub, deviceId, connectionString}) or done(code). */
 export function provision(o: ProvisionOptions, done: (err: number, r?: Provisioned) => void): void {
   var clock = o.clock, rid = 0, poll: unknown, finished = false, client: Client, limit: unknown, told = false, op = "",
     tokens = tokenSource({ sharedAccessKey: o.symmetricKey, sharedAccessKeyName: "registration" } as ConnectionInfo, dpsResourceUri(o.idScope, o.registrationId), o),
-    body = o.modelId ? pnpPayload(o.payload, o.modelId) : o.payload;
+    reg = dpsRegisterBody(o.registrationId, o.modelId ? pnpPayload(o.payload, o.modelId) : o.payload);
 
   function finish(err: number, r?: Provisioned) {
     if (finished) return;
@@ -68,6 +88,12 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
   function send(topic: string, body: string) {
     var e = client.publish(topic, body, 0);
     if (e < 0) finish(e);
+  }
+
+  /** The operation's status once DPS named it, else the registration (again: after a 429, or on a new connection). */
+  function ask() {
+    if (op) send(dpsPollTopic(++rid, op), "");
+    else send(dpsRegisterTopic(++rid), reg);
   }
 
   /** Connects with a token signed now; while the wall clock is not set, tries again each second (E_CLOCK, once). */
@@ -99,9 +125,10 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
     onConnect: function () {
       // (re)connected: register anew, the previous connection's poll no longer due
       clock.clear(poll);
+      op = "";
       client.subscribe(DPS_RES_FILTER, 1, function (e) {
         if (e) return finish(e);
-        send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
+        ask();
       });
     },
     onError: function (e) {
@@ -109,25 +136,10 @@ export function provision(o: ProvisionOptions, done: (err: number, r?: Provision
       if (e > -20 && e < -10) finish(e);
     },
     onMessage: function (topic, p) {
-      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || "");
+      var t = parseDpsTopic(topic), r = parseDpsResponse(utf8Read(p, 0, p.length) || ""), ms: number;
       if (typeof t == "number" || +t.rid != rid) return;
       if (typeof r != "number" && r.operationId) op = r.operationId;
-      // 202 or "assigning": poll the operation after retry-after; 429 throttled: the same wait, then the same request
-      if (t.status == 429 || (t.status < 300 && (typeof r == "number" || r.status == "assigning"))) {
-        poll = clock.set(function () {
-          if (op) send(dpsPollTopic(++rid, op), "");
-          else send(dpsRegisterTopic(++rid), dpsRegisterBody(o.registrationId, body));
-        }, (t.retryAfter || DPS_RETRY_AFTER) * 1000);
-        return;
-      }
-      if (t.status > 299) return finish(E_HUB_STATUS);
-      if (typeof r == "number") return finish(r);
-      if (r.status != "assigned") return finish(E_DPS_FAILED);
-      finish(0, {
-        assignedHub: r.assignedHub,
-        deviceId: r.deviceId,
-        connectionString: "HostName=" + r.assignedHub + ";DeviceId=" + r.deviceId + (o.symmetricKey ? ";SharedAccessKey=" + o.symmetricKey : ";x509=true"),
-      });
+      if ((ms = dpsAnswer(o.symmetricKey, t.status, t.retryAfter, r, finish))) poll = clock.set(ask, ms);
     },
   };
   limit = clock.set(function () {

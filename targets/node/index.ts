@@ -36,7 +36,8 @@ export type Protocol = "mqtt" | "mqtt-ws" | "http" | "amqp" | "amqp-ws";
 export function createDevice(o: NodeOptions<DeviceOptions> & { protocol?: Exclude<Protocol, "http"> }): Device | number;
 export function createDevice(o: NodeOptions<HttpDeviceOptions> & { protocol: "http" }): HttpDevice | number;
 export function createDevice(o: any): Device | HttpDevice | number {
-  return selectProtocol<any, Device | HttpDevice>(node(o), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice });
+  // an Edge module's invokeMethod has a connection of its own (made at its first call)
+  return selectProtocol<any, Device | HttpDevice>(node({ edgeTransport: nodeTransport(), ...o }), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice });
 }
 
 /** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling; a negative number for bad options. */
@@ -44,9 +45,24 @@ export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice 
   return hubHttpDevice(node(o));
 }
 
-/** DPS registration over MQTT. */
-export function provision(o: NodeOptions<ProvisionOptions>, done: (err: number, r?: Provisioned) => void): void {
-  dpsProvision(node(o), done);
+/**
+ * DPS registration over MQTT (default, 8883), MQTT over WebSockets (`protocol: "mqtt-ws"`, 443,
+ * `/$iothub/websocket`, the buffer shared as createDevice shares it) or HTTPS (`protocol: "http"`, provisionHttp);
+ * done(E_HUB_PROTOCOL) for another protocol.
+ */
+export function provision(o: NodeOptions<ProvisionOptions> & { protocol?: "mqtt" | "mqtt-ws" | "http" }, done: (err: number, r?: Provisioned) => void): void {
+  var e = selectProtocol<any, number>(node(o), {
+    mqtt: function (c) {
+      dpsProvision(c, done);
+      return 0;
+    },
+    ws: wsTransport,
+    http: function (c) {
+      dpsProvisionHttp(c, done);
+      return 0;
+    },
+  });
+  if (e < 0) done(e);
 }
 
 /** DPS registration over HTTPS (port 443): the same options and answer as provision(). */
@@ -69,6 +85,7 @@ export * from "../../src/iothub/errors";
 export { VERSION } from "../../src/version";
 export type { Client, ClientOptions, MessageInfo, Done } from "../../src/mqtt/client";
 export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/sessions/device";
+export type { MethodParams, MethodResult, InvokeMethod } from "../../src/sessions/edge";
 export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
 export { pnpAck, pnpReported, pnpCommand, PNP_COMMAND_SEP } from "../../src/iothub/pnp";

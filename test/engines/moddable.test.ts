@@ -22,6 +22,7 @@ import { readFileSync } from "node:fs";
 import { moddableProject } from "../../tools/moddable-command.js";
 import { startHub } from "../../tools/hub/index.js";
 import { ensureCerts } from "../../tools/hub/certs.js";
+import { derivedKey } from "../../tools/hub/registry.js";
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto";
 import { bounded, once, sum } from "./scenarios";
 
@@ -195,6 +196,17 @@ test("DPS registration (dps.js), then the IoT Hub session over MQTT/TLS, connect
   const o = await hubScenario({ app, hub, id, protocol: "mqtt", dps: true, log });
   checkHub(o, id);
   assert.equal([o.provisioned.err, o.provisioned.value.deviceId, o.provisioned.value.assignedHub], [0, id, hub.hubName]);
+}));
+
+test("DPS enrollment group: the device derives its key from the group key (deriveKey in XS), registers with it, is created with it, then the session", bounded(30000, async () => {
+  const { app } = await setup();
+  const id = `${ID}-dpsgrp`;
+  const o = await hubScenario({ app, hub, id, protocol: "mqtt", dps: "group", log });
+  checkHub(o, id);
+  const key = derivedKey(hub.registry.groupEnrollment(`${id}-group`).key, id);
+  assert.equal(reports(o, "derived").map((r: any) => r.value), [key], "XS derived what node:crypto derives");
+  assert.equal([o.provisioned.err, o.provisioned.value.deviceId, o.provisioned.value.connectionString], [0, id, `HostName=${hub.hubName};DeviceId=${id};SharedAccessKey=${key}`]);
+  assert.is(hub.registry.get(id).primaryKey, key);
 }));
 
 test("DPS, then the IoT Hub session over MQTT over wss (the deepest stack: within the shipped manifest's)", bounded(30000, async () => {

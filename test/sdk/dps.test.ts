@@ -1,4 +1,4 @@
-// The official SDK's ProvisioningDeviceClient against the emulator's DPS, over its MQTT and its
+// The official SDK's ProvisioningDeviceClient against the emulator's DPS, over its MQTT, MQTT over WebSockets and its
 // HTTPS provisioning transports (symmetric-key individual enrollments, symmetric-key enrollment groups
 // with the derived device key, X.509 individual enrollments); the device it creates then connects with
 // the SDK's device client.
@@ -18,7 +18,7 @@ test.after(async () => {
   await hub.stop()
 })
 
-for (const t of ['Mqtt', 'Http'] as const) {
+for (const t of ['Mqtt', 'MqttWs', 'Http'] as const) {
   test(`${t}: register, assigned to the hub, the device created with the enrollment key, then it connects and sends`, async () => {
     const registrationId = `sdk-dps-${t.toLowerCase()}`
     const { key } = hub.registry.addEnrollment(registrationId)
@@ -32,8 +32,8 @@ for (const t of ['Mqtt', 'Http'] as const) {
     assert.is(result.status, 'assigned')
     assert.equal(await provisioned, { registrationId, deviceId: registrationId })
     assert.is(hub.registry.get(registrationId)!.primaryKey, key)
-    if (t === 'Mqtt') {
-      assert.is(dialed[0].url, `mqtts://${hub.host}`)
+    if (t !== 'Http') {
+      assert.is(dialed[0].url, t === 'Mqtt' ? `mqtts://${hub.host}` : `wss://${hub.host}:443/$iothub/websocket`)
       assert.is(dialed[0].clientId, registrationId)
       assert.match(dialed[0].username!, new RegExp(`^${hub.dpsIdScope}/registrations/${registrationId}/api-version=`))
       assert.is(parseSas(dialed[0].password)!.skn, 'registration')
@@ -51,7 +51,7 @@ for (const t of ['Mqtt', 'Http'] as const) {
   })
 }
 
-for (const t of ['Mqtt', 'Http'] as const) {
+for (const t of ['Mqtt', 'MqttWs', 'Http'] as const) {
   test(`${t}: an enrollment group: the device key derived from the group key registers; the device is created with it and connects`, async () => {
     const group = hub.registry.addGroupEnrollment('sdk-group')
     const registrationId = `sdk-grp-${t.toLowerCase()}`
@@ -69,7 +69,7 @@ for (const t of ['Mqtt', 'Http'] as const) {
     await within(client.open(), 10000, 'open')
 
     const err = await within(sdkProvision(hub, `${registrationId}-x`, group.key, t).then(() => null, (e: Error) => e), 15000, `${t} refused`)
-    assert.match(`${err?.name}: ${err?.message}`, t === 'Mqtt' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: the group key itself is not a device key`)
+    assert.match(`${err?.name}: ${err?.message}`, t !== 'Http' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: the group key itself is not a device key`)
   })
 
   test(`${t}: an X.509 enrollment: the certificate from the emulator's CA (CN = registration id) registers; a CN mismatch is refused`, async () => {
@@ -79,12 +79,12 @@ for (const t of ['Mqtt', 'Http'] as const) {
     const { result, dialed } = await within(sdkProvision(hub, registrationId, cert, t), 15000, `${t} register`)
     assert.is(result.deviceId, registrationId)
     assert.is(result.status, 'assigned')
-    if (t === 'Mqtt') assert.not.ok(dialed[0].password, 'no password')
+    if (t !== 'Http') assert.not.ok(dialed[0].password, 'no password')
     assert.is(hub.registry.get(registrationId)!.auth, 'x509')
 
     hub.registry.addEnrollment(`${registrationId}-2`, undefined, { auth: 'x509' })
     const err = await within(sdkProvision(hub, `${registrationId}-2`, cert, t).then(() => null, (e: Error) => e), 15000, `${t} refused`)
-    assert.match(`${err?.name}: ${err?.message}`, t === 'Mqtt' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: CN mismatch`)
+    assert.match(`${err?.name}: ${err?.message}`, t !== 'Http' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: CN mismatch`)
     assert.is(hub.registry.get(`${registrationId}-2`), undefined)
   })
 }
@@ -92,11 +92,11 @@ for (const t of ['Mqtt', 'Http'] as const) {
 test('a wrong enrollment key is refused over both transports, and no device is created', async () => {
   hub.registry.addEnrollment('sdk-dps-bad')
   const wrong = Buffer.alloc(32, 1).toString('base64')
-  for (const t of ['Mqtt', 'Http'] as const) {
+  for (const t of ['Mqtt', 'MqttWs', 'Http'] as const) {
     const err = await within(sdkProvision(hub, 'sdk-dps-bad', wrong, t).then(() => null, (e: Error) => e), 15000, `${t} refused`)
     assert.ok(err, `${t}: registered with a wrong key`)
     // MQTT: the SDK passes MQTT.js's CONNACK error on; HTTPS: its UnauthorizedError for the 401
-    assert.match(`${err!.name}: ${err!.message}`, t === 'Mqtt' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: ${err}`)
+    assert.match(`${err!.name}: ${err!.message}`, t !== 'Http' ? /Bad username or password/ : /^UnauthorizedError/, `${t}: ${err}`)
   }
   assert.is(hub.registry.get('sdk-dps-bad'), undefined)
 })

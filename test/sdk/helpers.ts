@@ -22,7 +22,7 @@ const { Mqtt, MqttWs } = require('azure-iot-device-mqtt') as typeof import('azur
 // the package's index.d.ts declares `Http` as the module namespace while index.js exports the class
 const { Http } = require('azure-iot-device-http') as typeof import('azure-iot-device-http/dist/http')
 const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device') as typeof import('azure-iot-provisioning-device')
-const { Mqtt: ProvisioningMqtt } = require('azure-iot-provisioning-device-mqtt') as typeof import('azure-iot-provisioning-device-mqtt')
+const { Mqtt: ProvisioningMqtt, MqttWs: ProvisioningMqttWs } = require('azure-iot-provisioning-device-mqtt') as typeof import('azure-iot-provisioning-device-mqtt')
 const { Http: ProvisioningHttp } = require('azure-iot-provisioning-device-http') as typeof import('azure-iot-provisioning-device-http')
 const { SymmetricKeySecurityClient } = require('azure-iot-security-symmetric-key') as typeof import('azure-iot-security-symmetric-key')
 export { Message }
@@ -107,13 +107,14 @@ const open: { close: () => Promise<unknown> }[] = []
  * host is the emulator's `host` (its certificate's name); MQTT is redirected to the DPS port, HTTPS to
  * the HTTPS port.
  */
-export async function sdkProvision (hub: Hub, registrationId: string, key: string | { cert: string, key: string }, transport: 'Mqtt' | 'Http'): Promise<{ result: RegistrationResult, dialed: Dial[] }> {
+export async function sdkProvision (hub: Hub, registrationId: string, key: string | { cert: string, key: string }, transport: 'Mqtt' | 'MqttWs' | 'Http'): Promise<{ result: RegistrationResult, dialed: Dial[] }> {
   const dialed: Dial[] = []
   let agent: HubAgent | undefined
   let t: unknown
-  if (transport === 'Mqtt') {
+  if (transport !== 'Http') {
+    // MQTT/TLS and MQTT over WebSockets (wss://{host}:443/$iothub/websocket) both to the emulator's DPS port
     const { MqttBase, mqtt } = sdkMqtt('azure-iot-provisioning-device-mqtt')
-    t = new ProvisioningMqtt(new MqttBase(mqttProvider(hub, dialed, mqtt, hub.ports.dps)))
+    t = new (transport === 'Mqtt' ? ProvisioningMqtt : ProvisioningMqttWs)(new MqttBase(mqttProvider(hub, dialed, mqtt, hub.ports.dps)))
   } else {
     const base = createRequire(require.resolve('azure-iot-provisioning-device-http')).resolve('azure-iot-http-base')
     const httpBase = new (createRequire(base)('azure-iot-http-base').Http)()

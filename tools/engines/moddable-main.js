@@ -1,6 +1,6 @@
 // The scenario main.js of the Moddable test apps (tools/engines/moddable.js puts the imports of one
 // manifest before this text: `mqttClient`, `wsClient`, `hubDevice`, `wsDevice`, `httpDevice`,
-// `provision`, `classicTransport`, `storeClient`, `fileStore`, `File`, null when that manifest has no such module). It stands in for the
+// `provision`, `deriveKey`, `classicTransport`, `storeClient`, `fileStore`, `File`, null when that manifest has no such module). It stands in for the
 // main.js that `tinyhub moddable` generates, in the app generated beside it, preloads as shipped.
 //
 // It waits for one JSON line on standard input (mclaunch hands it over as screen.onMessage): the
@@ -168,9 +168,16 @@ function http(c) {
   })] });
 }
 
-// DPS registration, then the device it gives, connected from inside the DPS answer
+// DPS registration, then the device it gives, connected from inside the DPS answer; with an enrollment group's key,
+// the device's own key derived here first (deriveKey: XS's HMAC-SHA256 and base64)
 function dps(c) {
-  provision({ idScope: c.idScope, registrationId: c.registrationId, symmetricKey: c.key, host: c.host, port: c.port, tls: tlsOf(c.tls) }, (err, r) => {
+  let key = c.key;
+  if (c.groupKey) {
+    key = deriveKey(c.groupKey, c.registrationId);
+    report("derived", { value: key });
+    if (typeof key != "string") return finish(2);
+  }
+  provision({ idScope: c.idScope, registrationId: c.registrationId, symmetricKey: key, host: c.host, port: c.port, tls: tlsOf(c.tls) }, (err, r) => {
     report("provisioned", { err, value: r || null });
     if (err) return finish(2);
     if (c.then) {

@@ -31,7 +31,7 @@ const IMPORTS = {
     'import { createDevice as hubDevice } from "tinyhub/hub";',
     'import { createDevice as wsDevice } from "tinyhub/hub-ws";',
     'import { createDevice as httpDevice } from "tinyhub/hub-http";',
-    'import { provision } from "tinyhub/dps";',
+    'import { provision, deriveKey } from "tinyhub/dps";',
     'import { createClient as storeClient, fileStore } from "tinyhub/mqtt-store";',
     'import { File } from "file";',
     "const classicTransport = null;",
@@ -41,7 +41,7 @@ const IMPORTS = {
     'import { createClient as mqttClient } from "tinyhub/mqtt";',
     'import { createDevice as hubDevice } from "tinyhub/hub";',
     'import { moddableClassicTransport as classicTransport } from "tinyhub/classic";',
-    "const wsClient = null, wsDevice = null, httpDevice = null, provision = null, storeClient = null, fileStore = null, File = null;",
+    "const wsClient = null, wsDevice = null, httpDevice = null, provision = null, deriveKey = null, storeClient = null, fileStore = null, File = null;",
   ],
 };
 
@@ -365,11 +365,12 @@ export async function mqttScenario(o) {
 /**
  * A full IoT Hub session against the emulator (tools/hub), over MQTT/TLS (`protocol` "mqtt", the mqtts
  * port) or MQTT over WebSockets (`"mqtt-ws"`, wss on the https port), optionally after DPS registration
- * (`dps: true`: the device provisions, then connects from inside the DPS answer). The device sends
+ * (`dps: true`: the device provisions, then connects from inside the DPS answer; `dps: "group"`: through an
+ * enrollment group, the device given the group key and deriving its own with deriveKey). The device sends
  * telemetry with properties, gets the twin and patches reported properties from onConnect; the hub sends
  * a C2D message, a desired-properties update and three direct methods (200, 501 unknown, 500 throwing).
  * `telemetry`, `twin`, `methods`, `c2dLeft`: what the hub side saw.
- * @param {RunOptions & { hub: any, id: string, protocol?: "mqtt" | "mqtt-ws", classic?: boolean, dps?: boolean, bufferSize?: number }} o
+ * @param {RunOptions & { hub: any, id: string, protocol?: "mqtt" | "mqtt-ws", classic?: boolean, dps?: boolean | "group", bufferSize?: number }} o
  */
 export function hubScenario(o) {
   const hub = o.hub, id = o.id, ws = o.protocol == "mqtt-ws";
@@ -377,8 +378,8 @@ export function hubScenario(o) {
   const then = { scenario: "hub", protocol: o.protocol, port: ws ? hub.ports.https : hub.ports.mqtts, tls, classic: !!o.classic, bufferSize: o.bufferSize };
   return session(o, async (run, out) => {
     if (o.dps) {
-      const e = hub.registry.addEnrollment(id);
-      run.send({ scenario: "dps", idScope: hub.dpsIdScope, registrationId: id, key: e.key, host: "127.0.0.1", port: hub.ports.dps, tls, then });
+      const keys = o.dps == "group" ? { groupKey: hub.registry.addGroupEnrollment(`${id}-group`).key } : { key: hub.registry.addEnrollment(id).key };
+      run.send({ scenario: "dps", idScope: hub.dpsIdScope, registrationId: id, ...keys, host: "127.0.0.1", port: hub.ports.dps, tls, then });
       out.provisioned = await run.until("provisioned", 10000);
       if (out.provisioned.err) throw new Error(`provision failed: ${out.provisioned.err}`);
     } else {

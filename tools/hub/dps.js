@@ -2,6 +2,9 @@
 // individual enrollments (symmetric key or X.509) and symmetric-key enrollment groups, and assigns
 // the devices to the emulated hub.
 import { Aedes } from 'aedes'
+import http from 'node:http'
+import tls from 'node:tls'
+import { WebSocketServer, createWebSocketStream } from 'ws'
 import { X509Certificate, createHash, randomBytes, randomUUID } from 'node:crypto'
 import { BAD_USER_NAME_OR_PASSWORD, NOT_AUTHORIZED, matches, parseJson, refuse } from './broker.js'
 import { grantAtMostQos1, send } from './aedes-hooks.js'
@@ -72,8 +75,9 @@ export async function createDpsBroker (hub) {
       !new URLSearchParams(query.join('/')).get('api-version')) {
       return fail(BAD_USER_NAME_OR_PASSWORD, `user name ${JSON.stringify(username)} is not ${registry.idScope}/registrations/${id}/api-version=${DPS_API_VERSION}`)
     }
+    // the TLS connection (X.509): the socket itself, or the one under a WebSocket
     /** @type {any} */
-    const conn = client.conn
+    const conn = /** @type {any} */ (client).req?.socket ?? client.conn
     const why = checkRegistration(id, password?.toString(), conn)
     if (why) return fail(BAD_USER_NAME_OR_PASSWORD, why)
     sessions.set(client, { id, subs: new Set() })
@@ -201,4 +205,34 @@ export async function createDpsBroker (hub) {
       await new Promise(resolve => broker.close(() => resolve(undefined)))
     }
   }
+}
+
+/**
+ * The DPS listener: MQTT over TLS, and on the same port, as the service offers both on its host, MQTT over
+ * WebSockets at `/$iothub/websocket` (subprotocol `mqtt`; the service's is on 443, the official SDK's MqttWs
+ * transport dials `wss://{host}:443/$iothub/websocket`). Each TLS connection's first byte tells them apart: an MQTT
+ * CONNECT starts with 0x10, an HTTP upgrade request with a letter.
+ * @param {Hub} hub
+ * @param {import('node:tls').TlsOptions} tlsOptions
+ */
+export function createDpsServer (hub, tlsOptions) {
+  const upgrades = http.createServer((req, res) => res.writeHead(404).end())
+  const wss = new WebSocketServer({
+    server: upgrades,
+    path: '/$iothub/websocket',
+    verifyClient: (/** @type {{ req: import('node:http').IncomingMessage }} */ info, /** @type {(ok: boolean, code?: number, message?: string) => void} */ done) =>
+      String(info.req.headers['sec-websocket-protocol'] || '').split(',').some(p => p.trim() === 'mqtt') ? done(true) : done(false, 400, 'subprotocol mqtt required'),
+    handleProtocols: () => 'mqtt'
+  })
+  wss.on('error', () => {})
+  wss.on('connection', (ws, req) => hub.dps.broker.handle(createWebSocketStream(ws), req))
+  return tls.createServer(tlsOptions, socket => {
+    socket.once('data', first => {
+      socket.pause()
+      socket.unshift(first)
+      if (first[0] === 0x10) hub.dps.broker.handle(socket)
+      else upgrades.emit('connection', socket)
+      socket.resume()
+    })
+  })
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { MAX_D2C, checkCredentials } from './broker.js'
 import { headersToProperties, propertiesToHeaders } from './properties.js'
+import { METHOD_ROUTE, edgeMethod } from './edge.js'
 
 const LOCK_MS = 60 * 1000
 /** A message delivered this often over HTTPS without being completed is dead-lettered. */
@@ -52,6 +53,8 @@ export function createHttpsServer (hub, tlsOptions) {
 async function deviceApi (hub, req, res) {
   const url = new URL(req.url || '/', 'https://localhost')
   const route = ROUTE.exec(url.pathname)
+  const edge = METHOD_ROUTE.exec(url.pathname) // an Edge module invoking a method (edge.js)
+  if (edge) return edgeMethod(hub, req, edge, await readBody(req, 256 * 1024)).then(r => reply(res, r.status, r.body))
   if (!route) return dps(hub, req, res, url)
   const [, deviceId, moduleId, k, etag, abandon] = route.map(p => p && decodeURIComponent(p))
   const kind = k.toLowerCase() === 'events' ? 'events' : 'deviceBound'

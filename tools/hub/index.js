@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { deviceCert, ensureCerts } from './certs.js'
 import { HubError, Registry } from './registry.js'
 import { createHubBroker } from './broker.js'
-import { createDpsBroker } from './dps.js'
+import { createDpsBroker, createDpsServer } from './dps.js'
 import { createHttpsServer } from './https.js'
 import { createAdminServer } from './admin.js'
 import { buildBag, splitProperties } from './properties.js'
@@ -320,7 +320,7 @@ export async function startHub (options = {}) {
     ['mqtts', opts.mqttsPort, () => tls.createServer(tlsOptions, hub.mqtt.broker.handle)],
     ['plain', opts.plainPort, () => net.createServer(hub.mqtt.broker.handle)],
     ['https', opts.httpsPort, () => createHttpsServer(hub, tlsOptions)],
-    ['dps', opts.dpsPort, () => tls.createServer(tlsOptions, hub.dps.broker.handle)],
+    ['dps', opts.dpsPort, () => createDpsServer(hub, tlsOptions)], // MQTT/TLS and MQTT/WebSockets/TLS
     ['admin', opts.adminPort, () => createAdminServer(hub)]
   ]
   try {
