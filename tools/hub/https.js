@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { MAX_D2C, checkCredentials } from './broker.js'
 import { headersToProperties, propertiesToHeaders } from './properties.js'
+import { FILES_ROUTE, filesApi } from './files.js'
 
 const LOCK_MS = 60 * 1000
 /** A message delivered this often over HTTPS without being completed is dead-lettered. */
@@ -51,6 +52,8 @@ export function createHttpsServer (hub, tlsOptions) {
  */
 async function deviceApi (hub, req, res) {
   const url = new URL(req.url || '/', 'https://localhost')
+  const files = FILES_ROUTE.exec(url.pathname) // file upload: tools/hub/files.js
+  if (files) return filesApi(hub, req, res, url, files)
   const route = ROUTE.exec(url.pathname)
   if (!route) return dps(hub, req, res, url)
   const [, deviceId, moduleId, k, etag, abandon] = route.map(p => p && decodeURIComponent(p))
