@@ -152,13 +152,13 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     d(0, status);
   }
 
-  /** Appends the next piece of the body after the `fill` bytes already staged in tx; false when a source failed. */
-  function more(): boolean | void {
+  /** Appends the next piece of the body after the `fill` bytes already staged in tx; E_SOURCE when a source failed. */
+  function more(): number | void {
     var room = tx.length - fill, k: number, s: string;
     if (UPLOAD && body && typeof body == "object" && !(body instanceof Uint8Array)) {
       k = len - pos;
       if (k > room) k = room;
-      if (!(body.read(pos, tx, fill, k) == k)) return false;
+      if (!(body.read(pos, tx, fill, k) == k)) return E_SOURCE;
       fill += k;
       pos += k;
     } else if (typeof body == "string") {
@@ -187,7 +187,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   function pump() {
     var r: number;
     while (done && st == OPEN) {
-      if (pos < len && fill < tx.length && more() === false) return fail(E_SOURCE);
+      // (UPLOAD last: without it the test goes and the call stays)
+      if (pos < len && fill < tx.length && (more() as number) < 0 && UPLOAD) return fail(E_SOURCE);
       if (!fill) return;
       r = o.transport.write(b, rx, fill);
       if (!r) return;
