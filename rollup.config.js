@@ -22,8 +22,8 @@ import { platformOf, featuresOf } from "./tools/build-plugins.js";
  * dist/<target>/<name>.js.
  */
 const BOTH = ["espruino", "moddable"];
-const NO_QOS2 = { QOS2: false, EDGE: false };
-const LEAN = { QOS2: false, SOURCES: false, EDGE: false };
+const NO_QOS2 = { QOS2: false, EDGE: false, UPLOAD: false };
+const LEAN = { QOS2: false, SOURCES: false, EDGE: false, UPLOAD: false };
 const WS = `function (o) { return wsTransport(platformTransport(), o.ws || { path: "/mqtt" }); }`;
 const ENTRIES = {
   mqtt: ["MQTT 3.1.1: QoS 0/1/2, will, streaming receive, in-order resend, keep-alive, reconnect", BOTH, {}, `import { createClient as core } from "src/mqtt/client";

@@ -17,3 +17,9 @@ export var SOURCES = true;
  * `$outputName` property, and `onMessage` with `properties.$inputName`.
  */
 export var EDGE = true;
+
+/**
+ * File upload (`uploadToBlob`, src/sessions/upload.ts): request bodies read from a source as they are sent. In the
+ * Node build; the device bundles leave it out (no entry includes file upload yet).
+ */
+export var UPLOAD = true;

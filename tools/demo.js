@@ -1,5 +1,5 @@
 // The device demo that `npm start` and `tinyhub device` run: connect, telemetry with properties,
-// twin get and reported patch, then C2D, desired updates and direct methods as they come.
+// twin get and reported patch, a file upload (with `upload`), then C2D, desired updates and direct methods as they come.
 // Uses the built Node bundle (dist/node), exactly what an application imports.
 import { createDevice, errorName } from "../dist/node/index.js";
 
@@ -7,9 +7,10 @@ const now = () => new Date().toISOString().slice(11, 23);
 
 /**
  * Runs the device until `steps` (optional async function given the device and a `waitFor(event)`)
- * finishes, or until `seconds` have passed when there are none. Resolves with the event counts.
+ * finishes, or until `seconds` have passed when there are none. With `upload`, it uploads a generated log file to
+ * the hub's storage (HTTPS on `httpsPort`, default 443) after the twin. Resolves with the event counts.
  */
-export function runDevice({ connectionString, ca, port, tls, log = console.log, steps, seconds = 30 }) {
+export function runDevice({ connectionString, ca, port, httpsPort, upload, tls, log = console.log, steps, seconds = 30 }) {
   const seen = { connect: 0, c2d: 0, desired: 0, method: 0, error: 0 };
   const waiters = [];
   const say = (what, ...rest) => log([`${now()} device  ${what}`, ...rest].join(" "));
@@ -32,8 +33,10 @@ export function runDevice({ connectionString, ca, port, tls, log = console.log, 
   const device = createDevice({
     connectionString,
     port,
+    httpsPort,
     tls: tls !== undefined ? tls : ca ? { ca } : {},
     bufferSize: 4096,
+    uploadBufferSize: 1024,
     onConnect: () => { say("connected"); fire("connect"); },
     onClose: (code) => say(`connection closed (${code ? errorName(code) : "clean"})`),
     onError: (code) => { say(`error ${errorName(code)} (${code})`); fire("error", code); },
@@ -67,6 +70,21 @@ export function runDevice({ connectionString, ca, port, tls, log = console.log, 
     say("twin", JSON.stringify(twin));
     const v = await call((done) => device.patchReported({ firmware: "tinyhub-demo", online: true }, done));
     say(`reported properties patched, now v${v}`);
+    if (upload) {
+      // a 40 KB log read line by line as it is sent: the file never sits in memory, 1 KB of buffer carries it
+      const line = (i) => `${new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString()} sensor-7 t=${(20 + (i % 50) / 10).toFixed(1)}\n`;
+      const width = line(0).length, lines = 1000;
+      const source = {
+        size: width * lines,
+        read(pos, buf, off, len) {
+          for (let i = 0; i < len; i++) buf[off + i] = line(Math.floor((pos + i) / width)).charCodeAt((pos + i) % width);
+          return len;
+        },
+      };
+      const t0 = Date.now();
+      const status = await call((done) => device.uploadToBlob("logs/sensor-7.log", source, done));
+      say(`file upload: logs/sensor-7.log, ${source.size} bytes through a 1 KB buffer, storage answered ${status}, hub notified (${Date.now() - t0} ms)`);
+    }
     if (steps) await steps(device, waitFor);
     else await new Promise((r) => setTimeout(r, seconds * 1000));
   };

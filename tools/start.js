@@ -1,10 +1,12 @@
 // `npm start`: the local IoT Hub emulator in-process, a demo device, and one run through every
 // feature: connect, telemetry with properties, twin get and reported patch, a C2D message,
-// a desired-property update and a direct method. Needs nothing installed beyond `npm ci`.
+// a desired-property update, a direct method and a file upload (Azurite as the hub's storage). Needs nothing
+// installed beyond `npm ci`.
 import { existsSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { startHub } from "./hub/index.js";
+import { azuriteBlobMain } from "./hub/storage.js";
 import { runDevice } from "./demo.js";
 
 const dist = new URL("../dist/", import.meta.url).pathname;
@@ -17,11 +19,14 @@ function size(file) {
   return `${file}: ${b.length} bytes minified, ${gzipSync(b, { level: 9 }).length} gzip`;
 }
 
-const hub = await startHub({ dir: ".hub", log });
+// file upload needs Azurite, a dev dependency: without it the demo skips the upload
+const storage = Boolean(azuriteBlobMain());
+const hub = await startHub({ dir: ".hub", log, storage });
 const id = "demo-device";
 if (!hub.registry.get(id)) hub.registry.addDevice(id);
 const connectionString = hub.registry.connectionString(id);
-console.log(`tinyhub demo: hub emulator ${hub.hubName} on 127.0.0.1 (MQTT/TLS :${hub.ports.mqtts}, admin :${hub.ports.admin}), CA ${hub.caPath}`);
+console.log(`tinyhub demo: hub emulator ${hub.hubName} on 127.0.0.1 (MQTT/TLS :${hub.ports.mqtts}, HTTPS :${hub.ports.https}, admin :${hub.ports.admin}` +
+  `${storage ? `, storage (Azurite) :${hub.ports.storage}` : ", no storage: azurite not installed"}), CA ${hub.caPath}`);
 console.log(`device code in use: ${size("espruino/hub.js")} (the Espruino build); Node build dist/node/index.js`);
 
 let failed = false;
@@ -29,6 +34,8 @@ try {
   const seen = await runDevice({
     connectionString,
     port: hub.ports.mqtts,
+    httpsPort: hub.ports.https,
+    upload: storage,
     ca: hub.ca,
     log,
     steps: async (device, waitFor) => {
@@ -45,7 +52,8 @@ try {
       await new Promise((r) => setTimeout(r, 200));
     },
   });
-  console.log(`tinyhub demo: done (${seen.c2d} C2D, ${seen.desired} desired update, ${seen.method} method, ${hub.telemetry.length} telemetry captured)`);
+  const up = hub.fileUploads.filter((u) => u.isSuccess).length;
+  console.log(`tinyhub demo: done (${seen.c2d} C2D, ${seen.desired} desired update, ${seen.method} method, ${hub.telemetry.length} telemetry captured, ${up} file uploaded)`);
 } catch (e) {
   failed = true;
   console.error(`tinyhub demo: FAILED: ${e.message}`);

@@ -1,7 +1,8 @@
 // One HTTP/1.1 exchange at a time over a Transport, the connection kept for the next (RFC 7230 §6.3).
 // One buffer: its first rxSize bytes assemble response lines, the rest stages the request head and body.
-import { Transport, Clock, TlsOptions, TransportEvents } from "../types";
-import { E_BUSY, E_CLOSED, E_TIMEOUT, E_TRANSPORT, E_ENDED, E_ARGUMENT, E_BUFFER, E_TOO_LARGE } from "../errors";
+import { Transport, Clock, TlsOptions, TransportEvents, PayloadSource } from "../types";
+import { E_BUSY, E_CLOSED, E_TIMEOUT, E_TRANSPORT, E_ENDED, E_ARGUMENT, E_BUFFER, E_TOO_LARGE, E_SOURCE } from "../errors";
+import { UPLOAD } from "../features";
 import { utf8Length, utf8Write } from "../platform";
 import { encodeRequest } from "./request";
 import { createResponseParser } from "./response";
@@ -31,16 +32,19 @@ export interface HttpHandler {
   onBody?(chunk: Uint8Array): void;
 }
 
+/** A request body: a string (sent as UTF-8), bytes, or (with UPLOAD) a source read into the buffer as it is sent. */
+export type HttpBody = string | Uint8Array | PayloadSource;
+
 /** Called once per request: err 0 and the final status, or a negative code and 0. */
 export type HttpDone = (err: number, status: number) => void;
 
 export interface HttpClient {
   /**
    * Starts an exchange: `headers` alternate name, value (Host is added); a `body` (even "") is sent with its
-   * Content-Length, null sends none. Returns 0, or E_BUSY (one at a time), E_TOO_LARGE (head over the
-   * buffer) or E_ARGUMENT without calling done.
+   * Content-Length, null sends none; a source's read failing ends the exchange with E_SOURCE (and the connection).
+   * Returns 0, or E_BUSY (one at a time), E_TOO_LARGE (head over the buffer) or E_ARGUMENT without calling done.
    */
-  request(method: string, path: string, headers: string[], body: string | Uint8Array | null, h: HttpHandler | null, done: HttpDone): number;
+  request(method: string, path: string, headers: string[], body: HttpBody | null, h: HttpHandler | null, done: HttpDone): number;
   /** Closes the connection; a request in progress gets E_ENDED. The client stays usable. */
   end(): void;
   /** The transmit part of the buffer: free for the caller while a response to a bodiless request is read. */
@@ -64,7 +68,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     done: HttpDone | null = null,
     h: HttpHandler | null = null,
     method = "",
-    body: string | Uint8Array | null = null,
+    body: HttpBody | null = null,
     len = 0, // body units: bytes, or UTF-16 code units of a string
     pos = 0,
     fill = 0,
@@ -148,10 +152,16 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     d(0, status);
   }
 
-  /** Appends the next piece of the body after the `fill` bytes already staged in tx. */
-  function more() {
+  /** Appends the next piece of the body after the `fill` bytes already staged in tx; E_SOURCE when a source failed. */
+  function more(): number | void {
     var room = tx.length - fill, k: number, s: string;
-    if (typeof body == "string") {
+    if (UPLOAD && body && typeof body == "object" && !(body instanceof Uint8Array)) {
+      k = len - pos;
+      if (k > room) k = room;
+      if (!(body.read(pos, tx, fill, k) == k)) return E_SOURCE;
+      fill += k;
+      pos += k;
+    } else if (typeof body == "string") {
       // as many code units as fit: all of the room when they are ASCII, else a third of it (3 bytes a unit at most)
       s = piece(room);
       if (utf8Length(s) > room) s = piece((room / 3) | 0);
@@ -160,7 +170,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     } else if (body) {
       k = len - pos;
       if (k > room) k = room;
-      tx.set(body.subarray(pos, pos + k), fill);
+      tx.set((body as Uint8Array).subarray(pos, pos + k), fill);
       fill += k;
       pos += k;
     }
@@ -177,7 +187,8 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
   function pump() {
     var r: number;
     while (done && st == OPEN) {
-      if (pos < len && fill < tx.length) more();
+      // (UPLOAD last: without it the test goes and the call stays)
+      if (pos < len && fill < tx.length && (more() as number) < 0 && UPLOAD) return fail(E_SOURCE);
       if (!fill) return;
       r = o.transport.write(b, rx, fill);
       if (!r) return;
@@ -209,7 +220,7 @@ export function createHttpClient(o: HttpClientOptions): HttpClient {
     request: function (m, path, headers, bd, hh, d) {
       var r: number;
       if (done) return E_BUSY;
-      len = bd == null ? -1 : typeof bd == "string" ? utf8Length(bd) : bd.length;
+      len = bd == null ? -1 : typeof bd == "string" ? utf8Length(bd) : UPLOAD && !(bd instanceof Uint8Array) ? (bd as PayloadSource).size : (bd as Uint8Array).length;
       if (typeof bd == "string" && len < 0) return E_ARGUMENT;
       args = [m, path, ["Host", host].concat(headers), len];
       if (typeof bd == "string") len = bd.length;

@@ -24,3 +24,6 @@ export const E_HTTP_UNSUPPORTED = -59; // twin, direct methods and raw publish/s
 export const E_HUB_POLL_FAST = -60;  // warning, once: C2D polling more often than every 25 minutes (fine for development only)
 export const E_HUB_PROTOCOL = -61;   // protocol not in this build: "amqp" and "amqp-ws" never are; "mqtt-ws" and "http" only in the builds that include them
 export const E_CLOCK = -62;          // the wall clock is not set (before 2020): no SAS token is signed; retried each second until it is (SNTP)
+export const E_UPLOAD_SAS = -66;     // file upload: the hub's answer to POST /files is not JSON with correlationId, hostName, containerName, blobName and sasToken
+export const E_UPLOAD_STORAGE = -67; // file upload: Azure Storage answered a blob request with a status other than 2xx (the hub is told: isSuccess false)
+export const E_UPLOAD_SIZE = -68;    // file upload: the blob is larger than 50,000 blocks of blockSize (Azure Storage's limit for a block blob)

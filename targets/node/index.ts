@@ -6,6 +6,8 @@ import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from
 import { provisionHttp as dpsProvisionHttp } from "../../src/sessions/provision-http";
 import { provision as dpsProvision, deriveKey as dpsDeriveKey, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 import { selectProtocol } from "../../src/sessions/protocol";
+import { uploadToBlob as blobUpload, UploadOptions, UploadDone } from "../../src/sessions/upload";
+import type { Payload, PayloadSource } from "../../src/types";
 import { wsTransport } from "../../src/ws/transport";
 import { nodeTransport, nodeClock } from "./transport";
 
@@ -29,20 +31,44 @@ export function createClient(o: NodeOptions<ClientOptions>): Client {
 /** Which protocol createDevice speaks: "mqtt" (8883, default), "mqtt-ws" (443) or "http" (443). */
 export type Protocol = "mqtt" | "mqtt-ws" | "http" | "amqp" | "amqp-ws";
 
+/** File upload on a device, whatever its protocol: HTTPS to the hub and to its storage, on a connection of its own. */
+export interface Uploader {
+  /** src/sessions/upload.ts: 0 (done follows) or a negative code at once. */
+  uploadToBlob(blobName: string, source: Payload | PayloadSource, done: UploadDone): number;
+}
+
+/** Gives a device uploadToBlob with its own options: the hub's HTTPS port is `port` over "http" and "mqtt-ws", else `httpsPort` (443). */
+function uploads<T>(d: T | number, o: any): (T & Uploader) | number {
+  if (typeof d == "object" && d) {
+    (d as T & Uploader).uploadToBlob = (name, source, done) =>
+      uploadToBlob({ ...o, transport: undefined, httpsPort: o.httpsPort || (o.protocol == "http" || o.protocol == "mqtt-ws" ? o.port : undefined) }, name, source, done);
+  }
+  return d as (T & Uploader) | number;
+}
+
 /**
  * An IoT Hub device or module client: over MQTT (default), MQTT over WebSockets (`protocol: "mqtt-ws"`)
  * or HTTPS (`protocol: "http"`, an HttpDevice); a negative number for bad options or an unsupported protocol.
+ * Each has uploadToBlob (file upload).
  */
-export function createDevice(o: NodeOptions<DeviceOptions> & { protocol?: Exclude<Protocol, "http"> }): Device | number;
-export function createDevice(o: NodeOptions<HttpDeviceOptions> & { protocol: "http" }): HttpDevice | number;
-export function createDevice(o: any): Device | HttpDevice | number {
+export function createDevice(o: NodeOptions<DeviceOptions & UploadOptions> & { protocol?: Exclude<Protocol, "http"> }): (Device & Uploader) | number;
+export function createDevice(o: NodeOptions<HttpDeviceOptions & UploadOptions> & { protocol: "http" }): (HttpDevice & Uploader) | number;
+export function createDevice(o: any): ((Device | HttpDevice) & Uploader) | number {
   // an Edge module's invokeMethod has a connection of its own (made at its first call)
-  return selectProtocol<any, Device | HttpDevice>(node({ edgeTransport: nodeTransport(), ...o }), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice });
+  return uploads(selectProtocol<any, Device | HttpDevice>(node({ edgeTransport: nodeTransport(), ...o }), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice }), o);
 }
 
-/** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling; a negative number for bad options. */
-export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice | number {
-  return hubHttpDevice(node(o));
+/** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling, file upload; a negative number for bad options. */
+export function createHttpDevice(o: NodeOptions<HttpDeviceOptions & UploadOptions>): (HttpDevice & Uploader) | number {
+  return uploads(hubHttpDevice(node(o)), { ...o, protocol: "http" });
+}
+
+/**
+ * File upload for the device of `o` (a device's options, with a transport of its own or Node's): the blob written to
+ * the hub's storage through one buffer, the hub notified; see src/sessions/upload.ts.
+ */
+export function uploadToBlob(o: NodeOptions<DeviceOptions & UploadOptions>, blobName: string, source: Payload | PayloadSource, done: UploadDone): number {
+  return blobUpload(node(o), blobName, source, done);
 }
 
 /**
@@ -91,3 +117,4 @@ export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sess
 export { pnpAck, pnpReported, pnpCommand, PNP_COMMAND_SEP } from "../../src/iothub/pnp";
 export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
 export type { Transport, TransportEvents, Clock, TlsOptions, PayloadSource } from "../../src/types";
+export { BLOB_BLOCK_SIZE, BLOB_MAX_BLOCKS, type UploadOptions, type UploadDone } from "../../src/sessions/upload";

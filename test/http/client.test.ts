@@ -10,8 +10,9 @@ import { createHttpClient, HttpClient, HttpClientOptions } from "../../src/http/
 import { nodeTransport, nodeClock } from "../../targets/node/transport";
 import type { Transport, TransportEvents, TlsOptions } from "../../src/types";
 import {
-  E_BUSY, E_TIMEOUT, E_CLOSED, E_ENDED, E_TOO_LARGE, E_ARGUMENT, E_TRANSPORT, E_HTTP_STATUS_LINE, E_HTTP_TRUNCATED,
+  E_BUSY, E_TIMEOUT, E_CLOSED, E_ENDED, E_TOO_LARGE, E_ARGUMENT, E_TRANSPORT, E_HTTP_STATUS_LINE, E_HTTP_TRUNCATED, E_SOURCE,
 } from "../../src/errors";
+import type { HttpBody } from "../../src/http/client";
 
 const test = suite("http/client");
 
@@ -58,7 +59,7 @@ function client(extra: Partial<HttpClientOptions> = {}): HttpClient {
 interface Answer { err: number; status: number; headers: Record<string, string>; body: Buffer; pieces: number }
 
 /** One exchange as a promise; rejects if request() refuses synchronously. */
-function call(c: HttpClient, method: string, path: string, headers: string[] = [], body: string | Uint8Array | null = null): Promise<Answer> {
+function call(c: HttpClient, method: string, path: string, headers: string[] = [], body: HttpBody | null = null): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const a: Answer = { err: 0, status: 0, headers: {}, body: Buffer.alloc(0), pieces: 0 };
     const parts: Buffer[] = [];
@@ -155,6 +156,32 @@ test("a large body streamed through a 512-byte buffer, bytes and UTF-8 text; a l
   assert.ok(a.pieces > 1);
   handler = null;
   assert.is((await call(c, "GET", "/still")).status, 200, "the connection is reused after a chunked body");
+  c.end();
+});
+
+test("a source body (file upload's) is read into the buffer's request half as it is sent; a failing read ends the exchange with E_SOURCE", async () => {
+  const c = client({ bufferSize: 512 });
+  const data = Buffer.alloc(100000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 29 + (i >> 8)) & 255;
+  let longest = 0;
+  const source = (failAt: number) => ({
+    size: data.length,
+    read(pos: number, buf: Uint8Array, off: number, len: number) {
+      longest = Math.max(longest, len);
+      if (pos + len > failAt) return -1;
+      buf.set(data.subarray(pos, pos + len), off);
+      return len;
+    },
+  });
+  handler = (_req, res, body) => res.end(createHash("sha256").update(body).digest("hex"));
+  let a = await call(c, "PUT", "/blob", [], source(Infinity));
+  assert.is(a.body.toString(), createHash("sha256").update(data).digest("hex"));
+  assert.is(seen[0].headers["content-length"], "100000");
+  assert.ok(longest <= 256, `read ${longest} bytes at once from a 512-byte buffer's 256-byte request half`);
+  a = await call(c, "PUT", "/cut", [], source(50000));
+  assert.is(a.err, E_SOURCE);
+  handler = null;
+  assert.is((await call(c, "GET", "/after")).status, 200, "the client goes on, on a new connection");
   c.end();
 });
 

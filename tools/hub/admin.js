@@ -41,6 +41,13 @@ async function route (hub, req) {
         .map(m => ({ ...m, body: m.body.toString('utf8') }))]
     }
   }
+  if (parts[0] === 'files' && method === 'GET') {
+    const device = url.searchParams.get('device')
+    if (parts.length === 1) return [200, hub.fileUploads.filter(u => !device || u.deviceId === device)]
+    const blob = await hub.readBlob(parts.slice(1).join('/'))
+    if (!blob) throw new HubError(404, `no blob ${parts.slice(1).join('/')}${hub.storage ? '' : ' (no storage: start the hub with storage)'}`)
+    return [200, { blobName: parts.slice(1).join('/'), size: blob.length, base64: blob.toString('base64') }]
+  }
   if (parts[0] === 'enrollments' && parts.length === 2 && method === 'POST') {
     const enrollment = hub.registry.addEnrollment(parts[1], body.key, body)
     return [200, { ...enrollment, idScope: hub.dpsIdScope, dpsPort: hub.ports.dps }]

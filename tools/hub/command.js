@@ -14,6 +14,7 @@ const USAGE = `usage: tinyhub hub [options]
   --admin-port N     admin HTTP API (default 8080)
   --host NAME        the name devices connect to (default localhost)
   --hub-name NAME    the IoT Hub host name (default tinyhub-emu.azure-devices.net)
+  --storage          file upload: Azurite's blob service (the azurite package) as the hub's storage account
   --quiet            do not log traffic
 Ports of 0 are picked by the system.`
 
@@ -30,6 +31,7 @@ export async function run (args) {
       'admin-port': { type: 'string', default: '8080' },
       host: { type: 'string', default: 'localhost' },
       'hub-name': { type: 'string' },
+      storage: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
@@ -50,6 +52,7 @@ export async function run (args) {
     dpsPort: port(values['dps-port']),
     plainPort: port(values['plain-port']),
     adminPort: port(values['admin-port']),
+    storage: values.storage,
     log: values.quiet ? false : undefined
   })
   const { ports, host } = hub
@@ -60,6 +63,7 @@ export async function run (args) {
     `  WebSockets   wss://${host}:${ports.https}/$iothub/websocket`,
     `  HTTPS API    https://${host}:${ports.https}/devices/{id}/messages/events?api-version=2020-03-13`,
     `  DPS          ${host}:${ports.dps}  ID scope ${hub.dpsIdScope}`,
+    `  file upload  ${hub.storage ? `https://${hub.storage.hostName}/${hub.storage.container} (Azurite)` : 'off (--storage to start Azurite)'}`,
     `  admin API    http://127.0.0.1:${ports.admin}/devices`,
     `  CA           ${hub.caPath}`,
     '',

@@ -7,6 +7,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws'
 import { MAX_D2C, checkCredentials } from './broker.js'
 import { headersToProperties, propertiesToHeaders } from './properties.js'
 import { METHOD_ROUTE, edgeMethod } from './edge.js'
+import { FILES_ROUTE, filesApi } from './files.js'
 
 const LOCK_MS = 60 * 1000
 /** A message delivered this often over HTTPS without being completed is dead-lettered. */
@@ -52,6 +53,8 @@ export function createHttpsServer (hub, tlsOptions) {
  */
 async function deviceApi (hub, req, res) {
   const url = new URL(req.url || '/', 'https://localhost')
+  const files = FILES_ROUTE.exec(url.pathname) // file upload: tools/hub/files.js
+  if (files) return filesApi(hub, req, res, url, files)
   const route = ROUTE.exec(url.pathname)
   const edge = METHOD_ROUTE.exec(url.pathname) // an Edge module invoking a method (edge.js)
   if (edge) return edgeMethod(hub, req, edge, await readBody(req, 256 * 1024)).then(r => reply(res, r.status, r.body))

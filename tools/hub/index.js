@@ -15,6 +15,7 @@ import { createHttpsServer } from './https.js'
 import { createAdminServer } from './admin.js'
 import { buildBag, splitProperties } from './properties.js'
 import { parseRoute, routeMatches } from './edge.js'
+import { startStorage } from './storage.js'
 
 export { HubError, Registry } from './registry.js'
 export { sasToken, checkSas } from './sas.js'
@@ -35,8 +36,9 @@ export const MAX_C2D_BODY = 64 * 1024
  *   dir?: string, host?: string, bind?: string, hubName?: string,
  *   mqttsPort?: number | null, plainPort?: number | null, httpsPort?: number | null,
  *   dpsPort?: number | null, adminPort?: number | null,
- *   log?: ((line: string) => void) | false, twinThrottle?: number, telemetryLimit?: number }} HubOptions
- * @typedef {{ mqtts?: number, plain?: number, https?: number, dps?: number, admin?: number }} Ports
+ *   log?: ((line: string) => void) | false, twinThrottle?: number, telemetryLimit?: number,
+ *   storage?: boolean, fileUploadContainer?: string, fileUploadTtl?: number }} HubOptions
+ * @typedef {{ mqtts?: number, plain?: number, https?: number, dps?: number, admin?: number, storage?: number }} Ports
  */
 
 const DEFAULTS = {
@@ -52,7 +54,10 @@ const DEFAULTS = {
   /** @type {((line: string) => void) | false} */
   log: (/** @type {string} */ line) => console.log(line),
   twinThrottle: 0, // test hook: the next n twin requests answer 429
-  telemetryLimit: 1000 // captured messages kept
+  telemetryLimit: 1000, // captured messages kept
+  storage: false, // file upload: Azurite's blob service as the hub's storage account (tools/hub/storage.js)
+  fileUploadContainer: 'fileuploads',
+  fileUploadTtl: 300 // seconds a file upload's SAS (and correlation id) lasts
 }
 
 export class Hub extends EventEmitter {
@@ -84,6 +89,12 @@ export class Hub extends EventEmitter {
     this.dps = /** @type {any} */ (null)
     /** @type {(() => Promise<void>)[]} */
     this.closers = []
+    /** @type {import('./storage.js').Storage | null} file upload's storage account; null: not configured */
+    this.storage = null
+    /** @type {Map<string, { deviceId: string, blobName: string, until: number }>} uploads under way, by correlation id */
+    this.activeUploads = new Map()
+    /** @type {import('./files.js').FileUpload[]} devices' file upload notifications, oldest first */
+    this.fileUploads = []
   }
 
   get hubName () { return this.registry.hubName }
@@ -294,6 +305,14 @@ export class Hub extends EventEmitter {
     return this.mqtt.pnp(id)
   }
 
+  /**
+   * The bytes of a blob in the file upload container (`{deviceId}/{name}`), or null when there is none.
+   * @param {string} blobName
+   */
+  async readBlob (blobName) {
+    return this.storage ? this.storage.readBlob(blobName) : null
+  }
+
   /** Stop listening and drop every connection. */
   async close () {
     await Promise.all(this.closers.splice(0).map(close => close()))
@@ -323,13 +342,23 @@ export async function startHub (options = {}) {
     ['dps', opts.dpsPort, () => createDpsServer(hub, tlsOptions)], // MQTT/TLS and MQTT/WebSockets/TLS
     ['admin', opts.adminPort, () => createAdminServer(hub)]
   ]
+  // Azurite takes seconds to start: it starts while the servers open
+  const storage = opts.storage
+    ? startStorage({ dir: opts.dir, certs, container: opts.fileUploadContainer, bind: opts.bind, log: line => hub.log(line) })
+    : null
   try {
     for (const [name, port, create] of servers) {
       if (port === null || port === undefined) continue
       hub.ports[name] = await listen(hub, create(), port, opts.bind)
     }
+    if (storage) {
+      const s = hub.storage = await storage
+      hub.closers.push(() => s.close())
+      hub.ports.storage = s.port
+    }
   } catch (err) {
     await hub.close()
+    if (storage && !hub.storage) await storage.then(s => s.close(), () => {})
     throw err
   }
   return hub
