@@ -15,7 +15,7 @@ import {
 import { createReader } from "./reader";
 import { createOutbox, recordSize, recordBody, reserve, cut, compact, SENT } from "../memory";
 import { recordId, acknowledge, prepareResend, forget, ACKED, Subs, DUP, QOS_BITS, WAITS } from "./state";
-import { readU16, writeVarint } from "../bytes";
+import { writeVarint } from "../bytes";
 import { QOS2, SOURCES } from "../features";
 import type { Journal } from "../store";
 
@@ -465,7 +465,7 @@ export function createClient(o: ClientOptions): Client {
         // topic, is read as the frame streams by (idAt: where it starts)
         p.qos = (hdr >> 1) & 3;
         p.id = 0;
-        idAt = readU16(b, 0) + 2;
+        idAt = ((b[0] << 8) | b[1]) + 2;
         error(E_TOO_LARGE);
       } else return r;
     }
@@ -499,7 +499,7 @@ export function createClient(o: ClientOptions): Client {
     }
     // a client receives PUBREL and the acknowledgements of the records it sends, nothing else (no QoS 2: no
     // PUBREC, PUBREL or PUBCOMP either)
-    if (QOS2 ? t != PUBREL && !ACKED[t - PUBACK] : t != PUBACK && t != SUBACK && t != UNSUBACK) return E_PACKET_TYPE;
+    if (QOS2 ? t != PUBREL && !ACKED.charCodeAt(t - PUBACK) : t != PUBACK && t != SUBACK && t != UNSUBACK) return E_PACKET_TYPE;
     if ((r = decodeAck(b, 0, len, hdr)) < 0) return r;
     if (QOS2 && t == PUBREL) {
       if ((q = in2.indexOf(r)) >= 0) in2.splice(q, 1);

@@ -3,7 +3,7 @@ import { Transport, Clock, TlsOptions, PayloadSource } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
 import type { Journal } from "../store";
-import { utf8Read, utf8Length, jsonText } from "../platform";
+import { utf8Read, utf8Write, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE, E_OUTBOX_FULL } from "../errors";
 import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_TOKEN_EXPIRED } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
@@ -391,7 +391,7 @@ export function createDevice(o: DeviceOptions): Device | number {
       var t = telemetryTopic(id, mid, props);
       if (typeof t == "number") return t;
       // IoT Hub counts the body plus property names and values
-      if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Length(t) > HUB_D2C_MAX) return E_HUB_SIZE;
+      if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Write(null, 0, t) > HUB_D2C_MAX) return E_HUB_SIZE;
       return client.publish(t, payload, 1, false, done);
     },
     getTwin: function (done) {

@@ -11,8 +11,8 @@
 import { utf8Scan } from "../../src/bytes";
 import { hmac } from "../../src/crypto/hmac";
 
-// a byte above 0x7F: only then can a binary string be ill-formed UTF-8; the first hex digit of such a byte
-var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
+// /[\x80-\xff]/, a byte above 0x7F (only then can a binary string be ill-formed UTF-8), is written in the functions
+// that test it: a regex kept at module level costs about 14 variables for as long as the bundle is loaded
 
 /**
  * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
@@ -21,7 +21,7 @@ var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
  */
 export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
   var u = E.toUint8Array(s);
-  if (HIGH.test(s) && /*#__NOINLINE__*/ illFormed(s, u)) return -1;
+  if (/[\x80-\xff]/.test(s) && /*#__NOINLINE__*/ illFormed(s, u)) return -1;
   if (b) b.set(u, off);
   return off + u.length;
 }
@@ -42,7 +42,7 @@ export function utf8Length(s: string): number {
  */
 export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean, last?: string): string | null {
   var s = len ? E.toString(b.subarray(off, off + len)) : "";
-  return s == null ? null : s === last ? last : (noNull && s.indexOf("\0") >= 0) || (HIGH.test(s) && utf8Scan(s, 0, len, noNull, true) == null) ? null : s;
+  return s == null ? null : s === last ? last : (/[\x80-\xff]/.test(s) && utf8Scan(s, 0, len, noNull, true) == null) || (noNull && s.indexOf("\0") >= 0) ? null : s;
 }
 
 /** True for a binary string: its characters are bytes, and those of text are UTF-8 already (no double encoding). */
@@ -61,7 +61,7 @@ export function jsonText(v: unknown): string {
   while ((j = s.indexOf("\\u00", i)) >= 0) {
     // a run of \u00XX above 0x7F, not itself escaped (an even number of backslashes before it)
     for (k = j; k > 0 && s.charAt(k - 1) == "\\"; ) k--;
-    for (b = [], k = (j - k) & 1 ? -1 : j; k >= 0 && s.substr(k, 4) == "\\u00" && HIGH_HEX.indexOf(s.charAt(k + 4).toLowerCase()) >= 0; k += 6) b.push(parseInt(s.substr(k + 4, 2), 16));
+    for (b = [], k = (j - k) & 1 ? -1 : j; k >= 0 && s.substr(k, 4) == "\\u00" && "89abcdef".indexOf(s.charAt(k + 4).toLowerCase()) >= 0; k += 6) b.push(parseInt(s.substr(k + 4, 2), 16));
     u = new Uint8Array(b);
     if (b.length && utf8Scan(u, 0, b.length, false, true) != null) {
       r += s.substring(i, j) + E.toString(u);
