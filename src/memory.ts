@@ -29,17 +29,14 @@ export function createOutbox(size: number, rx: number, buf?: Uint8Array): Outbox
   return { _buf: buf || new Uint8Array(size), _start: rx, _head: rx, _tail: rx };
 }
 
-/** Bytes of the record at `p` (state byte + frame). */
-export function recordSize(m: Outbox, p: number): number {
+/**
+ * Bytes of the record at `p` (state byte + frame); with `body`, the offset of its body (after the fixed header)
+ * instead. One function for both: Espruino keeps each function in variables for as long as the bundle is loaded.
+ */
+export function recordSize(m: Outbox, p: number, body?: boolean): number {
   var b = m._buf, q = p + 2, n = 0, mul = 1;
   do n += (b[q] & 127) * mul, mul *= 128; while (b[q++] & 128);
-  return q - p + n;
-}
-
-/** Offset of the body (after the fixed header) of the record at `p`. */
-export function recordBody(m: Outbox, p: number): number {
-  while (m._buf[++p + 1] & 128);
-  return p + 2;
+  return body ? q : q - p + n;
 }
 
 // Records move with one `set` of an overlapping subarray towards the start, as src/bytes.ts moveBytes (which says why

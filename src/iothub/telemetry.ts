@@ -24,7 +24,7 @@ export function telemetryTopic(deviceId: string, moduleId?: string | null, props
   for (k in props || {}) {
     v = props![k];
     if (v === undefined) continue;
-    w = k.charAt(0) == "$" ? sysWire(k) : urlEncode(k);
+    w = k.charAt(0) == "$" ? /*@__INLINE__*/ sysWire(k) : urlEncode(k); // inlined: one function fewer for Espruino to keep
     if (!w || !(typeof v == "string" || typeof v == "boolean" || (typeof v == "number" && isFinite(v)))) return E_PROPERTY;
     // text only: a lone surrogate, or an Espruino binary string that is not UTF-8, would reach the hub as other characters
     if (utf8Write(null, 0, k) < 0 || utf8Write(null, 0, (v = "" + v)) < 0) return E_UTF8;

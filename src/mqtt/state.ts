@@ -12,7 +12,7 @@
 //   UNSUB 0xa2   UNSUBSCRIBE     UNSUBACK    leaves; the filter is forgotten
 //
 // Every other record (QoS 0 PUBLISH, PUBACK, PUBREC, PUBCOMP, PINGREQ, DISCONNECT) leaves once written.
-import { Outbox, recordSize, recordBody, cut, SENT } from "../memory";
+import { Outbox, recordSize, cut, SENT } from "../memory";
 import { utf8Read } from "../platform";
 import { QOS2 } from "../features";
 import { E_SUBACK, E_UNKNOWN_ID } from "../errors";
@@ -45,7 +45,7 @@ export type Subs = { [filter: string]: number };
 
 /** The packet id of the record at `p` (PUBLISH: after the topic; others: first in the body). */
 export function recordId(m: Outbox, p: number): number {
-  var b = m._buf, q = recordBody(m, p);
+  var b = m._buf, q = recordSize(m, p, true);
   if (b[p + 1] >> 4 == H_PUBLISH >> 4) q += 2 + ((b[q] << 8) | b[q + 1]);
   return (b[q] << 8) | b[q + 1];
 }
@@ -78,7 +78,7 @@ export function acknowledge(m: Outbox, t: number, id: number, subs: Subs, g: num
   if (q < 0) return E_UNKNOWN_ID;
   n = recordSize(m, q);
   if (t > PUBCOMP) {
-    k = recordBody(m, q) + 2;
+    k = recordSize(m, q, true) + 2;
     f = utf8Read(b, k + 2, (b[k] << 8) | b[k + 1]) as string;
     if (t == UNSUBACK) delete subs[f];
     else if (g < 3) subs[f] = b[q + n - 1];

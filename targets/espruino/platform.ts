@@ -21,14 +21,11 @@ import { hmac } from "../../src/crypto/hmac";
  */
 export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
   var u = E.toUint8Array(s);
-  if (/[\x80-\xff]/.test(s) && /*#__NOINLINE__*/ illFormed(s, u)) return -1;
+  // a byte above 0x7F in a binary string (a UTF-8 string is well-formed): its bytes must be UTF-8. In place, not in
+  // a helper as before: a function costs about 8 variables for as long as the bundle is loaded
+  if (/[\x80-\xff]/.test(s) && !(E.isUTF8 && E.isUTF8(s)) && utf8Scan(u, 0, u.length, false, true) == null) return -1;
   if (b) b.set(u, off);
   return off + u.length;
-}
-
-/** True when the bytes `u` of `s` (one above 0x7F) are not UTF-8: never for a UTF-8 string. Apart, as it is rare. */
-function illFormed(s: string, u: Uint8Array): boolean {
-  return !(E.isUTF8 && E.isUTF8(s)) && utf8Scan(u, 0, u.length, false, true) == null;
 }
 
 /** Bytes `s` takes, or -1 when they are not well-formed UTF-8. */
@@ -107,11 +104,6 @@ export function base64Decode(s: string): Uint8Array | null {
   return /[^A-Za-z0-9+\/=]|=[^=]/.test(s) || (s.length & 3) == 1 ? null : E.toUint8Array(atob(s));
 }
 
-// value of a hex digit's char code, -1 for anything else (NaN past the end included)
-function hexv(c: number): number {
-  return c > 47 && c < 58 ? c - 48 : (c |= 32) > 96 && c < 103 ? c - 87 : -1;
-}
-
 /**
  * Decodes %XX escapes (either case) as UTF-8 bytes (a binary string: Espruino's decodeURIComponent refuses bytes
  * above 0x7F on some builds and checks no UTF-8); null for a truncated or non-hex escape or ill-formed UTF-8.
@@ -125,9 +117,10 @@ export function urlDecode(s: string): string | null {
     else {
       // a run of escapes is a run of UTF-8 bytes, decoded as a whole
       for (b = new Uint8Array((n - i) / 3 | 0), j = 0; s.charAt(i) == "%"; i += 3) {
-        x = hexv(s.charCodeAt(i + 1));
-        y = hexv(s.charCodeAt(i + 2));
-        if (x < 0 || y < 0) return null;
+        // the hex digits' values, -1 for anything else: in place, no helper function to keep
+        x = "0123456789abcdef".indexOf(s.charAt(i + 1).toLowerCase());
+        y = "0123456789abcdef".indexOf(s.charAt(i + 2).toLowerCase());
+        if (x < 0 || y < 0 || i + 2 >= n) return null; // (past the end, charAt gives "", found at 0)
         b[j++] = x << 4 | y;
       }
       t = utf8Read(b, 0, j);
