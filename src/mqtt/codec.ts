@@ -173,21 +173,15 @@ export function encodeAck(b: Uint8Array, off: number, type: number, id: number):
   return off + 2;
 }
 
-function subBody(filter: string, id: number, sub: boolean, qos: number): number {
-  var k = sizeFilter(filter);
-  if (sub && !(qos >>> 0 === qos && qos < 3)) return E_QOS; // [MQTT-3.8.3-4]
-  if (!(id > 0 && id < 65536)) return E_PACKET_ID;
-  return k < 0 ? k : k + (sub ? 3 : 2);
-}
 
 /** Frame bytes of a SUBSCRIBE with one filter [MQTT-3.8]. */
 export function sizeSubscribe(filter: string, qos: number): number {
-  return frameSize(subBody(filter, 1, true, qos));
+  return subFrame(null, 0, 1, filter, true, qos);
 }
 
 /** Frame bytes of an UNSUBSCRIBE with one filter [MQTT-3.10]. */
 export function sizeUnsubscribe(filter: string): number {
-  return frameSize(subBody(filter, 1, false, 0));
+  return subFrame(null, 0, 1, filter, false, 0);
 }
 
 /** Encodes a SUBSCRIBE (flags 0010 [MQTT-3.8.1-1]) with one filter. */
@@ -200,8 +194,14 @@ export function encodeUnsubscribe(b: Uint8Array, off: number, id: number, filter
   return subFrame(b, off, id, filter, false, 0);
 }
 
-function subFrame(b: Uint8Array, off: number, id: number, filter: string, sub: boolean, qos: number): number {
-  if ((off = head(b, off, sub ? 0x82 : 0xa2, subBody(filter, id, sub, qos))) < 0) return off;
+/** A SUBSCRIBE (`sub`) or UNSUBSCRIBE with one filter encoded at `off`, or with `b` null its frame size (one function for both: fewer for Espruino to keep). */
+function subFrame(b: Uint8Array | null, off: number, id: number, filter: string, sub: boolean, qos: number): number {
+  var k = sizeFilter(filter);
+  if (sub && !(qos >>> 0 === qos && qos < 3)) return E_QOS; // [MQTT-3.8.3-4]
+  if (!(id > 0 && id < 65536)) return E_PACKET_ID;
+  k = k < 0 ? k : k + (sub ? 3 : 2);
+  if (!b) return frameSize(k);
+  if ((off = head(b, off, sub ? 0x82 : 0xa2, k)) < 0) return off;
   b[off++] = id >> 8;
   b[off++] = id;
   off = writeField(b, off, filter);
