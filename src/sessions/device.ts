@@ -121,10 +121,7 @@ interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
 // method responses kept while the outbox is full (the hub waits for each up to the invocation's timeout)
 var LATE = 4;
 
-function text(p: Uint8Array): string {
-  return utf8Read(p, 0, p.length) || "";
-}
-
+/** The JSON value of `s`; `s` itself when it is not JSON, null when empty. */
 function json(s: string): any {
   try {
     return s ? JSON.parse(s) : null;
@@ -303,19 +300,23 @@ export function createDevice(o: DeviceOptions): Device | number {
     }
   }
 
-  /** One whole message: topic, text; large payloads arrive in chunks and are joined in the document region first. */
-  function onWhole(topic: string, s: string) {
-    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number;
+  /**
+   * One whole twin or method message: topic, payload (its text read, then parsed, once here: one use each of the
+   * helpers, which the Espruino bundle then does not keep as functions); large payloads arrive in chunks and are
+   * joined in the document region first.
+   */
+  function onWhole(topic: string, p: Uint8Array) {
+    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number, v = /*@__INLINE__*/ json(utf8Read(p, 0, p.length) || "");
     if (typeof t != "number") {
       if (t.kind == TWIN_DESIRED) {
         if (t.version > dver) dver = t.version;
-        if (o.onDesired) o.onDesired(json(s), t.version);
+        if (o.onDesired) o.onDesired(v, t.version);
       } else if (t.status < 200 || t.status > 299) settle(t.rid, E_HUB_STATUS, t.status);
-      else settle(t.rid, 0, t.status == 204 ? t.version : json(s));
+      else settle(t.rid, 0, t.status == 204 ? t.version : v);
       return;
     }
     mt = parseMethodTopic(topic);
-    if (typeof mt != "number") method(mt.name, mt.rid, json(s));
+    if (typeof mt != "number") method(mt.name, mt.rid, v);
   }
 
   /** A document larger than the document region: the request or method it belongs to fails by name, the session goes on. */
@@ -368,13 +369,13 @@ export function createDevice(o: DeviceOptions): Device | number {
         if (h) h({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
         return;
       }
-      if (mi.total == p.length) return onWhole(topic, text(p));
+      if (mi.total == p.length) return onWhole(topic, p);
       // a twin or method payload larger than the receive region: joined in the document region, or refused whole
       // (its first chunk tells its size, which the peer chose: nothing is allocated for it)
       if (!mi.offset && (over = mi.total > docs)) tooLarge(topic);
       if (over) return;
       doc.set(p, mi.offset);
-      if (mi.offset + p.length == mi.total) onWhole(topic, text(doc.subarray(0, mi.total)));
+      if (mi.offset + p.length == mi.total) onWhole(topic, doc.subarray(0, mi.total));
     },
   };
 
