@@ -33,8 +33,6 @@ export function utf8Write(b: Uint8Array | null, off: number, s: string): number 
 }
 
 // the smallest code point a sequence of 1 + n bytes may encode (below it: an overlong form)
-var UTF8_MIN = [0, 0x80, 0x800, 0x10000];
-
 /**
  * Decodes `len` bytes of UTF-8 at `off`. Returns null for ill-formed UTF-8 (overlong forms,
  * surrogates, beyond U+10FFFF, truncated sequences) and, when `noNull`, for U+0000 [MQTT-1.5.3-2].
@@ -67,7 +65,8 @@ export function utf8Scan(b: Uint8Array | string, off: number, len: number, noNul
         if ((d & 0xc0) != 0x80) return null;
         c = (c << 6) | (d & 63);
       }
-      if (c < UTF8_MIN[n] || c > 0x10ffff || (c >= 0xd800 && c < 0xe000)) return null;
+      // the least code point of a sequence of n + 1 bytes (overlong forms below it); no table, which Espruino would keep in variables
+      if (c < (n < 2 ? 0x80 : n < 3 ? 0x800 : 0x10000) || c > 0x10ffff || (c >= 0xd800 && c < 0xe000)) return null;
       if (c > 0xffff && !check) {
         c -= 0x10000;
         s += String.fromCharCode(0xd800 + (c >> 10));

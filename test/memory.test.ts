@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createOutbox, recordSize, recordBody, reserve, cut, compact, Outbox } from '../src/memory';
+import { createOutbox, recordSize, reserve, cut, compact, Outbox } from '../src/memory';
 import { recordId, findRecord } from '../src/mqtt/state';
 import { encodePublish, encodeAck, PUBREL, PUBACK } from '../src/mqtt/codec';
 import { hex } from './helpers/bytes';
@@ -35,14 +35,14 @@ test('reserve: state byte 0 (unsent) + n bytes at the tail; -1 when n + spare do
   assert.is(reserve(m, 0, 0), -1);
 });
 
-test('recordSize/recordBody: 1- to 3-byte remaining lengths', () => {
+test('recordSize (and with body, the body offset): 1- to 3-byte remaining lengths', () => {
   const m = createOutbox(40000, 0);
   for (const [payload, vl] of [[0, 1], [200, 2], [20000, 3]]) {
     m._tail = 0;
     const n = 1 + vl + 3 + payload; // header, length, topic "t", payload
     const p = push(m, (b, off) => encodePublish(b, off, 't', new Uint8Array(payload), 0, false, false, 0), n);
     assert.is(recordSize(m, p), 1 + n, `payload ${payload}`);
-    assert.is(recordBody(m, p), p + 2 + vl);
+    assert.is(recordSize(m, p, true), p + 2 + vl);
   }
 });
 

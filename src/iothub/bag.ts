@@ -21,7 +21,7 @@ export function propertyBagParse(bag: string): Bag | number {
     k = urlDecode(e < 0 ? p : p.substr(0, e));
     v = e < 0 ? null : urlDecode(p.substr(e + 1));
     if (!k || (e >= 0 && v == null)) return E_PROPERTY;
-    out[sysName(k)] = v;
+    out[/*@__INLINE__*/ sysName(k)] = v; // inlined: one function fewer for Espruino to keep
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Shared access signature tokens (IoT Hub security doc, "Security tokens"; azure-iot-common
 // shared_access_signature.ts; Embedded C az_iot_hub_client_sas.c). HMAC is injectable: a target may pass
 // a native one; the default is the portable src/crypto.
-import { utf8Length, utf8Write, base64Decode, base64Encode, hmacSha256 } from "../platform";
+import { utf8Write, base64Decode, base64Encode, hmacSha256 } from "../platform";
 import { E_ARGUMENT, E_NO_CRYPTO } from "../errors";
 import { urlEncode } from "./url";
 import { propertyBagParse } from "./bag";
@@ -17,7 +17,7 @@ var PREFIX = "SharedAccessSignature ";
 
 // base64(HMAC(base64decode(key), utf8(msg))), or E_CS_KEY / E_ARGUMENT
 function sign(keyBase64: string, msg: string, hmac?: Hmac): string | number {
-  var key = base64Decode(keyBase64), n = utf8Length(msg), m: Uint8Array;
+  var key = base64Decode(keyBase64), n = utf8Write(null, 0, msg), m: Uint8Array;
   if (!key || !key.length) return E_CS_KEY;
   if (n < 0) return E_ARGUMENT;
   utf8Write(m = new Uint8Array(n), 0, msg);

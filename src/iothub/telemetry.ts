@@ -4,7 +4,7 @@ import { sysWire } from "./sysprops";
 import { devicePath } from "./topic";
 import { E_PROPERTY } from "./errors";
 import { E_UTF8 } from "../errors";
-import { utf8Length } from "../platform";
+import { utf8Write } from "../platform";
 
 /**
  * Message properties, one flat object: application properties by name; system properties by a "$" name:
@@ -24,10 +24,10 @@ export function telemetryTopic(deviceId: string, moduleId?: string | null, props
   for (k in props || {}) {
     v = props![k];
     if (v === undefined) continue;
-    w = k.charAt(0) == "$" ? sysWire(k) : urlEncode(k);
+    w = k.charAt(0) == "$" ? /*@__INLINE__*/ sysWire(k) : urlEncode(k); // inlined: one function fewer for Espruino to keep
     if (!w || !(typeof v == "string" || typeof v == "boolean" || (typeof v == "number" && isFinite(v)))) return E_PROPERTY;
     // text only: a lone surrogate, or an Espruino binary string that is not UTF-8, would reach the hub as other characters
-    if (utf8Length(k) < 0 || utf8Length((v = "" + v)) < 0) return E_UTF8;
+    if (utf8Write(null, 0, k) < 0 || utf8Write(null, 0, (v = "" + v)) < 0) return E_UTF8;
     t += (n++ ? "&" : "") + w + "=" + urlEncode(v);
   }
   return t;

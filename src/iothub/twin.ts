@@ -24,14 +24,17 @@ export interface TwinTopic {
   version: number;
 }
 
+/** The twin GET and reported-property PATCH topics before their request id: followed by a number, the topic itself. */
+export const TWIN_GET = "$iothub/twin/GET/?$rid=", TWIN_PATCH = "$iothub/twin/PATCH/properties/reported/?$rid=";
+
 /** `$iothub/twin/GET/?$rid={rid}`: publish with an empty body to ask for the whole twin. */
 export function twinGetTopic(rid: string | number): string {
-  return "$iothub/twin/GET/?$rid=" + urlEncode("" + rid);
+  return TWIN_GET + urlEncode("" + rid);
 }
 
 /** `$iothub/twin/PATCH/properties/reported/?$rid={rid}`: publish a JSON patch of reported properties. */
 export function twinPatchTopic(rid: string | number): string {
-  return "$iothub/twin/PATCH/properties/reported/?$rid=" + urlEncode("" + rid);
+  return TWIN_PATCH + urlEncode("" + rid);
 }
 
 /**

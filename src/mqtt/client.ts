@@ -13,9 +13,9 @@ import {
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
 import { createReader } from "./reader";
-import { createOutbox, recordSize, recordBody, reserve, cut, compact, SENT } from "../memory";
+import { createOutbox, recordSize, reserve, cut, compact, SENT } from "../memory";
 import { recordId, acknowledge, prepareResend, forget, ACKED, Subs, DUP, QOS_BITS, WAITS } from "./state";
-import { readU16, writeVarint } from "../bytes";
+import { writeVarint } from "../bytes";
 import { QOS2, SOURCES } from "../features";
 import type { Journal } from "../store";
 
@@ -274,7 +274,7 @@ export function createClient(o: ClientOptions): Client {
    * the scratch a chunk at a time. Returns as Transport.write: n - 1 when all of it went, 0 to go on later, < 0.
    */
   function pour(q: number, n: number): number {
-    var s = streamOf(q)!, x = q + n - ck, v = recordBody(m, q), k: number, r: number, h = b[q + 1];
+    var s = streamOf(q)!, x = q + n - ck, v = recordSize(m, q, true), k: number, r: number, h = b[q + 1];
     for (;;) {
       if (sp == -2) {
         // the QoS 0 marker (DUP) comes off; a QoS 1 resend keeps its DUP
@@ -320,7 +320,7 @@ export function createClient(o: ClientOptions): Client {
     if (qos) id = newId();
     encodePublish(b, q, topic, scratch, qos, retain, false, id, n);
     // the whole frame's length (the body less the scratch, plus the source) must be one MQTT can carry
-    if (frameSize(q + n - recordBody(m, q - 1) - ck + s.size) < 0) return (m._tail = q - 1), E_TOO_LARGE;
+    if (frameSize(q + n - recordSize(m, q - 1, true) - ck + s.size) < 0) return (m._tail = q - 1), E_TOO_LARGE;
     if (qos) (srcs[id] = s), (cbs[id] = done || null);
     else (b[q] |= DUP), src0.push(s);
     streams++;
@@ -465,7 +465,7 @@ export function createClient(o: ClientOptions): Client {
         // topic, is read as the frame streams by (idAt: where it starts)
         p.qos = (hdr >> 1) & 3;
         p.id = 0;
-        idAt = readU16(b, 0) + 2;
+        idAt = ((b[0] << 8) | b[1]) + 2;
         error(E_TOO_LARGE);
       } else return r;
     }
@@ -499,7 +499,7 @@ export function createClient(o: ClientOptions): Client {
     }
     // a client receives PUBREL and the acknowledgements of the records it sends, nothing else (no QoS 2: no
     // PUBREC, PUBREL or PUBCOMP either)
-    if (QOS2 ? t != PUBREL && !ACKED[t - PUBACK] : t != PUBACK && t != SUBACK && t != UNSUBACK) return E_PACKET_TYPE;
+    if (QOS2 ? t != PUBREL && !ACKED.charCodeAt(t - PUBACK) : t != PUBACK && t != SUBACK && t != UNSUBACK) return E_PACKET_TYPE;
     if ((r = decodeAck(b, 0, len, hdr)) < 0) return r;
     if (QOS2 && t == PUBREL) {
       if ((q = in2.indexOf(r)) >= 0) in2.splice(q, 1);

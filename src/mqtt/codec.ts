@@ -1,8 +1,10 @@
 // MQTT 3.1.1 packet codec: size first, then encode into a caller's buffer at an offset.
 // Encoders return the new offset or a negative error code; decoders read a frame body that
 // the reader assembled (b[off..off+len)) and return a value >= 0 or a negative error code.
-import { readU16, writeU16, writeVarint } from "../bytes";
-import { utf8Length, utf8Write, utf8Read } from "../platform";
+// (16-bit fields are read and written in place, not by readU16 and writeU16: fewer functions for Espruino to keep)
+import { writeVarint } from "../bytes";
+// (a string's UTF-8 length is utf8Write(null, 0, s), as utf8Length is on every platform: one function fewer in a bundle)
+import { utf8Write, utf8Read } from "../platform";
 import {
   E_BUFFER, E_MALFORMED, E_FLAGS, E_LENGTH, E_UTF8, E_TOPIC, E_PACKET_ID, E_QOS, E_REFUSED, E_TOO_LARGE, E_ARGUMENT,
 } from "../errors";
@@ -27,23 +29,21 @@ export interface ConnectFields {
 /** A decoded PUBLISH header; the payload follows at `hlen` bytes into the body. */
 export interface PublishHeader { topic: string; qos: number; retain: boolean; dup: boolean; id: number; hlen: number }
 
-/** Bytes a length-prefixed UTF-8 string takes, or a negative code [MQTT-1.5.3-1], [MQTT-1.5.3-2]. */
-export function sizeString(s: string): number {
-  return s.indexOf("\0") >= 0 ? E_UTF8 : sizeField(s);
-}
-
 /**
  * Bytes of a payload, or E_UTF8 for a string with a lone surrogate [MQTT-1.5.3-1]. Measured each time, nothing kept:
  * a module-level cache would keep a large payload alive after it was sent, shared by every client.
  */
 export function sizePayload(p: Payload): number {
-  var n = typeof p != "string" ? p.length : utf8Length(p);
+  var n = typeof p != "string" ? p.length : utf8Write(null, 0, p);
   return n < 0 ? E_UTF8 : n;
 }
 
-/** Bytes of a length-prefixed field, a string as UTF-8 or bytes (will message, password) [MQTT-1.5.3]: at most 65,535. */
-function sizeField(p: Payload): number {
-  var n = sizePayload(p);
+/**
+ * Bytes of a length-prefixed field, a string as UTF-8 or bytes (will message, password) [MQTT-1.5.3]: at most 65,535.
+ * `text`: a UTF-8 string field (client id, user name, topic), where U+0000 is refused too [MQTT-1.5.3-1], [MQTT-1.5.3-2].
+ */
+function sizeField(p: Payload, text?: boolean): number {
+  var n = text && (p as string).indexOf("\0") >= 0 ? E_UTF8 : sizePayload(p);
   return n < 0 ? n : n > 65535 ? E_TOO_LARGE : n + 2;
 }
 
@@ -53,16 +53,12 @@ function writeBytes(b: Uint8Array, off: number, p: Payload): number {
   return off + p.length;
 }
 
-/** Writes a length-prefixed string or binary field (sized before with sizeField or sizeString): the bytes, then their length before them. */
+/** Writes a length-prefixed string or binary field (sized before with sizeField): the bytes, then their length before them. */
 function writeField(b: Uint8Array, off: number, p: Payload): number {
   var e = writeBytes(b, off + 2, p);
-  writeU16(b, off, e - off - 2);
+  b[off] = (e - off - 2) >> 8;
+  b[off + 1] = e - off - 2;
   return e;
-}
-
-/** QoS 0, 1 or 2 (not 3, -1, 1.5 or NaN). */
-function qosOk(q: number): boolean {
-  return q >>> 0 === q && q < 3;
 }
 
 /** Total frame bytes for a body of `n` bytes, or E_LENGTH past 268,435,455 [MQTT-2.2.3]. */
@@ -84,30 +80,29 @@ var lastT: string | undefined, lastS = E_TOPIC;
 
 /** Validates a topic name: not empty, no wildcards [MQTT-4.7.3-1], [MQTT-3.3.2-2]. Returns its string size. */
 export function sizeTopic(t: string): number {
-  if (t !== lastT) (lastS = /[+#]/.test(t) || !t ? E_TOPIC : sizeString(t)), (lastT = t);
+  if (t !== lastT) (lastS = /[+#]/.test(t) || !t ? E_TOPIC : sizeField(t, true)), (lastT = t);
   return lastS;
 }
 
 /** Validates a topic filter [MQTT-4.7.1-2], [MQTT-4.7.1-3]: '#' last and alone in its level, '+' alone in its level. */
 export function sizeFilter(f: string): number {
   // a wildcard with anything but "/" beside it, or "#" before a "/"
-  return /[^\/][+#]|[+#][^\/]|#\//.test(f) || !f ? E_TOPIC : sizeString(f);
+  return /[^\/][+#]|[+#][^\/]|#\//.test(f) || !f ? E_TOPIC : sizeField(f, true);
 }
 
-/** The sum of two sizes, or the first of them that is a negative code. */
-function plus(n: number, k: number): number {
-  return n < 0 ? n : k < 0 ? k : n + k;
-}
+// (QoS 0, 1 or 2, not 3, -1, 1.5 or NaN: q >>> 0 === q && q < 3, written where checked, as sizes are added where
+// summed: each small function costs Espruino variables for as long as the bundle is loaded)
 
 function connectBody(c: ConnectFields): number {
-  var w = c.will, q = w ? w.qos || 0 : 0, n: number;
+  var w = c.will, q = w ? w.qos || 0 : 0, i: number, t = 0, p = 0, u = 0, s = 0;
   // [MQTT-3.1.3-7] an empty client id needs a clean session; [MQTT-3.1.2-22] no password without a user name
   if ((!c.clientId && !c.clean) || (c.password != null && c.username == null) || !(c.keepalive >= 0 && c.keepalive < 65536)) return E_ARGUMENT;
-  n = plus(10, sizeString(c.clientId));
-  if (w) n = plus(plus(n, sizeTopic(w.topic)), qosOk(q) ? sizeField(w.payload) : E_QOS);
-  if (c.username != null) n = plus(n, sizeString(c.username));
-  if (c.password != null) n = plus(n, sizeField(c.password));
-  return n;
+  i = sizeField(c.clientId, true);
+  if (w) (t = sizeTopic(w.topic)), (p = q >>> 0 === q && q < 3 ? sizeField(w.payload) : E_QOS);
+  if (c.username != null) u = sizeField(c.username, true);
+  if (c.password != null) s = sizeField(c.password);
+  // the first negative code, in field order, or the sum
+  return i < 0 ? i : t < 0 ? t : p < 0 ? p : u < 0 ? u : s < 0 ? s : 10 + i + t + p + u + s;
 }
 
 /** Frame bytes of a CONNECT, or a negative code for an invalid field [MQTT-3.1]. */
@@ -126,7 +121,9 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
   off = writeField(b, off, "MQTT");
   b[off++] = 4;
   b[off++] = f;
-  off = writeField(b, writeU16(b, off, c.keepalive), c.clientId);
+  b[off++] = c.keepalive >> 8;
+  b[off++] = c.keepalive;
+  off = writeField(b, off, c.clientId);
   if (w) off = writeField(b, writeField(b, off, w.topic), w.payload);
   if (c.username != null) off = writeField(b, off, c.username);
   if (c.password != null) off = writeField(b, off, c.password);
@@ -138,7 +135,7 @@ export function encodeConnect(b: Uint8Array, off: number, c: ConnectFields): num
  * One function: Espruino pays for each call, and for each character of code it runs through.
  */
 export function sizePublish(topic: string, payload: Payload, qos: number, id?: number): number {
-  var k = topic === lastT ? lastS : sizeTopic(topic), n = typeof payload != "string" ? payload.length : utf8Length(payload);
+  var k = topic === lastT ? lastS : sizeTopic(topic), n = typeof payload != "string" ? payload.length : utf8Write(null, 0, payload);
   if (!(qos >>> 0 === qos && qos < 3)) return E_QOS; // [MQTT-3.3.1-4]
   if (qos && !((id = id == null ? 1 : id) > 0 && id < 65536)) return E_PACKET_ID;
   // frameSize, inline
@@ -171,24 +168,20 @@ export function encodePublish(b: Uint8Array, off: number, topic: string, payload
 export function encodeAck(b: Uint8Array, off: number, type: number, id: number): number {
   if (!(id > 0 && id < 65536)) return E_PACKET_ID;
   if ((off = head(b, off, (type << 4) | (type == PUBREL ? 2 : 0), 2)) < 0) return off;
-  return writeU16(b, off, id);
+  b[off] = id >> 8;
+  b[off + 1] = id;
+  return off + 2;
 }
 
-function subBody(filter: string, id: number, sub: boolean, qos: number): number {
-  var k = sizeFilter(filter);
-  if (sub && !qosOk(qos)) return E_QOS; // [MQTT-3.8.3-4]
-  if (!(id > 0 && id < 65536)) return E_PACKET_ID;
-  return plus(k, sub ? 3 : 2);
-}
 
 /** Frame bytes of a SUBSCRIBE with one filter [MQTT-3.8]. */
 export function sizeSubscribe(filter: string, qos: number): number {
-  return frameSize(subBody(filter, 1, true, qos));
+  return subFrame(null, 0, 1, filter, true, qos);
 }
 
 /** Frame bytes of an UNSUBSCRIBE with one filter [MQTT-3.10]. */
 export function sizeUnsubscribe(filter: string): number {
-  return frameSize(subBody(filter, 1, false, 0));
+  return subFrame(null, 0, 1, filter, false, 0);
 }
 
 /** Encodes a SUBSCRIBE (flags 0010 [MQTT-3.8.1-1]) with one filter. */
@@ -201,9 +194,17 @@ export function encodeUnsubscribe(b: Uint8Array, off: number, id: number, filter
   return subFrame(b, off, id, filter, false, 0);
 }
 
-function subFrame(b: Uint8Array, off: number, id: number, filter: string, sub: boolean, qos: number): number {
-  if ((off = head(b, off, sub ? 0x82 : 0xa2, subBody(filter, id, sub, qos))) < 0) return off;
-  off = writeField(b, writeU16(b, off, id), filter);
+/** A SUBSCRIBE (`sub`) or UNSUBSCRIBE with one filter encoded at `off`, or with `b` null its frame size (one function for both: fewer for Espruino to keep). */
+function subFrame(b: Uint8Array | null, off: number, id: number, filter: string, sub: boolean, qos: number): number {
+  var k = sizeFilter(filter);
+  if (sub && !(qos >>> 0 === qos && qos < 3)) return E_QOS; // [MQTT-3.8.3-4]
+  if (!(id > 0 && id < 65536)) return E_PACKET_ID;
+  k = k < 0 ? k : k + (sub ? 3 : 2);
+  if (!b) return frameSize(k);
+  if ((off = head(b, off, sub ? 0x82 : 0xa2, k)) < 0) return off;
+  b[off++] = id >> 8;
+  b[off++] = id;
+  off = writeField(b, off, filter);
   if (sub) b[off++] = qos;
   return off;
 }
@@ -231,7 +232,7 @@ export function decodeAck(b: Uint8Array, off: number, len: number, hdr: number):
   var t = hdr >> 4, id: number, i = off + 2;
   if ((hdr & 15) != (t == PUBREL ? 2 : 0)) return E_FLAGS;
   if (t == SUBACK ? len < 3 : len != 2) return E_MALFORMED;
-  id = readU16(b, off);
+  id = (b[off] << 8) | b[off + 1];
   for (; i < off + len; i++) if (b[i] > 2 && b[i] != 0x80) return E_MALFORMED;
   return id ? id : E_PACKET_ID;
 }

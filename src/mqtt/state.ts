@@ -12,8 +12,7 @@
 //   UNSUB 0xa2   UNSUBSCRIBE     UNSUBACK    leaves; the filter is forgotten
 //
 // Every other record (QoS 0 PUBLISH, PUBACK, PUBREC, PUBCOMP, PINGREQ, DISCONNECT) leaves once written.
-import { Outbox, recordSize, recordBody, cut, SENT } from "../memory";
-import { readU16 } from "../bytes";
+import { Outbox, recordSize, cut, SENT } from "../memory";
 import { utf8Read } from "../platform";
 import { QOS2 } from "../features";
 import { E_SUBACK, E_UNKNOWN_ID } from "../errors";
@@ -34,17 +33,21 @@ export var KIND = 0xf6;
 /** The first-byte bits set in the kinds that wait for an answer, and in no other record (QoS of a PUBLISH, flags 0010). */
 export var WAITS = 6;
 
-/** The kind each acknowledgement answers, by its packet type - PUBACK: PUBACK, PUBREC, -, PUBCOMP, -, SUBACK, -, UNSUBACK. */
-export var ACKED = [PUB1, PUB2, 0, REL, 0, SUB, 0, UNSUB];
+/**
+ * The kind each acknowledgement answers, as the char code at its packet type - PUBACK: PUBACK (PUB1), PUBREC (PUB2), -,
+ * PUBCOMP (REL), -, SUBACK (SUB), -, UNSUBACK (UNSUB); NaN, falsy, beyond. A string, not an array: Espruino keeps a
+ * module-level array in a variable per element.
+ */
+export var ACKED = "\x32\x34\0\x62\0\x82\0\xa2";
 
 /** The subscriptions a server granted, by filter: the QoS asked for (what a subscription made again asks). */
 export type Subs = { [filter: string]: number };
 
 /** The packet id of the record at `p` (PUBLISH: after the topic; others: first in the body). */
 export function recordId(m: Outbox, p: number): number {
-  var b = m._buf, q = recordBody(m, p);
-  if (b[p + 1] >> 4 == H_PUBLISH >> 4) q += 2 + readU16(b, q);
-  return readU16(b, q);
+  var b = m._buf, q = recordSize(m, p, true);
+  if (b[p + 1] >> 4 == H_PUBLISH >> 4) q += 2 + ((b[q] << 8) | b[q + 1]);
+  return (b[q] << 8) | b[q + 1];
 }
 
 /** The first record whose first byte masked by `mask` is `hdr` and whose id is `id` (any id for 0); -1 if none. */
@@ -71,12 +74,12 @@ export function release(m: Outbox, p: number, id: number): number {
  * the same) or E_UNKNOWN_ID (no record of that kind has that id: the outbox is unchanged).
  */
 export function acknowledge(m: Outbox, t: number, id: number, subs: Subs, g: number): number {
-  var b = m._buf, q = findRecord(m, id, KIND, ACKED[t - PUBACK]), n: number, k: number, f: string;
+  var b = m._buf, q = findRecord(m, id, KIND, ACKED.charCodeAt(t - PUBACK)), n: number, k: number, f: string;
   if (q < 0) return E_UNKNOWN_ID;
   n = recordSize(m, q);
   if (t > PUBCOMP) {
-    k = recordBody(m, q) + 2;
-    f = utf8Read(b, k + 2, readU16(b, k)) as string;
+    k = recordSize(m, q, true) + 2;
+    f = utf8Read(b, k + 2, (b[k] << 8) | b[k + 1]) as string;
     if (t == UNSUBACK) delete subs[f];
     else if (g < 3) subs[f] = b[q + n - 1];
   }
@@ -114,7 +117,7 @@ export function forget(m: Outbox): number {
   var q = findRecord(m, 0, KIND, REL), id: number;
   if (q < 0) return 0;
   // a PUBREL record: state, 0x62, 2, id (5 bytes)
-  id = readU16(m._buf, q + 3);
+  id = (m._buf[q + 3] << 8) | m._buf[q + 4];
   cut(m, q, 5);
   return id;
 }

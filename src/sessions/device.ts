@@ -3,7 +3,7 @@ import { Transport, Clock, TlsOptions, PayloadSource } from "../types";
 import { createClient, Client, ReconnectOptions, MessageInfo } from "../mqtt/client";
 import { Payload, sizePayload } from "../mqtt/codec";
 import type { Journal } from "../store";
-import { utf8Read, utf8Length, jsonText } from "../platform";
+import { utf8Read, utf8Write, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_BUSY, E_TOO_LARGE, E_OUTBOX_FULL } from "../errors";
 import { E_CLOCK, E_HUB_QOS2, E_HUB_FILTER, E_HUB_SIZE, E_HUB_STATUS, E_TOKEN_EXPIRED } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
@@ -13,7 +13,7 @@ import { hubClientId, hubConnectHost, hubUserName, USER_AGENT } from "../iothub/
 import { telemetryTopic, MessageProperties } from "../iothub/telemetry";
 import { c2dFilter, parseC2DTopic } from "../iothub/c2d";
 import { Bag } from "../iothub/bag";
-import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, twinGetTopic, twinPatchTopic, parseTwinTopic } from "../iothub/twin";
+import { TWIN_RES_FILTER, TWIN_DESIRED_FILTER, TWIN_DESIRED, TWIN_GET, TWIN_PATCH, parseTwinTopic } from "../iothub/twin";
 import { METHODS_FILTER, parseMethodTopic, methodResponseTopic } from "../iothub/methods";
 import { pnpCommand } from "../iothub/pnp";
 import { EDGE } from "../features";
@@ -132,10 +132,7 @@ interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
 // method responses kept while the outbox is full (the hub waits for each up to the invocation's timeout)
 var LATE = 4;
 
-function text(p: Uint8Array): string {
-  return utf8Read(p, 0, p.length) || "";
-}
-
+/** The JSON value of `s`; `s` itself when it is not JSON, null when empty. */
 function json(s: string): any {
   try {
     return s ? JSON.parse(s) : null;
@@ -167,13 +164,16 @@ export function createDevice(o: DeviceOptions): Device | number {
     tokens: () => Token | number,
     id: string,
     mid: string | undefined,
-    edge: ReturnType<typeof edgeInvoker> | undefined;
+    edge: ReturnType<typeof edgeInvoker> | undefined,
+    // this device's C2D filter (made once: one use of c2dFilter, which the bundle then does not keep as a function)
+    c2d: string;
   if (typeof c == "number") return c;
   // the document region within the service's limit, and room for MQTT beside it
   if (docs > HUB_METHOD_MAX || mem.length - docs < 512) return E_ARGUMENT;
   info = c;
   id = info.deviceId;
   mid = info.moduleId;
+  c2d = c2dFilter(id, mid);
   tokens = tokenSource(info, deviceResourceUri(info.host, id, mid), o);
 
   function err(code: number) {
@@ -229,7 +229,7 @@ export function createDevice(o: DeviceOptions): Device | number {
    * limit); QoS 2 is granted as 1 anyway.
    */
   function subscribe(filter: string, qos?: number, done?: (err: number, granted?: number) => void): number {
-    if (filter != c2dFilter(id, mid) && filter != TWIN_RES_FILTER && filter != TWIN_DESIRED_FILTER && filter != METHODS_FILTER) return E_HUB_FILTER;
+    if (filter != c2d && filter != TWIN_RES_FILTER && filter != TWIN_DESIRED_FILTER && filter != METHODS_FILTER) return E_HUB_FILTER;
     return client.subscribe(filter, qos == 2 ? 1 : qos || 0, done);
   }
 
@@ -242,9 +242,10 @@ export function createDevice(o: DeviceOptions): Device | number {
     q._done(err, v);
   }
 
-  function request(topic: (r: number) => string, body: string, done: (err: number, v?: any) => void): number {
+  /** A twin request on `topic` (TWIN_GET or TWIN_PATCH) and its request id (decimal digits: nothing to escape). */
+  function request(topic: string, body: string, done: (err: number, v?: any) => void): number {
     var r = "" + (rid = (rid % 1e9) + 1), n: number;
-    n = client.publish(topic(rid), body, 0);
+    n = client.publish(topic + r, body, 0);
     if (n < 0) return n;
     reqs[r] = {
       _done: done,
@@ -267,8 +268,8 @@ export function createDevice(o: DeviceOptions): Device | number {
   }
 
   /** Sends a method response (QoS 0); one that meets a full outbox waits for room, in order, up to LATE of them. */
-  function reply(topic: string, body: string) {
-    var n = late.length ? E_OUTBOX_FULL : client.publish(topic, body, 0);
+  function reply(status: number, r: string, body: string) {
+    var topic = methodResponseTopic(status, r), n = late.length ? E_OUTBOX_FULL : client.publish(topic, body, 0);
     if (n != E_OUTBOX_FULL) {
       if (n < 0) err(E_BUSY);
     } else if (late.length < LATE * 2) late.push(topic, body);
@@ -300,7 +301,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     function respond(status: number, body?: unknown) {
       if (done) return;
       done = true;
-      reply(methodResponseTopic(status, r), body === undefined ? "" : jsonText(body));
+      reply(status, r, body === undefined ? "" : jsonText(body));
     }
     try {
       if (h) h(payload, respond);
@@ -311,19 +312,23 @@ export function createDevice(o: DeviceOptions): Device | number {
     }
   }
 
-  /** One whole message: topic, text; large payloads arrive in chunks and are joined in the document region first. */
-  function onWhole(topic: string, s: string) {
-    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number;
+  /**
+   * One whole twin or method message: topic, payload (its text read, then parsed, once here: one use each of the
+   * helpers, which the Espruino bundle then does not keep as functions); large payloads arrive in chunks and are
+   * joined in the document region first.
+   */
+  function onWhole(topic: string, p: Uint8Array) {
+    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number, v = /*@__INLINE__*/ json(utf8Read(p, 0, p.length) || "");
     if (typeof t != "number") {
       if (t.kind == TWIN_DESIRED) {
         if (t.version > dver) dver = t.version;
-        if (o.onDesired) o.onDesired(json(s), t.version);
+        if (o.onDesired) o.onDesired(v, t.version);
       } else if (t.status < 200 || t.status > 299) settle(t.rid, E_HUB_STATUS, t.status);
-      else settle(t.rid, 0, t.status == 204 ? t.version : json(s));
+      else settle(t.rid, 0, t.status == 204 ? t.version : v);
       return;
     }
     mt = parseMethodTopic(topic);
-    if (typeof mt != "number") method(mt.name, mt.rid, json(s));
+    if (typeof mt != "number") method(mt.name, mt.rid, v);
   }
 
   /** A document larger than the document region: the request or method it belongs to fails by name, the session goes on. */
@@ -331,14 +336,14 @@ export function createDevice(o: DeviceOptions): Device | number {
     var t = parseTwinTopic(topic), mt = parseMethodTopic(topic);
     err(E_TOO_LARGE);
     if (typeof t != "number" && t.kind != TWIN_DESIRED) settle(t.rid, E_TOO_LARGE);
-    if (typeof mt != "number") reply(methodResponseTopic(413, mt.rid), jsonText({ message: "payload larger than this device's documentSize" }));
+    if (typeof mt != "number") reply(413, mt.rid, jsonText({ message: "payload larger than this device's documentSize" }));
   }
 
   var mqttOptions = {
-    host: hubConnectHost(info),
+    host: /*@__INLINE__*/ hubConnectHost(info),
     port: o.port || HUB_MQTT_PORT,
     tls: o.tls === undefined ? {} : o.tls,
-    clientId: hubClientId(info),
+    clientId: /*@__INLINE__*/ hubClientId(info),
     username: hubUserName(info.host, id, mid, o.productInfo ? USER_AGENT + " " + o.productInfo : null, o.modelId),
     password: undefined as string | undefined,
     keepalive: o.keepalive || HUB_KEEPALIVE,
@@ -353,7 +358,7 @@ export function createDevice(o: DeviceOptions): Device | number {
       // the service pushes desired changes only while the device is connected, and says to GET the twin after
       // every reconnect: what changed while it was away comes to onDesired as the whole desired document (the
       // first connect leaves the GET to the application)
-      if (o.onDesired && connects++) request(twinGetTopic, "", resync);
+      if (o.onDesired && connects++) request(TWIN_GET, "", resync);
       if (o.onConnect) o.onConnect();
     },
     onClose: function (code: number) {
@@ -376,20 +381,20 @@ export function createDevice(o: DeviceOptions): Device | number {
         if (h) h({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
         return;
       }
-      if (mi.total == p.length) return onWhole(topic, text(p));
+      if (mi.total == p.length) return onWhole(topic, p);
       // a twin or method payload larger than the receive region: joined in the document region, or refused whole
       // (its first chunk tells its size, which the peer chose: nothing is allocated for it)
       if (!mi.offset && (over = mi.total > docs)) tooLarge(topic);
       if (over) return;
       doc.set(p, mi.offset);
-      if (mi.offset + p.length == mi.total) onWhole(topic, text(doc.subarray(0, mi.total)));
+      if (mi.offset + p.length == mi.total) onWhole(topic, doc.subarray(0, mi.total));
     },
   };
 
   client = createClient(mqttOptions);
   // subscriptions for what the application listens to, queued before any request so the hub has them
   // before the first answer is due; twin answers always (at most 4 of the hub's 5)
-  if (o.onMessage || (EDGE && o.inputs)) subscribe(c2dFilter(id, mid), 1);
+  if (o.onMessage || (EDGE && o.inputs)) subscribe(c2d, 1);
   subscribe(TWIN_RES_FILTER);
   if (o.onDesired) subscribe(TWIN_DESIRED_FILTER);
   if (o.onMethod || o.methods || o.components) subscribe(METHODS_FILTER);
@@ -403,17 +408,17 @@ export function createDevice(o: DeviceOptions): Device | number {
       var t = telemetryTopic(id, mid, props);
       if (typeof t == "number") return t;
       // IoT Hub counts the body plus property names and values
-      if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Length(t) > HUB_D2C_MAX) return E_HUB_SIZE;
+      if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Write(null, 0, t) > HUB_D2C_MAX) return E_HUB_SIZE;
       return client.publish(t, payload, 1, false, done);
     },
     getTwin: function (done) {
-      return request(twinGetTopic, "", function (e, twin) {
+      return request(TWIN_GET, "", function (e, twin) {
         seen(twin);
         done(e, twin);
       });
     },
     patchReported: function (patch, done) {
-      return request(twinPatchTopic, jsonText(patch), done || function () {});
+      return request(TWIN_PATCH, jsonText(patch), done || function () {});
     },
     publish: function (topic, payload, qos, done) {
       return qos == 2 ? E_HUB_QOS2 : client.publish(topic, payload, qos, false, done);

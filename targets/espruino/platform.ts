@@ -11,8 +11,8 @@
 import { utf8Scan } from "../../src/bytes";
 import { hmac } from "../../src/crypto/hmac";
 
-// a byte above 0x7F: only then can a binary string be ill-formed UTF-8; the first hex digit of such a byte
-var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
+// /[\x80-\xff]/, a byte above 0x7F (only then can a binary string be ill-formed UTF-8), is written in the functions
+// that test it: a regex kept at module level costs about 14 variables for as long as the bundle is loaded
 
 /**
  * Writes the bytes of `s` at `off` (only counts when `b` is null); returns the new offset, or -1 when they are
@@ -21,14 +21,11 @@ var HIGH = /[\x80-\xff]/, HIGH_HEX = "89abcdef";
  */
 export function utf8Write(b: Uint8Array | null, off: number, s: string): number {
   var u = E.toUint8Array(s);
-  if (HIGH.test(s) && /*#__NOINLINE__*/ illFormed(s, u)) return -1;
+  // a byte above 0x7F in a binary string (a UTF-8 string is well-formed): its bytes must be UTF-8. In place, not in
+  // a helper as before: a function costs about 8 variables for as long as the bundle is loaded
+  if (/[\x80-\xff]/.test(s) && !(E.isUTF8 && E.isUTF8(s)) && utf8Scan(u, 0, u.length, false, true) == null) return -1;
   if (b) b.set(u, off);
   return off + u.length;
-}
-
-/** True when the bytes `u` of `s` (one above 0x7F) are not UTF-8: never for a UTF-8 string. Apart, as it is rare. */
-function illFormed(s: string, u: Uint8Array): boolean {
-  return !(E.isUTF8 && E.isUTF8(s)) && utf8Scan(u, 0, u.length, false, true) == null;
 }
 
 /** Bytes `s` takes, or -1 when they are not well-formed UTF-8. */
@@ -42,7 +39,7 @@ export function utf8Length(s: string): number {
  */
 export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean, last?: string): string | null {
   var s = len ? E.toString(b.subarray(off, off + len)) : "";
-  return s == null ? null : s === last ? last : (noNull && s.indexOf("\0") >= 0) || (HIGH.test(s) && utf8Scan(s, 0, len, noNull, true) == null) ? null : s;
+  return s == null ? null : s === last ? last : (/[\x80-\xff]/.test(s) && utf8Scan(s, 0, len, noNull, true) == null) || (noNull && s.indexOf("\0") >= 0) ? null : s;
 }
 
 /** True for a binary string: its characters are bytes, and those of text are UTF-8 already (no double encoding). */
@@ -61,7 +58,7 @@ export function jsonText(v: unknown): string {
   while ((j = s.indexOf("\\u00", i)) >= 0) {
     // a run of \u00XX above 0x7F, not itself escaped (an even number of backslashes before it)
     for (k = j; k > 0 && s.charAt(k - 1) == "\\"; ) k--;
-    for (b = [], k = (j - k) & 1 ? -1 : j; k >= 0 && s.substr(k, 4) == "\\u00" && HIGH_HEX.indexOf(s.charAt(k + 4).toLowerCase()) >= 0; k += 6) b.push(parseInt(s.substr(k + 4, 2), 16));
+    for (b = [], k = (j - k) & 1 ? -1 : j; k >= 0 && s.substr(k, 4) == "\\u00" && "89abcdef".indexOf(s.charAt(k + 4).toLowerCase()) >= 0; k += 6) b.push(parseInt(s.substr(k + 4, 2), 16));
     u = new Uint8Array(b);
     if (b.length && utf8Scan(u, 0, b.length, false, true) != null) {
       r += s.substring(i, j) + E.toString(u);
@@ -107,11 +104,6 @@ export function base64Decode(s: string): Uint8Array | null {
   return /[^A-Za-z0-9+\/=]|=[^=]/.test(s) || (s.length & 3) == 1 ? null : E.toUint8Array(atob(s));
 }
 
-// value of a hex digit's char code, -1 for anything else (NaN past the end included)
-function hexv(c: number): number {
-  return c > 47 && c < 58 ? c - 48 : (c |= 32) > 96 && c < 103 ? c - 87 : -1;
-}
-
 /**
  * Decodes %XX escapes (either case) as UTF-8 bytes (a binary string: Espruino's decodeURIComponent refuses bytes
  * above 0x7F on some builds and checks no UTF-8); null for a truncated or non-hex escape or ill-formed UTF-8.
@@ -125,9 +117,10 @@ export function urlDecode(s: string): string | null {
     else {
       // a run of escapes is a run of UTF-8 bytes, decoded as a whole
       for (b = new Uint8Array((n - i) / 3 | 0), j = 0; s.charAt(i) == "%"; i += 3) {
-        x = hexv(s.charCodeAt(i + 1));
-        y = hexv(s.charCodeAt(i + 2));
-        if (x < 0 || y < 0) return null;
+        // the hex digits' values, -1 for anything else: in place, no helper function to keep
+        x = "0123456789abcdef".indexOf(s.charAt(i + 1).toLowerCase());
+        y = "0123456789abcdef".indexOf(s.charAt(i + 2).toLowerCase());
+        if (x < 0 || y < 0 || i + 2 >= n) return null; // (past the end, charAt gives "", found at 0)
         b[j++] = x << 4 | y;
       }
       t = utf8Read(b, 0, j);

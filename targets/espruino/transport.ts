@@ -19,8 +19,8 @@ const NEED_NET = 150, NEED_TLS = 400, NEED_DATA = 40;
 export const CLIENT_VARS = 450, DEVICE_VARS = 650;
 
 // variables held back (a 512-byte array: about 35 of them on a board) so that asking how many are free does not
-// itself run out: process.memory() makes an object of about 25
-var spare: Uint8Array | null = new Uint8Array(512);
+// itself run out: process.memory() makes an object of about 25. Taken at the first free(), not when the bundle loads
+var spare: Uint8Array | null = null;
 
 /**
  * E_NO_MEMORY when fewer variables are free than a session's objects take (`base`: the client, its callbacks and
@@ -40,15 +40,6 @@ function free(): number {
   return spare ? f - NEED_DATA : 0;
 }
 
-/**
- * mbedTLS in Espruino parses DER only ("mbedtls_x509_crt_parse of 'ca': Invalid format" for PEM text): PEM
- * text becomes the DER bytes of its first block. Anything else goes as it is (DER bytes, or a Storage file
- * name, which Espruino reads itself).
- */
-function der(v: unknown): unknown {
-  return typeof v == "string" && v.indexOf("-----BEGIN") >= 0 ? atob(v.split("-----")[2].replace(/\s/g, "")) : v;
-}
-
 /** A Transport over Espruino's net (or tls, when TLS options are given) sockets. */
 export function espruinoTransport(): Transport {
   var socket: EspruinoSocket | null = null, queued = 0, blocked = false;
@@ -57,7 +48,7 @@ export function espruinoTransport(): Transport {
     // the callbacks of a socket report only while it is the current one (s == socket)
     open: function (host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
       // too little memory left is said (on a later tick, as every outcome of open) before anything more is allocated
-      var low = free() < (tls ? NEED_TLS : NEED_NET), s: EspruinoSocket, err = 0, me = (socket = {} as EspruinoSocket), o: any;
+      var low = free() < (tls ? NEED_TLS : NEED_NET), s: EspruinoSocket, err = 0, me = (socket = {} as EspruinoSocket), o: any, k: string[], v: any, i: number;
       // ends the connection once: the first of 'error' and 'close' reports it, the other is ignored
       function closed() {
         if (s != socket) return;
@@ -72,7 +63,15 @@ export function espruinoTransport(): Transport {
           socket = null;
           ev.onClose(E_NO_MEMORY);
         }, 0);
-      o = { host: host, port: port, ca: tls && der(tls.ca), cert: tls && der(tls.cert), key: tls && der(tls.key) };
+      o = { host: host, port: port };
+      // mbedTLS in Espruino parses DER only ("mbedtls_x509_crt_parse of 'ca': Invalid format" for PEM text): PEM
+      // text becomes the DER bytes of its first block. Anything else goes as it is (DER bytes, or a Storage file
+      // name, which Espruino reads itself). A loop, not a helper function the bundle would keep in variables.
+      for (k = ["ca", "cert", "key"], i = 0; i < 3; i++) {
+        v = tls && (tls as any)[k[i]];
+        o[k[i]] = typeof v == "string" && v.indexOf("-----BEGIN") >= 0 ? atob(v.split("-----")[2].replace(/\s/g, "")) : v;
+      }
+      k = v = null as any; // the closures below keep this scope for the connection's life
       // connects on a later tick: a TLS connect made inside another socket's 'data' callback crashes Espruino 2v29
       // (the HTTP client opens its next connection from an answer's callback); and connect() throws (no socket,
       // not enough memory for TLS), which ends as onClose, not as an exception in the caller

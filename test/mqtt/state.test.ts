@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createOutbox, reserve, recordSize, recordBody, Outbox, SENT } from '../../src/memory';
+import { createOutbox, reserve, recordSize, Outbox, SENT } from '../../src/memory';
 import {
   recordId, findRecord, acknowledge, prepareResend, forget, release, Subs, WAITS, KIND, PUB1, PUB2, REL, SUB, UNSUB,
   H_PUBLISH, H_PUBACK, H_PUBREL, H_PUBCOMP, H_SUBSCRIBE, H_UNSUBSCRIBE, H_PINGREQ, DUP, RETAIN,
@@ -63,7 +63,7 @@ function records(m: Outbox): string[] {
       assert.ok(NAMES[h], 'a first byte the client queues: ' + h);
       let r = `${s}${NAMES[h]} ${recordId(m, p)}`;
       if (h == H_SUBSCRIBE || h == H_UNSUBSCRIBE) {
-        const k = recordBody(m, p) + 2, len = (b[k] << 8) | b[k + 1], f = String.fromCharCode(...b.subarray(k + 2, k + 2 + len));
+        const k = recordSize(m, p, true) + 2, len = (b[k] << 8) | b[k + 1], f = String.fromCharCode(...b.subarray(k + 2, k + 2 + len));
         r += ' ' + f + (h == H_SUBSCRIBE ? ' ' + b[k + 2 + len] : '');
       }
       out.push(r);
