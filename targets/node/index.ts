@@ -5,6 +5,7 @@ import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/sess
 import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/sessions/https";
 import { provisionHttp as dpsProvisionHttp } from "../../src/sessions/provision-http";
 import { provision as dpsProvision, deriveKey as dpsDeriveKey, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
+import { createAmqpDevice as hubAmqpDevice, AmqpDeviceOptions, AmqpDevice } from "../../src/sessions/amqp";
 import { selectProtocol } from "../../src/sessions/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import { nodeTransport, nodeClock } from "./transport";
@@ -26,17 +27,19 @@ export function createClient(o: NodeOptions<ClientOptions>): Client {
   return mqttClient(node(o));
 }
 
-/** Which protocol createDevice speaks: "mqtt" (8883, default), "mqtt-ws" (443) or "http" (443). */
+/** Which protocol createDevice speaks: "mqtt" (8883, default), "mqtt-ws" (443), "http" (443), "amqp" (5671) or "amqp-ws" (443). */
 export type Protocol = "mqtt" | "mqtt-ws" | "http" | "amqp" | "amqp-ws";
 
 /**
- * An IoT Hub device or module client: over MQTT (default), MQTT over WebSockets (`protocol: "mqtt-ws"`)
- * or HTTPS (`protocol: "http"`, an HttpDevice); a negative number for bad options or an unsupported protocol.
+ * An IoT Hub device or module client: over MQTT (default), MQTT over WebSockets (`protocol: "mqtt-ws"`),
+ * HTTPS (`protocol: "http"`, an HttpDevice) or AMQP (`protocol: "amqp"` or `"amqp-ws"`, an AmqpDevice); a negative
+ * number for bad options or an unsupported protocol.
  */
-export function createDevice(o: NodeOptions<DeviceOptions> & { protocol?: Exclude<Protocol, "http"> }): Device | number;
+export function createDevice(o: NodeOptions<DeviceOptions> & { protocol?: "mqtt" | "mqtt-ws" }): Device | number;
 export function createDevice(o: NodeOptions<HttpDeviceOptions> & { protocol: "http" }): HttpDevice | number;
-export function createDevice(o: any): Device | HttpDevice | number {
-  return selectProtocol<any, Device | HttpDevice>(node(o), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice });
+export function createDevice(o: NodeOptions<AmqpDeviceOptions> & { protocol: "amqp" | "amqp-ws" }): AmqpDevice | number;
+export function createDevice(o: any): Device | HttpDevice | AmqpDevice | number {
+  return selectProtocol<any, Device | HttpDevice | AmqpDevice>(node(o), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice, amqp: hubAmqpDevice });
 }
 
 /** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling; a negative number for bad options. */
@@ -72,5 +75,6 @@ export type { Device, DeviceOptions, C2DMessage, Respond } from "../../src/sessi
 export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
 export { pnpAck, pnpReported, pnpCommand, PNP_COMMAND_SEP } from "../../src/iothub/pnp";
+export type { AmqpDevice, AmqpDeviceOptions } from "../../src/sessions/amqp";
 export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
 export type { Transport, TransportEvents, Clock, TlsOptions, PayloadSource } from "../../src/types";
