@@ -22,5 +22,5 @@ export const E_HUB_TOPIC = -57;      // topic is not of the kind being parsed (t
 export const E_HUB_JSON = -58;       // DPS answer not JSON, or without operationId/status and without an error
 export const E_HTTP_UNSUPPORTED = -59; // twin, direct methods and raw publish/subscribe are MQTT-only (IoT Hub over HTTPS has none)
 export const E_HUB_POLL_FAST = -60;  // warning, once: C2D polling more often than every 25 minutes (fine for development only)
-export const E_HUB_PROTOCOL = -61;   // protocol not in this build: "amqp" and "amqp-ws" never are; "mqtt-ws" and "http" only in the builds that include them
+export const E_HUB_PROTOCOL = -61;   // protocol not in this build: "mqtt-ws", "http", "amqp" and "amqp-ws" only in the builds that include them
 export const E_CLOCK = -62;          // the wall clock is not set (before 2020): no SAS token is signed; retried each second until it is (SNTP)

@@ -14,6 +14,7 @@ import { MessageProperties } from "../iothub/telemetry";
 import { Bag } from "../iothub/bag";
 import { hubConnectHost } from "../iothub/mqtt";
 import { pnpCommand } from "../iothub/pnp";
+import { EDGE } from "../features";
 import { connectionInfo, tokenSource } from "./credentials";
 import { DeviceOptions, Device, Respond } from "./device";
 
@@ -119,7 +120,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     up = 2;
     pend = 1;
     link(2, false, base + "/messages/events");
-    if (o.onMessage || o.inputs) link(3, true, base + (info.moduleId ? "/messages/events" : "/messages/devicebound"));
+    if (o.onMessage || (EDGE && o.inputs)) link(3, true, base + (info.moduleId ? "/messages/events" : "/messages/devicebound"));
     p = { "com.microsoft:channel-correlation-id": "twin:" + cid, "com.microsoft:api-version": API };
     link(4, false, base + "/twin", { properties: p, sndSettleMode: SND_SETTLED });
     link(5, true, base + "/twin", { properties: p });
@@ -227,13 +228,13 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
 
   /** A C2D (or input) message: its properties as over MQTT (application ones by name, system ones by a "$" name). */
   function c2d(m: any, p: Uint8Array | null, id: number) {
-    var props: Bag = {}, k: string, s = m.properties || {}, ap = m.applicationProperties || {}, h: any, r: any;
+    var props: Bag = {}, k: string, s = m.properties || {}, ap = m.applicationProperties || {}, h: any, r: any, inp: string | null = null;
     for (k in ap) props[k] = ap[k] == null ? null : "" + val(ap[k]);
     for (k in s) if (s[k] != null && sysWire("$" + k)) props["$" + k] = "" + val(s[k]);
     if (s.absoluteExpiryTime != null) props.$expiry = "" + s.absoluteExpiryTime;
-    k = props["x-opt-input-name"] || (m.messageAnnotations && val(m.messageAnnotations["x-opt-input-name"]));
-    if (k) props.$inputName = k;
-    h = (o.inputs && k && o.inputs[k]) || o.onMessage;
+    // a module's input (IoT Edge)
+    if (EDGE && (inp = m.messageAnnotations && val(m.messageAnnotations["x-opt-input-name"]))) props.$inputName = inp;
+    h = (EDGE && o.inputs && inp && o.inputs[inp]) || o.onMessage;
     p = p || new Uint8Array(0);
     try {
       r = h && h({ topic: "", payload: p, properties: props, offset: 0, total: p.length });
