@@ -28,7 +28,8 @@ export async function miniHub() {
   };
   const senders: { [addr: string]: any } = {};
   const st = { version: 1, desired: { $version: 1, mode: "eco" } as any, reported: {} as any, rejectNext: false, throttle: false };
-  c.on("connection_open", () => rec.conns++);
+  const conns: any[] = [];
+  c.on("connection_open", (x: any) => (rec.conns++, conns.push(x.connection)));
   c.on("error", () => {});
   c.on("connection_error", () => {});
   c.on("disconnected", () => {});
@@ -72,7 +73,7 @@ export async function miniHub() {
     }
   });
   return {
-    c, rec, senders, st,
+    c, rec, senders, st, conns,
     listen: async () => {
       const l = c.listen({ port: 0, host: "127.0.0.1", autoaccept: false });
       await new Promise((r) => l.once("listening", r));

@@ -169,6 +169,27 @@ test("a wrong key: the hub refuses the token (status-code 401): E_AMQP_UNAUTHORI
   l.close();
 });
 
+test("a dropped connection: the device connects again (after 1 s), puts a new token and attaches its links again", async () => {
+  const hub = await miniHub(), l = await hub.listen();
+  const k = device(l.port, { reconnect: undefined });
+  await connected(k);
+  hub.rec.conns = 0;
+  const before = hub.rec.attaches.length;
+  for (const c of hub.conns) c.socket.destroy();
+  await until(() => k.ev.connects == 2, "the second onConnect", 8000);
+  assert.is(hub.rec.conns, 1);
+  assert.is(hub.rec.puts.length, 2);
+  assert.is(hub.rec.attaches.length, before * 2, "the same links again");
+  assert.is(k.ev.closes.length, 1);
+  assert.ok(k.ev.closes[0] < 0, "closed by an error: " + errorName(k.ev.closes[0]));
+  const done: number[] = [];
+  k.d.sendEvent("again", null, (e) => done.push(e));
+  await until(() => done.length == 1, "telemetry");
+  assert.equal(done, [0]);
+  await end(k.d);
+  l.close();
+});
+
 test("a module: /devices/{d}/modules/{m}/... addresses, audience with the module", async () => {
   const hub = await miniHub(), l = await hub.listen();
   const k = device(l.port, { moduleId: "mod1", onMessage: () => {}, onMethod: (n: string, p: any, r: any) => r(200, n) });
