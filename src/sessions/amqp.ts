@@ -1,7 +1,7 @@
 // The IoT Hub device client over AMQP 1.0 (src/amqp/client.ts below), the wire of the official Node SDK
 // (azure-iot-device-amqp, azure-iot-amqp-base): SASL ANONYMOUS, then a SAS token put on the `$cbs` node (claims-based
 // security) and renewed there on the live connection; telemetry, C2D, twin and methods each on their own links.
-import { createAmqpClient, AmqpClient, ACCEPTED, REJECTED, RELEASED, SND_SETTLED } from "../amqp/client";
+import { createAmqpClient, AmqpClient, AmqpClientOptions, ACCEPTED, REJECTED, RELEASED, SND_SETTLED } from "../amqp/client";
 import { Message } from "../amqp/performatives";
 import { Payload } from "../types";
 import { utf8Read, jsonText } from "../platform";
@@ -30,6 +30,8 @@ export interface AmqpDeviceOptions extends Omit<DeviceOptions, "onMessage" | "st
   onMessage?: (msg: { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }) => number | void;
   /** Ms of the AMQP idle-time-out announced (default 60000). */
   idleTimeout?: number;
+  /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts). */
+  client?: (o: AmqpClientOptions) => AmqpClient;
 }
 
 export interface AmqpDevice extends Omit<Device, "mqtt" | "publish" | "subscribe" | "sendEvent"> {
@@ -244,7 +246,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     if (id >= 0) a.settle(id, r == C2D_REJECT ? REJECTED : r == C2D_ABANDON ? RELEASED : ACCEPTED);
   }
 
-  a = createAmqpClient({
+  a = (o.client || createAmqpClient)({
     host: hubConnectHost(info),
     hostname: info.host,
     port: o.port || HUB_AMQP_PORT,

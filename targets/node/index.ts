@@ -6,6 +6,7 @@ import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from
 import { provisionHttp as dpsProvisionHttp } from "../../src/sessions/provision-http";
 import { provision as dpsProvision, deriveKey as dpsDeriveKey, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 import { createAmqpDevice as hubAmqpDevice, AmqpDeviceOptions, AmqpDevice } from "../../src/sessions/amqp";
+import { createGateway as amqpGateway, GatewayOptions, Gateway } from "../../src/sessions/gateway";
 import { selectProtocol } from "../../src/sessions/protocol";
 import { wsTransport } from "../../src/ws/transport";
 import { nodeTransport, nodeClock } from "./transport";
@@ -42,6 +43,14 @@ export function createDevice(o: any): Device | HttpDevice | AmqpDevice | number 
   return selectProtocol<any, Device | HttpDevice | AmqpDevice>(node(o), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice, amqp: hubAmqpDevice });
 }
 
+/**
+ * An AMQP gateway: many devices (and modules) on one AMQP connection to `host` (5671, TLS), each with its own SAS
+ * token on $cbs and its own links: `gateway.addDevice({ connectionString, onMessage, ... })` gives an AmqpDevice.
+ */
+export function createGateway(o: NodeOptions<GatewayOptions>): Gateway {
+  return amqpGateway(node(o));
+}
+
 /** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling; a negative number for bad options. */
 export function createHttpDevice(o: NodeOptions<HttpDeviceOptions>): HttpDevice | number {
   return hubHttpDevice(node(o));
@@ -76,5 +85,6 @@ export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
 export { pnpAck, pnpReported, pnpCommand, PNP_COMMAND_SEP } from "../../src/iothub/pnp";
 export type { AmqpDevice, AmqpDeviceOptions } from "../../src/sessions/amqp";
+export type { Gateway, GatewayOptions } from "../../src/sessions/gateway";
 export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
 export type { Transport, TransportEvents, Clock, TlsOptions, PayloadSource } from "../../src/types";

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub } from "../../tools/hub/index.js";
-import { createDevice, errorName, E_AMQP_UNAUTHORIZED } from "../../targets/node/index";
+import { createDevice, createGateway, nodeTransport, errorName, E_AMQP_UNAUTHORIZED } from "../../targets/node/index";
 import type { AmqpDevice } from "../../targets/node/index";
 import { C2D_REJECT, C2D_ABANDON } from "../../src/sessions/amqp";
 
@@ -161,6 +161,44 @@ test('"amqp-ws": over a WebSocket on the HTTPS port (AMQPWSB10)', async () => {
   const m = hub.telemetry.find((x: any) => x.deviceId == "amqp-ws");
   assert.equal([m.protocol, m.body.toString(), m.properties.via], ["amqp", "over wss ✓", "amqp-ws"]);
   await end(k.d);
+});
+
+test("a gateway: two devices and a module on one AMQP connection, each with its own token and links", async () => {
+  hub.registry.addDevice("gw-a");
+  hub.registry.addDevice("gw-b");
+  hub.registry.addDevice("gw-host");
+  hub.registry.addModule("gw-host", "m1");
+  const inner = nodeTransport();
+  let opens = 0;
+  const gw = createGateway({
+    host: "127.0.0.1", hostname: hub.hubName, port: hub.ports.amqps, tls: { ca: hub.ca },
+    transport: { open: (h, p, t, e) => (opens++, inner.open(h, p, t, e)), write: (b, o, n) => inner.write(b, o, n), close: () => inner.close() },
+  });
+  const got: Record<string, string[]> = { "gw-a": [], "gw-b": [], m1: [] };
+  let connects = 0;
+  const ids = [["gw-a"], ["gw-b"], ["gw-host", "m1"]];
+  const ds = ids.map(([d, m]) => {
+    const who = m || d;
+    const dev = gw.addDevice({
+      connectionString: hub.registry.connectionString(d, m), reconnect: false,
+      onConnect: () => connects++, onMessage: (x: any) => void got[who].push(Buffer.from(x.payload).toString()),
+      methods: { who: (p: any, r: any) => r(200, { who }) },
+    }) as AmqpDevice;
+    assert.type(dev, "object");
+    dev.connect();
+    return dev;
+  });
+  await until(() => connects == 3, "three devices connected");
+  assert.is(opens, 1, "one connection");
+  for (const [i, [d, m]] of ids.entries()) {
+    assert.is(await sent(ds[i], "from " + (m || d), null), 0);
+    assert.ok(hub.telemetry.some((x: any) => x.deviceId == d && (x.moduleId || undefined) == m && x.body.toString() == "from " + (m || d)), "recorded for " + (m || d));
+    assert.equal(await hub.invokeMethod(m ? d + "/" + m : d, "who", {}, 5000), { status: 200, payload: { who: m || d } });
+  }
+  hub.sendC2D("gw-b", "for b only", {});
+  await until(() => got["gw-b"].length == 1, "b's C2D");
+  assert.equal(got, { "gw-a": [], "gw-b": ["for b only"], m1: [] });
+  await new Promise<void>((r) => gw.end(() => r()));
 });
 
 test.run();
