@@ -255,7 +255,7 @@ export function createAmqpServer (hub) {
     senderFor(link.connection, '$cbs')?.send({
       correlation_id: msg.message_id,
       to: msg.reply_to,
-      application_properties: { 'status-code': result.status, 'status-description': result.description }
+      application_properties: { 'status-code': rhea.types.wrap_int(result.status), 'status-description': result.description }
     })
   }
 
@@ -294,7 +294,7 @@ export function createAmqpServer (hub) {
     const out = senderFor(l.link.connection, l.address, channel) ?? senderFor(l.link.connection, l.address)
     const answer = (/** @type {number} */ status, /** @type {string} */ body = '', extra = {}) => out?.send({
       correlation_id: msg.correlation_id,
-      message_annotations: { status, ...extra },
+      message_annotations: { status: rhea.types.wrap_int(status), ...extra }, // int and long: the C SDK checks the types
       body: rhea.message.data_section(Buffer.from(body))
     })
     const desiredLinks = () => [...l.state.links].filter(x => x.kind === 'twin' && x.sender && x.id === l.id && x.link === out)
@@ -379,7 +379,7 @@ export function createAmqpServer (hub) {
       absolute_expiry_time: s.expiryTimeUtc ? new Date(s.expiryTimeUtc) : undefined,
       delivery_count: m.deliveryCount,
       message_annotations: annotations,
-      application_properties: { ...m.properties, ...(s.ack ? { 'iothub-ack': s.ack } : {}) },
+      application_properties: m.properties,
       body: rhea.message.data_section(m.body)
     }
     return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
