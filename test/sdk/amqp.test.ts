@@ -275,6 +275,25 @@ for (const t of AMQP_TRANSPORTS) {
     assert.ok(log.some(l => l.includes('put-token') && l.includes(id) && l.includes('policy service-only has no DeviceConnect')))
   })
 
+  test(`${t}: an X.509 device (x509=true, a client certificate from the emulator's CA) needs no put-token; another certificate is refused`, async () => {
+    const id = `x509-${t.toLowerCase()}`
+    const cert = hub.deviceCert(id)
+    hub.registry.addDevice(id, { auth: 'x509', thumbprint: cert.thumbprint })
+    const cs = hub.registry.connectionString(id)
+    assert.match(cs, /;x509=true/)
+    const { client } = await sdkClient(hub, cs, t, { cert: cert.cert, key: cert.key })
+    await within(client.open(), 10000, `${t} open`)
+    assert.is((await roundTrip(client, id, `${t} with a certificate`)).deviceId, id)
+    assert.not.ok(log.some(l => l.includes('put-token') && l.includes(id)), 'no CBS')
+
+    const stranger = hub.deviceCert(`${id}-other`)
+    const other = await sdkClient(hub, cs, t, { cert: stranger.cert, key: stranger.key })
+    const before = hub.telemetry.length
+    const err = await within(other.client.open().then(() => other.client.sendEvent(new Message('x'))).then(() => null, (e: Error) => e), 15000, `${t} refused`)
+    assert.ok(err, 'refused')
+    assert.is(hub.telemetry.length, before)
+  })
+
   test(`${t}: IoT Edge: a module's output event (iothub-outputname) is routed to another module's input, which gets it on its receiver link with x-opt-input-name and completes it`, async () => {
     const edge = `edge-${t.toLowerCase()}`
     hub.registry.addDevice(edge)
