@@ -53,7 +53,7 @@ export function createAmqpServer (hub) {
     container.sasl_server_mechanisms.enable_anonymous()
     // SASL PLAIN: user `{deviceId}[/{moduleId}]@sas.{hub}` (the part before @ is informative), password a SAS token
     container.sasl_server_mechanisms.enable_plain((/** @type {string} */ user, /** @type {string} */ password) => {
-      const result = grant(state, password, parseSas(password) ? decodeURIComponent(parseSas(password)?.sr || '') : '')
+      const result = grant(state, password, parseSas(password)?.sr)
       if (result.status !== 200) hub.log(`amqp refused SASL PLAIN ${user}: ${result.description}`)
       return result.status === 200
     })
