@@ -4,6 +4,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import rhea from 'rhea'
+import tls from 'node:tls'
 import type { Connection, ConnectionOptions, Message } from 'rhea'
 import { resource, sas, testHub, within } from './helpers'
 import type { Hub } from './helpers'
@@ -140,6 +141,19 @@ test('a token left to expire: its links are detached with amqp:unauthorized-acce
   const detached = await within(new Promise<string>(resolve => sender.once('sender_close', c => resolve((c.sender.error as any)?.condition))), 10000, 'detach at expiry')
   assert.is(detached, 'amqp:unauthorized-access')
   assert.ok(Date.now() >= se * 1000)
+  conn.close()
+})
+
+test('bytes that are no AMQP close that connection; the hub goes on', async () => {
+  const socket = tls.connect({ host: '127.0.0.1', port: hub.ports.amqps, ca: hub.ca, servername: 'localhost' })
+  await within(new Promise(resolve => socket.once('secureConnect', resolve)), 5000, 'TLS')
+  const closed = within(new Promise(resolve => socket.once('close', resolve)), 5000, 'closed by the hub')
+  socket.on('error', () => {})
+  socket.on('data', () => {})
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+  await closed
+  const conn = await connect()
+  assert.is((await putToken(conn, token(D), resource(hub, D))).status, 200)
   conn.close()
 })
 

@@ -261,6 +261,67 @@ for (const t of AMQP_TRANSPORTS) {
   })
 }
 
+for (const t of AMQP_TRANSPORTS) {
+  test(`${t}: a shared access policy's connection string (SharedAccessKeyName=device): put-token with skn accepted; a policy without DeviceConnect is 401`, async () => {
+    const id = `policy-${t.toLowerCase()}`
+    hub.registry.addDevice(id)
+    const { client } = await sdkClient(hub, hub.registry.policyConnectionString('device', id), t)
+    await within(client.open(), 10000, `${t} open`)
+    assert.is((await roundTrip(client, id, `${t} with a policy`)).deviceId, id)
+    hub.registry.addPolicy('service-only', ['ServiceConnect'])
+    const other = await sdkClient(hub, hub.registry.policyConnectionString('service-only', id), t)
+    const err = await within(other.client.open().then(() => null, (e: Error) => e), 15000, `${t} refused`)
+    assert.is(err?.name, 'UnauthorizedError', String(err))
+    assert.ok(log.some(l => l.includes('put-token') && l.includes(id) && l.includes('policy service-only has no DeviceConnect')))
+  })
+
+  test(`${t}: an X.509 device (x509=true, a client certificate from the emulator's CA) needs no put-token; another certificate is refused`, async () => {
+    const id = `x509-${t.toLowerCase()}`
+    const cert = hub.deviceCert(id)
+    hub.registry.addDevice(id, { auth: 'x509', thumbprint: cert.thumbprint })
+    const cs = hub.registry.connectionString(id)
+    assert.match(cs, /;x509=true/)
+    const { client } = await sdkClient(hub, cs, t, { cert: cert.cert, key: cert.key })
+    await within(client.open(), 10000, `${t} open`)
+    assert.is((await roundTrip(client, id, `${t} with a certificate`)).deviceId, id)
+    assert.not.ok(log.some(l => l.includes('put-token') && l.includes(id)), 'no CBS')
+
+    const stranger = hub.deviceCert(`${id}-other`)
+    const other = await sdkClient(hub, cs, t, { cert: stranger.cert, key: stranger.key })
+    const before = hub.telemetry.length
+    const err = await within(other.client.open().then(() => other.client.sendEvent(new Message('x'))).then(() => null, (e: Error) => e), 15000, `${t} refused`)
+    assert.ok(err, 'refused')
+    assert.is(hub.telemetry.length, before)
+  })
+
+  test(`${t}: IoT Edge: a module's output event (iothub-outputname) is routed to another module's input, which gets it on its receiver link with x-opt-input-name and completes it`, async () => {
+    const edge = `edge-${t.toLowerCase()}`
+    hub.registry.addDevice(edge)
+    hub.registry.addModule(edge, 'src')
+    hub.registry.addModule(edge, 'dst')
+    hub.setRoutes(edge, { r1: 'FROM /messages/modules/src/outputs/out1 INTO BrokeredEndpoint("/modules/dst/inputs/in1")' })
+    const src = await sdkModuleClient(hub, hub.registry.connectionString(edge, 'src'), t)
+    const dst = await sdkModuleClient(hub, hub.registry.connectionString(edge, 'dst'), t)
+    await within(src.client.open(), 10000, 'src open')
+    await within(dst.client.open(), 10000, 'dst open')
+    const inputs: { input: string, m: Message }[] = []
+    dst.client.on('inputMessage', (input: string, m: Message) => { inputs.push({ input, m }) })
+    await until(() => log.some(l => l.includes(`amqp attach ${edge}/dst inputs`)), 10000, 'input link')
+    const out = new Message('to dst é')
+    out.properties.add('k', '温度')
+    const before = hub.telemetry.length
+    await within(src.client.sendOutputEvent('out1', out), 10000, 'sendOutputEvent')
+    await until(() => inputs.length === 1, 10000, 'input message')
+    assert.is(inputs[0].input, 'in1')
+    assert.is(inputs[0].m.getData().toString(), 'to dst é')
+    assert.equal(propertiesOf(inputs[0].m), { k: '温度' })
+    assert.is(hub.telemetry.length, before, 'routed to a module only, not upstream')
+    assert.is(hub.c2dQueue(`${edge}/dst`).length, 1, 'kept until completed')
+    await within(dst.client.complete(inputs[0].m), 5000, 'complete the input message')
+    await until(() => hub.c2dQueue(`${edge}/dst`).length === 0, 5000, 'input settled')
+  })
+}
+
 const VALID = 6 // seconds a token is valid
 const MARGIN = 3 // renewed this long before it expires
 

@@ -22,7 +22,7 @@ const TOKEN_TYPES = ['servicebus.windows.net:sastoken', 'azure-devices.net:sasto
  * @typedef {import('rhea').Receiver} Receiver
  * @typedef {import('rhea').Message} Message
  * @typedef {{ se: number, timer: NodeJS.Timeout }} Grant
- * @typedef {{ serial: number, connection: Connection | null, grants: Map<string, Grant>, links: Set<Link>, closed: boolean }} State
+ * @typedef {{ serial: number, connection: Connection | null, socket: unknown, grants: Map<string, Grant>, links: Set<Link>, closed: boolean }} State
  * @typedef {{ state: State, link: Sender | Receiver, address: string, id: string, deviceId: string, moduleId?: string,
  *   kind: 'events' | 'c2d' | 'inputs' | 'twin' | 'methods', sender: boolean, desired: boolean }} Link
  */
@@ -43,16 +43,17 @@ export function createAmqpServer (hub) {
   /**
    * A new connection: its own container, so SASL PLAIN can grant to this connection.
    * @param {(container: any) => Connection} accept
+   * @param {unknown} socket the TLS socket, for X.509 devices' client certificates
    */
-  function open (accept) {
+  function open (accept, socket) {
     /** @type {State} */
-    const state = { serial: ++serial, connection: null, grants: new Map(), links: new Set(), closed: false }
+    const state = { serial: ++serial, connection: null, socket, grants: new Map(), links: new Set(), closed: false }
     states.add(state)
     const container = rhea.create_container({ id: 'tinyhub-emu', autoaccept: false })
     container.sasl_server_mechanisms.enable_anonymous()
     // SASL PLAIN: user `{deviceId}[/{moduleId}]@sas.{hub}` (the part before @ is informative), password a SAS token
     container.sasl_server_mechanisms.enable_plain((/** @type {string} */ user, /** @type {string} */ password) => {
-      const result = grant(state, password, parseSas(password) ? decodeURIComponent(parseSas(password)?.sr || '') : '')
+      const result = grant(state, password, parseSas(password)?.sr)
       if (result.status !== 200) hub.log(`amqp refused SASL PLAIN ${user}: ${result.description}`)
       return result.status === 200
     })
@@ -151,8 +152,14 @@ export function createAmqpServer (hub) {
     }
   }
 
-  /** Does a live token of the connection cover the identity? @param {State} state @param {string} id */
+  /**
+   * Does a live token of the connection cover the identity? An X.509 identity needs no token: the TLS client
+   * certificate with its registered thumbprint (as the SDK does, no CBS at all).
+   * @param {State} state @param {string} id
+   */
   function authorized (state, id) {
+    const ident = registry.get(id)
+    if (ident?.auth === 'x509' && !checkCredentials(registry, id, ident, undefined, state.socket)) return true
     const now = Date.now()
     return registry.sasResources(id).map(normalize).some(r =>
       [...state.grants].some(([g, { se }]) => se * 1000 > now && (r === g || r.startsWith(g + '/'))))
@@ -255,7 +262,7 @@ export function createAmqpServer (hub) {
     senderFor(link.connection, '$cbs')?.send({
       correlation_id: msg.message_id,
       to: msg.reply_to,
-      application_properties: { 'status-code': result.status, 'status-description': result.description }
+      application_properties: { 'status-code': rhea.types.wrap_int(result.status), 'status-description': result.description }
     })
   }
 
@@ -294,7 +301,7 @@ export function createAmqpServer (hub) {
     const out = senderFor(l.link.connection, l.address, channel) ?? senderFor(l.link.connection, l.address)
     const answer = (/** @type {number} */ status, /** @type {string} */ body = '', extra = {}) => out?.send({
       correlation_id: msg.correlation_id,
-      message_annotations: { status, ...extra },
+      message_annotations: { status: rhea.types.wrap_int(status), ...extra }, // int and long: the C SDK checks the types
       body: rhea.message.data_section(Buffer.from(body))
     })
     const desiredLinks = () => [...l.state.links].filter(x => x.kind === 'twin' && x.sender && x.id === l.id && x.link === out)
@@ -379,7 +386,7 @@ export function createAmqpServer (hub) {
       absolute_expiry_time: s.expiryTimeUtc ? new Date(s.expiryTimeUtc) : undefined,
       delivery_count: m.deliveryCount,
       message_annotations: annotations,
-      application_properties: { ...m.properties, ...(s.ack ? { 'iothub-ack': s.ack } : {}) },
+      application_properties: m.properties,
       body: rhea.message.data_section(m.body)
     }
     return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined))
@@ -405,7 +412,8 @@ export function createAmqpServer (hub) {
 
   /** @param {string} id */
   function connected (id) {
-    return [...states].some(s => s.grants.has(normalize(registry.sasResources(id)[0])) || [...s.links].some(l => l.id === id))
+    const own = registry.sasResources(id).map(normalize)
+    return [...states].some(s => own.some(r => s.grants.has(r)) || [...s.links].some(l => l.id === id))
   }
 
   return {
@@ -414,12 +422,15 @@ export function createAmqpServer (hub) {
 
     /** Accept a TLS (or plain) socket. @param {import('node:net').Socket} socket */
     accept (socket) {
-      open(container => container.create_connection({ idle_time_out: 120000 }).accept(socket))
+      open(container => container.create_connection({ idle_time_out: 120000 }).accept(socket), socket)
     },
 
-    /** Accept a WebSocket (subprotocol AMQPWSB10). @param {import('ws').WebSocket} ws */
-    acceptWebSocket (ws) {
-      open(container => container.websocket_accept(ws, { idle_time_out: 120000 }))
+    /**
+     * Accept a WebSocket (subprotocol AMQPWSB10).
+     * @param {import('ws').WebSocket} ws @param {import('node:http').IncomingMessage} req
+     */
+    acceptWebSocket (ws, req) {
+      open(container => container.websocket_accept(ws, { idle_time_out: 120000 }), req.socket)
     },
 
     /** Has the identity an AMQP method link? @param {string} id */

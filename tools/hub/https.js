@@ -37,7 +37,7 @@ export function createHttpsServer (hub, tlsOptions) {
     handleProtocols: (_, req) => subprotocol(req) || false
   })
   wss.on('error', () => {}) // the server's own errors (EADDRINUSE) reach startHub through it
-  wss.on('connection', (ws, req) => ws.protocol === 'AMQPWSB10' ? hub.amqp.acceptWebSocket(ws) : hub.mqtt.broker.handle(createWebSocketStream(ws), req))
+  wss.on('connection', (ws, req) => ws.protocol === 'AMQPWSB10' ? hub.amqp.acceptWebSocket(ws, req) : hub.mqtt.broker.handle(createWebSocketStream(ws), req))
   return server
 }
 
