@@ -153,6 +153,16 @@ test("a module identity: telemetry recorded with its module id", async () => {
   await end(k.d);
 });
 
+test("X.509: the TLS client certificate authorizes the links (no token put on $cbs)", async () => {
+  const c = hub.deviceCert("amqp-x509");
+  hub.registry.addDevice("amqp-x509", { auth: "x509", thumbprint: c.thumbprint });
+  const k = device(hub.registry.connectionString("amqp-x509"), { tls: { ca: hub.ca, cert: c.cert, key: c.key } });
+  await connected(k);
+  assert.is(await sent(k.d, "by certificate", null), 0);
+  assert.ok(hub.telemetry.some((x: any) => x.deviceId == "amqp-x509" && x.body.toString() == "by certificate"));
+  await end(k.d);
+});
+
 test('"amqp-ws": over a WebSocket on the HTTPS port (AMQPWSB10)', async () => {
   hub.registry.addDevice("amqp-ws");
   const k = device(hub.registry.connectionString("amqp-ws"), { protocol: "amqp-ws", port: hub.ports.https });
