@@ -153,7 +153,7 @@ function message(b: Uint8Array | null, off: number, m: any): number {
     if (x === undefined) continue;
     k = SECTION_KINDS[i];
     if (i > 4 && i < 8 && ++bodies > 1) return E_ARGUMENT; // one body: data, sequence or value (§3.2)
-    if (!k) off = composite(b, off, 0x70 + i, x);
+    if (!k && i != 7) off = composite(b, off, 0x70 + i, x); // amqp-value (7): any value, DESCRIBED being 0 too
     else {
       if (b) (b[off] = 0), (b[off + 1] = 0x53), (b[off + 2] = 0x70 + i);
       off = field(b, off + 3, k, x, 1);
@@ -311,7 +311,7 @@ export function decodeMessage(b: Uint8Array, off: number, end: number, out?: any
     if (i > 4 && i < 8 && last > 4) return E_AMQP_BODY; // one body
     last = i;
     k = SECTION_KINDS[i];
-    if (!k) {
+    if (!k && i != 7) {
       if (typeof (x = decodeComposite(b, off, end, 0, null)) == "number") return x;
     } else {
       if (typeof (x = readAny(b, off + 3, end, 1)) == "number") return x;

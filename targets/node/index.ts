@@ -5,6 +5,8 @@ import { createDevice as hubDevice, DeviceOptions, Device } from "../../src/sess
 import { createHttpDevice as hubHttpDevice, HttpDeviceOptions, HttpDevice } from "../../src/sessions/https";
 import { provisionHttp as dpsProvisionHttp } from "../../src/sessions/provision-http";
 import { provision as dpsProvision, deriveKey as dpsDeriveKey, ProvisionOptions, Provisioned } from "../../src/sessions/provision";
+import { createAmqpDevice as hubAmqpDevice, AmqpDeviceOptions, AmqpDevice } from "../../src/sessions/amqp";
+import { createGateway as amqpGateway, GatewayOptions, Gateway } from "../../src/sessions/gateway";
 import { selectProtocol } from "../../src/sessions/protocol";
 import { uploadToBlob as blobUpload, UploadOptions, UploadDone } from "../../src/sessions/upload";
 import type { Payload, PayloadSource } from "../../src/types";
@@ -28,7 +30,7 @@ export function createClient(o: NodeOptions<ClientOptions>): Client {
   return mqttClient(node(o));
 }
 
-/** Which protocol createDevice speaks: "mqtt" (8883, default), "mqtt-ws" (443) or "http" (443). */
+/** Which protocol createDevice speaks: "mqtt" (8883, default), "mqtt-ws" (443), "http" (443), "amqp" (5671) or "amqp-ws" (443). */
 export type Protocol = "mqtt" | "mqtt-ws" | "http" | "amqp" | "amqp-ws";
 
 /** File upload on a device, whatever its protocol: HTTPS to the hub and to its storage, on a connection of its own. */
@@ -41,21 +43,30 @@ export interface Uploader {
 function uploads<T>(d: T | number, o: any): (T & Uploader) | number {
   if (typeof d == "object" && d) {
     (d as T & Uploader).uploadToBlob = (name, source, done) =>
-      uploadToBlob({ ...o, transport: undefined, httpsPort: o.httpsPort || (o.protocol == "http" || o.protocol == "mqtt-ws" ? o.port : undefined) }, name, source, done);
+      uploadToBlob({ ...o, transport: undefined, httpsPort: o.httpsPort || (o.protocol == "http" || o.protocol == "mqtt-ws" || o.protocol == "amqp-ws" ? o.port : undefined) }, name, source, done);
   }
   return d as (T & Uploader) | number;
 }
 
 /**
- * An IoT Hub device or module client: over MQTT (default), MQTT over WebSockets (`protocol: "mqtt-ws"`)
- * or HTTPS (`protocol: "http"`, an HttpDevice); a negative number for bad options or an unsupported protocol.
- * Each has uploadToBlob (file upload).
+ * An IoT Hub device or module client: over MQTT (default), MQTT over WebSockets (`protocol: "mqtt-ws"`),
+ * HTTPS (`protocol: "http"`, an HttpDevice) or AMQP (`protocol: "amqp"` or `"amqp-ws"`, an AmqpDevice); a negative
+ * number for bad options or an unsupported protocol. Each has uploadToBlob (file upload).
  */
-export function createDevice(o: NodeOptions<DeviceOptions & UploadOptions> & { protocol?: Exclude<Protocol, "http"> }): (Device & Uploader) | number;
+export function createDevice(o: NodeOptions<DeviceOptions & UploadOptions> & { protocol?: "mqtt" | "mqtt-ws" }): (Device & Uploader) | number;
 export function createDevice(o: NodeOptions<HttpDeviceOptions & UploadOptions> & { protocol: "http" }): (HttpDevice & Uploader) | number;
-export function createDevice(o: any): ((Device | HttpDevice) & Uploader) | number {
+export function createDevice(o: NodeOptions<AmqpDeviceOptions & UploadOptions> & { protocol: "amqp" | "amqp-ws" }): (AmqpDevice & Uploader) | number;
+export function createDevice(o: any): ((Device | HttpDevice | AmqpDevice) & Uploader) | number {
   // an Edge module's invokeMethod has a connection of its own (made at its first call)
-  return uploads(selectProtocol<any, Device | HttpDevice>(node({ edgeTransport: nodeTransport(), ...o }), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice }), o);
+  return uploads(selectProtocol<any, Device | HttpDevice | AmqpDevice>(node({ edgeTransport: nodeTransport(), ...o }), { mqtt: hubDevice, ws: wsTransport, http: hubHttpDevice, amqp: hubAmqpDevice }), o);
+}
+
+/**
+ * An AMQP gateway: many devices (and modules) on one AMQP connection to `host` (5671, TLS), each with its own SAS
+ * token on $cbs and its own links: `gateway.addDevice({ connectionString, onMessage, ... })` gives an AmqpDevice.
+ */
+export function createGateway(o: NodeOptions<GatewayOptions>): Gateway {
+  return amqpGateway(node(o));
 }
 
 /** An IoT Hub device client over HTTPS: telemetry, batches, C2D by polling, file upload; a negative number for bad options. */
@@ -115,6 +126,8 @@ export type { MethodParams, MethodResult, InvokeMethod } from "../../src/session
 export type { ProvisionOptions, Provisioned } from "../../src/sessions/provision";
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/https";
 export { pnpAck, pnpReported, pnpCommand, PNP_COMMAND_SEP } from "../../src/iothub/pnp";
+export type { AmqpDevice, AmqpDeviceOptions } from "../../src/sessions/amqp";
+export type { Gateway, GatewayOptions } from "../../src/sessions/gateway";
 export type { HttpDevice, HttpDeviceOptions, HttpC2DMessage, HttpMessage } from "../../src/sessions/https";
 export type { Transport, TransportEvents, Clock, TlsOptions, PayloadSource } from "../../src/types";
 export { BLOB_BLOCK_SIZE, BLOB_MAX_BLOCKS, type UploadOptions, type UploadDone } from "../../src/sessions/upload";

@@ -139,6 +139,11 @@ test('performatives: bad input gets named errors', () => {
   assert.is(P.sizeComposite(P.BEGIN, { nextOutgoingId: -1, incomingWindow: 1, outgoingWindow: 1 }), E.E_ARGUMENT, 'encode: uint -1');
   assert.is(P.sizeComposite(0x19, {}), E.E_ARGUMENT, 'encode: unknown code');
   assert.is(P.sizeMessage({ data: 'a', value: 'b' }), E.E_ARGUMENT, 'encode: two bodies');
+  // an amqp-value body of any value (§3.2.8; the CBS put-token carries the token as a string): 00 53 77 a1 03 "tok"
+  const vb = new Uint8Array(P.sizeMessage({ value: 'tok' }));
+  assert.is(P.writeMessage(vb, 0, { value: 'tok' }), 8);
+  assert.is(hex(vb), '00 53 77 a1 03 74 6f 6b');
+  assert.is(P.decodeMessage(vb, 0, 8).value, 'tok');
   assert.is(P.sizeMessage({ properties: { to: 'x' } }), E.E_ARGUMENT, 'encode: no body');
   assert.is(P.sizeMessage({ data: 'a', applicationProperties: { l: [1] } }), E.E_ARGUMENT, 'encode: a list in application-properties (§3.2.5)');
   const m = (...p: any[]) => u8(...p);

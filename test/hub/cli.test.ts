@@ -19,7 +19,7 @@ test('usage lists the hub command', () => {
 
 test('tinyhub hub prints connection strings and the CA path, and stops on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tinyhub-cli-'))
-  const child = spawn(process.execPath, [CLI, 'hub', '--dir', dir, '--port', '0', '--https-port', '0', '--dps-port', '0', '--admin-port', '0', '--plain-port', '0', '--quiet'])
+  const child = spawn(process.execPath, [CLI, 'hub', '--dir', dir, '--port', '0', '--https-port', '0', '--amqps-port', '0', '--dps-port', '0', '--admin-port', '0', '--plain-port', '0', '--quiet'])
   try {
     let out = ''
     await within(new Promise<void>((resolve, reject) => {

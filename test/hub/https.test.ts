@@ -184,11 +184,14 @@ function upgrade (protocols?: string): Promise<number> {
   }), 3000, `upgrade ${protocols}`)
 }
 
-test('a WebSocket upgrade must offer the mqtt subprotocol (400 otherwise)', async () => {
+test('a WebSocket upgrade must offer the mqtt or the AMQPWSB10 subprotocol (400 otherwise)', async () => {
   assert.is(await upgrade('mqtt'), 101)
   assert.is(await upgrade('chat, mqtt'), 101)
+  assert.is(await upgrade('AMQPWSB10'), 101)
+  assert.is(await upgrade('amqp, AMQPWSB10'), 101)
   assert.is(await upgrade(), 400)
   assert.is(await upgrade('mqttv3.1'), 400)
+  assert.is(await upgrade('amqp'), 400)
 })
 
 test('HTTPS with a hub policy token: DeviceConnect accepted at any prefix of the device resource; without it, or a device key named as a policy, 401', async () => {

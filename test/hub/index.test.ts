@@ -14,7 +14,7 @@ test.before.each(() => { dir = mkdtempSync(join(tmpdir(), 'tinyhub-index-')) })
 test.after.each(() => rmSync(dir, { recursive: true, force: true }))
 
 test('ports given as null stay closed; 0 picks a free port; close frees them', async () => {
-  const hub = await startHub({ dir, log: false, httpsPort: null, dpsPort: null, adminPort: null })
+  const hub = await startHub({ dir, log: false, httpsPort: null, amqpsPort: null, dpsPort: null, adminPort: null })
   assert.equal(Object.keys(hub.ports), ['mqtts'])
   const port = hub.ports.mqtts!
   assert.ok(port > 0)

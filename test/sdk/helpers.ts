@@ -19,6 +19,7 @@ export type { Hub } from '../hub/helpers'
 const require = createRequire(import.meta.url)
 const { Client, ModuleClient, Message } = require('azure-iot-device') as typeof import('azure-iot-device')
 const { Mqtt, MqttWs } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt')
+const { Amqp, AmqpWs } = require('azure-iot-device-amqp') as typeof import('azure-iot-device-amqp')
 // the package's index.d.ts declares `Http` as the module namespace while index.js exports the class
 const { Http } = require('azure-iot-device-http') as typeof import('azure-iot-device-http/dist/http')
 const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device') as typeof import('azure-iot-provisioning-device')
@@ -30,10 +31,11 @@ type Message = SdkMessage
 type Client = import('azure-iot-device').Client
 type ModuleClient = import('azure-iot-device').ModuleClient
 
-export type TransportName = 'Mqtt' | 'MqttWs' | 'Http'
+export type TransportName = 'Mqtt' | 'MqttWs' | 'Http' | 'Amqp' | 'AmqpWs'
 export const MQTT_TRANSPORTS: TransportName[] = ['Mqtt', 'MqttWs']
+export const AMQP_TRANSPORTS: TransportName[] = ['Amqp', 'AmqpWs']
 
-/** Where the SDK meant to go: `mqtts://host`, `wss://host:443/$iothub/websocket`, `https://host:443`. */
+/** Where the SDK meant to go: `mqtts://host`, `amqps://host`, `wss://host:443/$iothub/websocket`, `https://host:443`. */
 export interface Dial { url: string, username?: string, clientId?: string, password?: string, keepalive?: number, clean?: boolean }
 
 /**
@@ -81,6 +83,24 @@ export class HubAgent extends https.Agent {
     this.dialed.push({ url: `https://${options.host}:${options.port}` })
     return tls.connect({ ...options, host: '127.0.0.1', port: this.port, servername: options.servername || options.host })
   }
+}
+
+/**
+ * The SDK's AMQP layer (azure-iot-amqp-base, which its Amqp transport takes as a second argument), recording the
+ * URI the SDK chose and, for amqps:, connecting to the emulator's AMQPS port through the layer's own
+ * `policyOverride` (the connection parameters it hands to rhea), keeping the TLS name so the certificate is verified.
+ * AmqpWs takes no such argument: its WebSocket goes through the `amqp.webSocketAgent` option (a HubAgent).
+ */
+export function amqpBase (hub: Hub, dialed: Dial[]): any {
+  const { Amqp: AmqpBase } = createRequire(require.resolve('azure-iot-device-amqp'))('azure-iot-amqp-base')
+  const base = new AmqpBase(false)
+  const connect = base.connect.bind(base)
+  base.connect = (config: any, done: unknown) => {
+    const u = new URL(config.uri)
+    dialed.push({ url: config.uri })
+    return connect({ ...config, policyOverride: { host: '127.0.0.1', port: hub.ports.amqps, servername: u.hostname } }, done)
+  }
+  return base
 }
 
 export interface SdkDevice<C> { client: C, dialed: Dial[] }
@@ -139,6 +159,8 @@ async function make (Kind: any, hub: Hub, connectionString: string, transport: T
   // `new transportCtor(authenticationProvider)` inside fromConnectionString: a function that returns the transport
   const ctor = function (auth: unknown) {
     if (transport === 'Http') return new Http(auth as any)
+    if (transport === 'Amqp') return new Amqp(auth as any, amqpBase(hub, dialed))
+    if (transport === 'AmqpWs') return new AmqpWs(auth as any)
     const base = new MqttBase(mqttProvider(hub, dialed, mqtt))
     return transport === 'Mqtt' ? new Mqtt(auth as any, base) : new MqttWs(auth as any, base)
   }
@@ -147,7 +169,7 @@ async function make (Kind: any, hub: Hub, connectionString: string, transport: T
   const agent = new HubAgent(hub.ports.https!, dialed)
   open.push({ close: () => client.close().catch(() => {}).finally(() => agent.destroy()) })
   // the SDK applies options asynchronously (a retried operation): a request made before it is done dials the real host
-  await within(client.setOptions({ ca: hub.ca, http: { agent, receivePolicy: { interval: 1 } }, ...options }), 10000, 'setOptions')
+  await within(client.setOptions({ ca: hub.ca, http: { agent, receivePolicy: { interval: 1 } }, amqp: { webSocketAgent: agent }, ...options }), 10000, 'setOptions')
   return { client, dialed }
 }
 

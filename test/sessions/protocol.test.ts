@@ -1,4 +1,4 @@
-// createDevice({protocol}): MQTT over WebSockets and HTTPS against the emulator, AMQP refused by name.
+// createDevice({protocol}): MQTT over WebSockets and HTTPS against the emulator; AMQP offered by the Node build.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -64,10 +64,18 @@ test('"http": telemetry over HTTPS through createDevice', async () => {
   d.end();
 });
 
-test('"amqp" and "amqp-ws" are refused with E_HUB_PROTOCOL, not silence', () => {
+test('the Node build offers "amqp" and "amqp-ws" (test/sessions/amqp.test.ts); a build without them refuses them by name', () => {
   const cs = hub.registry.connectionString("ws-dev");
-  assert.is(createDevice({ connectionString: cs, protocol: "amqp" }) as number, E_HUB_PROTOCOL);
-  assert.is(createDevice({ connectionString: cs, protocol: "amqp-ws" }) as number, E_HUB_PROTOCOL);
+  for (const protocol of ["amqp", "amqp-ws"] as const) {
+    const d: any = createDevice({ connectionString: cs, protocol });
+    assert.type(d.amqp, "object", protocol);
+  }
+  const o: any = { transport: {}, protocol: "amqp" };
+  assert.is(selectProtocol(o, { mqtt: () => 1 }), E_HUB_PROTOCOL);
+  assert.is(selectProtocol({ ...o, protocol: "amqp-ws" }, { mqtt: () => 1, ws: () => ({}) as any }), E_HUB_PROTOCOL);
+  let seen: any;
+  selectProtocol({ ...o, protocol: "amqp-ws" }, { amqp: (x: any) => ((seen = x), 1), ws: (inner: any, w: any) => ({ inner, w }) as any });
+  assert.equal([seen.port, seen.transport.w.path, seen.transport.w.protocol, seen.buffer.length], [443, "/$iothub/websocket", "AMQPWSB10", 4096 - 512]);
 });
 
 test("a build without a protocol's code refuses it by name", () => {

@@ -2,13 +2,14 @@
 import { parseArgs } from 'node:util'
 import { startHub } from './index.js'
 
-export const summary = 'run the local IoT Hub emulator (MQTT/TLS, WebSockets, HTTPS, DPS, admin API)'
+export const summary = 'run the local IoT Hub emulator (MQTT/TLS, AMQPS, WebSockets, HTTPS, DPS, admin API)'
 
 const USAGE = `usage: tinyhub hub [options]
 
   --dir DIR          registry and certificates (default .hub)
   --port N           MQTT over TLS (default 8883)
-  --https-port N     MQTT over WebSockets and the HTTPS device API (default 8443)
+  --https-port N     MQTT and AMQP over WebSockets and the HTTPS device API (default 8443)
+  --amqps-port N     AMQP 1.0 over TLS (default 5671)
   --dps-port N       DPS over MQTT/TLS (default 8884)
   --plain-port N     plain MQTT without TLS (default off)
   --admin-port N     admin HTTP API (default 8080)
@@ -26,6 +27,7 @@ export async function run (args) {
       dir: { type: 'string', default: '.hub' },
       port: { type: 'string', default: '8883' },
       'https-port': { type: 'string', default: '8443' },
+      'amqps-port': { type: 'string', default: '5671' },
       'dps-port': { type: 'string', default: '8884' },
       'plain-port': { type: 'string' },
       'admin-port': { type: 'string', default: '8080' },
@@ -49,6 +51,7 @@ export async function run (args) {
     hubName: values['hub-name'],
     mqttsPort: port(values.port),
     httpsPort: port(values['https-port']),
+    amqpsPort: port(values['amqps-port']),
     dpsPort: port(values['dps-port']),
     plainPort: port(values['plain-port']),
     adminPort: port(values['admin-port']),
@@ -60,7 +63,8 @@ export async function run (args) {
     `tinyhub IoT Hub emulator, hub ${hub.hubName}`,
     `  MQTT/TLS     ${host}:${ports.mqtts}`,
     ports.plain !== undefined && `  MQTT (plain) ${host}:${ports.plain}`,
-    `  WebSockets   wss://${host}:${ports.https}/$iothub/websocket`,
+    `  AMQP/TLS     amqps://${host}:${ports.amqps}`,
+    `  WebSockets   wss://${host}:${ports.https}/$iothub/websocket (mqtt, AMQPWSB10)`,
     `  HTTPS API    https://${host}:${ports.https}/devices/{id}/messages/events?api-version=2020-03-13`,
     `  DPS          ${host}:${ports.dps}  ID scope ${hub.dpsIdScope}`,
     `  file upload  ${hub.storage ? `https://${hub.storage.hostName}/${hub.storage.container} (Azurite)` : 'off (--storage to start Azurite)'}`,

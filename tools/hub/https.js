@@ -1,5 +1,5 @@
-// HTTPS on one port, like the service's 443: MQTT over WebSockets at /$iothub/websocket
-// (subprotocol mqtt) and the HTTPS device API (telemetry, cloud-to-device receive and settle).
+// HTTPS on one port, like the service's 443: MQTT and AMQP over WebSockets at /$iothub/websocket
+// (subprotocol mqtt or AMQPWSB10) and the HTTPS device API (telemetry, cloud-to-device receive and settle).
 import https from 'node:https'
 import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { randomUUID } from 'node:crypto'
@@ -33,13 +33,13 @@ export function createHttpsServer (hub, tlsOptions) {
   const wss = new WebSocketServer({
     server,
     path: '/$iothub/websocket',
-    // the service refuses an upgrade that does not offer the `mqtt` subprotocol
+    // the service refuses an upgrade that offers neither the `mqtt` nor the `AMQPWSB10` subprotocol
     verifyClient: (/** @type {{ req: Request }} */ info, /** @type {(ok: boolean, code?: number, message?: string) => void} */ done) =>
-      offersMqtt(info.req) ? done(true) : done(false, 400, 'subprotocol mqtt required'),
-    handleProtocols: () => 'mqtt'
+      subprotocol(info.req) ? done(true) : done(false, 400, 'subprotocol mqtt or AMQPWSB10 required'),
+    handleProtocols: (_, req) => subprotocol(req) || false
   })
   wss.on('error', () => {}) // the server's own errors (EADDRINUSE) reach startHub through it
-  wss.on('connection', (ws, req) => hub.mqtt.broker.handle(createWebSocketStream(ws), req))
+  wss.on('connection', (ws, req) => ws.protocol === 'AMQPWSB10' ? hub.amqp.acceptWebSocket(ws, req) : hub.mqtt.broker.handle(createWebSocketStream(ws), req))
   return server
 }
 
@@ -174,11 +174,12 @@ function validHeader (name, value) {
 }
 
 /**
- * Does the upgrade request offer the `mqtt` WebSocket subprotocol?
+ * The WebSocket subprotocol the upgrade request offers that the hub speaks, `mqtt` first, or undefined.
  * @param {Request} req
  */
-function offersMqtt (req) {
-  return String(req.headers['sec-websocket-protocol'] || '').split(',').some(p => p.trim() === 'mqtt')
+function subprotocol (req) {
+  const offered = String(req.headers['sec-websocket-protocol'] || '').split(',').map(p => p.trim())
+  return ['mqtt', 'AMQPWSB10'].find(p => offered.includes(p))
 }
 
 /**

@@ -1,5 +1,5 @@
-// The local Azure IoT Hub emulator: MQTT over TLS (and, opt-in, plain TCP), MQTT over
-// WebSockets and the HTTPS device API on one port, DPS on another, an admin HTTP API on a
+// The local Azure IoT Hub emulator: MQTT over TLS (and, opt-in, plain TCP), AMQP over TLS, MQTT and
+// AMQP over WebSockets and the HTTPS device API on one port, DPS on another, an admin HTTP API on a
 // third. Everything listens on 127.0.0.1. See README.md.
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { deviceCert, ensureCerts } from './certs.js'
 import { HubError, Registry } from './registry.js'
 import { createHubBroker } from './broker.js'
+import { createAmqpServer } from './amqp.js'
 import { createDpsBroker, createDpsServer } from './dps.js'
 import { createHttpsServer } from './https.js'
 import { createAdminServer } from './admin.js'
@@ -27,18 +28,18 @@ export const MAX_C2D_BODY = 64 * 1024
 
 /**
  * @typedef {import('./properties.js').Bag} Bag
- * @typedef {{ deviceId: string, moduleId?: string, protocol: 'mqtt' | 'https', topic: string,
+ * @typedef {{ deviceId: string, moduleId?: string, protocol: 'mqtt' | 'https' | 'amqp', topic: string,
  *   body: Buffer, properties: Bag, system: Bag, at: Date }} Telemetry
  * @typedef {{ messageId: string, deviceId: string, body: Buffer, properties: Bag, system: Bag,
  *   topic: string, sequenceNumber: number, enqueuedAt: Date, deliveryCount: number,
  *   conn: number, packetId: number, lockToken: string | null, lockedUntil: number }} C2DMessage
  * @typedef {{
  *   dir?: string, host?: string, bind?: string, hubName?: string,
- *   mqttsPort?: number | null, plainPort?: number | null, httpsPort?: number | null,
+ *   mqttsPort?: number | null, plainPort?: number | null, httpsPort?: number | null, amqpsPort?: number | null,
  *   dpsPort?: number | null, adminPort?: number | null,
  *   log?: ((line: string) => void) | false, twinThrottle?: number, telemetryLimit?: number,
  *   storage?: boolean, fileUploadContainer?: string, fileUploadTtl?: number }} HubOptions
- * @typedef {{ mqtts?: number, plain?: number, https?: number, dps?: number, admin?: number, storage?: number }} Ports
+ * @typedef {{ mqtts?: number, plain?: number, https?: number, amqps?: number, dps?: number, admin?: number, storage?: number }} Ports
  */
 
 const DEFAULTS = {
@@ -49,6 +50,7 @@ const DEFAULTS = {
   mqttsPort: 0, // 0 = ephemeral, null = off
   plainPort: null,
   httpsPort: 0,
+  amqpsPort: 0,
   dpsPort: 0,
   adminPort: 0,
   /** @type {((line: string) => void) | false} */
@@ -85,6 +87,8 @@ export class Hub extends EventEmitter {
     this.sequenceNumber = 0
     /** @type {Awaited<ReturnType<typeof createHubBroker>>} */
     this.mqtt = /** @type {any} */ (null)
+    /** @type {ReturnType<typeof createAmqpServer>} */
+    this.amqp = /** @type {any} */ (null)
     /** @type {Awaited<ReturnType<typeof createDpsBroker>>} */
     this.dps = /** @type {any} */ (null)
     /** @type {(() => Promise<void>)[]} */
@@ -174,7 +178,7 @@ export class Hub extends EventEmitter {
     }
     queue.push(m)
     this.log(`c2d ${deviceId} ${preview(data)}${describe(m.properties, {})} (${queue.length} pending)`)
-    this.mqtt.flushC2D(deviceId)
+    this.flushC2D(deviceId)
     return m
   }
 
@@ -243,7 +247,16 @@ export class Hub extends EventEmitter {
       lockedUntil: 0
     }))
     this.log(`edge ${id} input ${input}${route ? ` (route ${route})` : ''}: ${preview(body)}${describe(properties, {})}`)
+    this.flushC2D(id)
+  }
+
+  /**
+   * Send queued C2D (or module input) messages to the identity, over MQTT or AMQP, where it listens.
+   * @param {string} id
+   */
+  flushC2D (id) {
     this.mqtt.flushC2D(id)
+    this.amqp.flushC2D(id)
   }
 
   /**
@@ -272,6 +285,7 @@ export class Hub extends EventEmitter {
     const version = this.registry.patchTwin(id, 'desired', patch)
     this.log(`desired ${id} ${JSON.stringify(patch)} $version=${version}`)
     this.mqtt.pushDesired(id, patch, version)
+    this.amqp.pushDesired(id, patch, version)
     return version
   }
 
@@ -292,12 +306,13 @@ export class Hub extends EventEmitter {
    * @param {number} [timeoutMs]
    */
   invokeMethod (id, name, payload = null, timeoutMs = 30000) {
+    if (this.amqp.hasMethods(id)) return this.amqp.invokeMethod(id, name, payload, timeoutMs)
     return this.mqtt.invokeMethod(id, name, payload, timeoutMs)
   }
 
-  /** Is the device (or `deviceId/moduleId`) connected over MQTT? @param {string} id */
+  /** Is the device (or `deviceId/moduleId`) connected over MQTT, or authorized on an AMQP connection? @param {string} id */
   connected (id) {
-    return this.mqtt.connected(id)
+    return this.mqtt.connected(id) || this.amqp.connected(id)
   }
 
   /** Plug and Play conventions seen for the identity (tools/hub/pnp.js): model id, components, acks, violations. @param {string} id */
@@ -332,13 +347,15 @@ export async function startHub (options = {}) {
   const hub = new Hub(opts, registry, certs)
   hub.mqtt = await createHubBroker(hub)
   hub.dps = await createDpsBroker(hub)
-  hub.closers.push(() => hub.mqtt.close(), () => hub.dps.close())
+  hub.amqp = createAmqpServer(hub)
+  hub.closers.push(() => hub.mqtt.close(), () => hub.dps.close(), async () => hub.amqp.close())
   const tlsOptions = { key: certs.key, cert: certs.cert, requestCert: true, rejectUnauthorized: false }
   /** @type {[keyof Ports, number | null, () => net.Server][]} */
   const servers = [
     ['mqtts', opts.mqttsPort, () => tls.createServer(tlsOptions, hub.mqtt.broker.handle)],
     ['plain', opts.plainPort, () => net.createServer(hub.mqtt.broker.handle)],
     ['https', opts.httpsPort, () => createHttpsServer(hub, tlsOptions)],
+    ['amqps', opts.amqpsPort, () => tls.createServer(tlsOptions, socket => hub.amqp.accept(socket))],
     ['dps', opts.dpsPort, () => createDpsServer(hub, tlsOptions)], // MQTT/TLS and MQTT/WebSockets/TLS
     ['admin', opts.adminPort, () => createAdminServer(hub)]
   ]

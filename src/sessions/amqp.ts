@@ -1,0 +1,360 @@
+// The IoT Hub device client over AMQP 1.0 (src/amqp/client.ts below), the wire of the official Node SDK
+// (azure-iot-device-amqp, azure-iot-amqp-base): SASL ANONYMOUS, then a SAS token put on the `$cbs` node (claims-based
+// security) and renewed there on the live connection; telemetry, C2D, twin and methods each on their own links.
+import { createAmqpClient, AmqpClient, AmqpClientOptions, ACCEPTED, REJECTED, RELEASED, SND_SETTLED } from "../amqp/client";
+import { Message } from "../amqp/performatives";
+import { Payload } from "../types";
+import { utf8Read, jsonText } from "../platform";
+import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED } from "../errors";
+import { E_CLOCK, E_HUB_STATUS, E_PROPERTY } from "../iothub/errors";
+import { ConnectionInfo } from "../iothub/connstr";
+import { deviceResourceUri } from "../iothub/sas";
+import { sysWire } from "../iothub/sysprops";
+import { MessageProperties } from "../iothub/telemetry";
+import { Bag } from "../iothub/bag";
+import { hubConnectHost } from "../iothub/mqtt";
+import { pnpCommand } from "../iothub/pnp";
+import { EDGE } from "../features";
+import { connectionInfo, tokenSource } from "./credentials";
+import { DeviceOptions, Device, Respond } from "./device";
+
+/** IoT Hub AMQP port (TLS); AMQP over WebSockets uses 443. */
+export var HUB_AMQP_PORT = 5671;
+/** The service API version the SDK announces on the twin and method links. */
+var API = "2021-04-12";
+/** onMessage's answer: complete (also undefined), reject, abandon (as over HTTPS), settling with accepted, rejected, released. */
+export var C2D_REJECT = 1, C2D_ABANDON = 2;
+
+export interface AmqpDeviceOptions extends Omit<DeviceOptions, "onMessage" | "store" | "documentSize" | "keepalive"> {
+  /** A C2D message (or a module's input message); the answer settles it: C2D_REJECT, C2D_ABANDON, else complete. */
+  onMessage?: (msg: { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }) => number | void;
+  /** Ms of the AMQP idle-time-out announced (default 60000). */
+  idleTimeout?: number;
+  /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts). */
+  client?: (o: AmqpClientOptions) => AmqpClient;
+}
+
+export interface AmqpDevice extends Omit<Device, "mqtt" | "publish" | "subscribe" | "sendEvent"> {
+  /** Telemetry: done(0) when the hub accepts it (its disposition). Returns the delivery id or a negative code. */
+  sendEvent(payload: Payload, properties?: MessageProperties | null, done?: (err: number) => void): number;
+  /** The AMQP connection underneath. */
+  amqp: AmqpClient;
+}
+
+interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
+
+/** A decoded AMQP value as a plain one: the v of {t, v}, the rest unchanged. */
+function val(x: any): any {
+  return x && typeof x == "object" && !(x instanceof Uint8Array) ? x.v : x;
+}
+
+function json(p: Uint8Array | null): any {
+  var s = p && utf8Read(p, 0, p.length);
+  try {
+    return s ? JSON.parse(s) : null;
+  } catch (e) {
+    return s;
+  }
+}
+
+/** A random hex id: the links' channel correlation id (the SDK: a UUID). */
+function rand(): string {
+  return (Math.random() * 4294967296).toString(16);
+}
+
+/** Creates an IoT Hub device (or module) client over AMQP; a negative code for bad options. */
+export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
+  var c = connectionInfo(o),
+    clock = o.clock,
+    info: ConnectionInfo,
+    base: string,
+    uri: string,
+    tokens: any,
+    reqs: { [rid: string]: Request } = {},
+    rid = 0,
+    timer: unknown,
+    // link handles: $cbs sender and receiver, events, C2D, twin sender and receiver, methods sender and receiver
+    L: number[] = [],
+    // links still attaching, the connection's state: 0 down, 1 authenticating, 2 up; ended by the application
+    pend = 0,
+    up = 0,
+    ended = false,
+    // why the session stopped (a refused or expired token)
+    fin = 0,
+    retry = 1000,
+    dver = -1,
+    connects = 0,
+    a: AmqpClient;
+  if (typeof c == "number") return c;
+  info = c;
+  base = "/devices/" + info.deviceId + (info.moduleId ? "/modules/" + info.moduleId : "");
+  uri = deviceResourceUri(info.host, info.deviceId, info.moduleId);
+  tokens = tokenSource(info, uri, o);
+
+  function err(code: number) {
+    if (o.onError) o.onError(code);
+  }
+
+  function methods(): boolean {
+    return !!(o.onMethod || o.methods || o.components);
+  }
+
+  /** Puts a token on $cbs (the SDK's put-token); the answer comes on the $cbs receiver. */
+  function putToken() {
+    var k = tokens();
+    clock.clear(timer);
+    if (k === E_CLOCK) return (timer = clock.set(putToken, 1000));
+    if (typeof k == "number") return stop(k);
+    if (k._s) timer = clock.set(putToken, k._s * 1000);
+    // X.509: no token (the TLS client certificate authenticates)
+    if (!k._t) return authed();
+    a.send(L[0], {
+      applicationProperties: { operation: "put-token", type: "servicebus.windows.net:sastoken", name: uri },
+      properties: { messageId: "t" + ++rid, to: "$cbs", replyTo: "cbs" },
+      value: k._t,
+    });
+  }
+
+  /** The token is accepted: the first time, the device's links. */
+  function authed() {
+    var cid = rand(), p: any;
+    if (up > 1) return;
+    up = 2;
+    pend = 1;
+    link(2, false, base + "/messages/events");
+    if (o.onMessage || (EDGE && o.inputs)) link(3, true, base + (info.moduleId ? "/messages/events" : "/messages/devicebound"));
+    p = { "com.microsoft:channel-correlation-id": "twin:" + cid, "com.microsoft:api-version": API };
+    link(4, false, base + "/twin", { properties: p, sndSettleMode: SND_SETTLED });
+    link(5, true, base + "/twin", { properties: p });
+    if (methods()) {
+      p = { "com.microsoft:channel-correlation-id": "methods:" + cid, "com.microsoft:api-version": API };
+      link(6, false, base + "/methods/devicebound", { properties: p });
+      link(7, true, base + "/methods/devicebound", { properties: p });
+    }
+    attached(0);
+  }
+
+  /** Attaches link `i` (a receiver with credit); a refusal ends the connection. */
+  function link(i: number, rcv: boolean, addr: string, opt?: any) {
+    opt = opt || {};
+    opt.credit = 4;
+    pend++;
+    L[i] = a.attach((rcv ? "r" : "s") + i + addr, rcv, addr, opt, attached);
+  }
+
+  /** A link answered: when all have, the device is connected (desired updates asked for first). */
+  function attached(e: number) {
+    if (e) return err(e), a.end();
+    if (--pend) return;
+    if (up == 1) return putToken();
+    if (o.onDesired) {
+      request("PUT", "/notifications/twin/properties/desired", " ", function () {});
+      if (connects) request("GET", "", "", resync);
+    }
+    connects++;
+    retry = 1000;
+    if (o.onConnect) o.onConnect();
+  }
+
+  function connect() {
+    clock.clear(timer);
+    up = 0;
+    a.connect();
+  }
+
+  function stop(code: number) {
+    err((fin = code));
+    ended = true;
+    a.end();
+  }
+
+  /** Ends request `r` if it is still waiting: done(err, v). */
+  function settle(r: string, e: number, v?: any) {
+    var q = reqs[r];
+    if (!q) return;
+    delete reqs[r];
+    clock.clear(q._timer);
+    q._done(e, v);
+  }
+
+  /** A twin request (the SDK's): annotations operation and resource, the correlation id its rid, a data body. */
+  function request(op: string, res: string, body: string, done: (e: number, v?: any) => void): number {
+    var r = "" + (rid = (rid % 1e9) + 1), m: Message = { messageAnnotations: { operation: op }, properties: { correlationId: r }, data: body }, n: number;
+    if (res) m.messageAnnotations.resource = res;
+    if (up < 2 || pend) return E_NOT_CONNECTED;
+    if ((n = a.send(L[4], m)) < 0) return n;
+    reqs[r] = {
+      _done: done,
+      _timer: clock.set(function () {
+        settle(r, E_TIMEOUT);
+      }, o.requestTimeout || 30000),
+    };
+    return rid;
+  }
+
+  function seen(twin: any): boolean {
+    var v = twin && twin.desired && twin.desired.$version;
+    return v > dver ? ((dver = v), true) : false;
+  }
+
+  function resync(e: number, twin?: any) {
+    if (!e && seen(twin)) o.onDesired!(twin.desired, dver, true);
+  }
+
+  /** The handler of method `name`: by its whole name, else a component's command ("component*command"). */
+  function handler(name: string): ((payload: any, respond: Respond) => void) | undefined {
+    var h = o.methods && o.methods[name], p: [string, string];
+    if (h || !o.components) return h;
+    p = pnpCommand(name);
+    return o.components[p[0]] && o.components[p[0]][p[1]];
+  }
+
+  /** A method request: answered on the methods sender with its correlation id (as it came: a UUID or a string) and IoThub-status. */
+  function method(m: any, p: Uint8Array | null) {
+    var name = val(m.applicationProperties && m.applicationProperties["IoThub-methodname"]), h = handler(name), done = false, cid = m.properties && m.properties.correlationId;
+    // the UUID is a view into the receive buffer: copied before the buffer is reused
+    if (cid && cid.v instanceof Uint8Array) cid = { t: cid.t, v: new Uint8Array(cid.v) };
+    function respond(status: number, body?: unknown) {
+      if (done) return;
+      done = true;
+      if (a.send(L[6], { properties: { correlationId: cid }, applicationProperties: { "IoThub-status": status | 0 }, data: body === undefined ? "" : jsonText(body) }) < 0) err(E_NOT_CONNECTED);
+    }
+    try {
+      if (h) h(json(p), respond);
+      else if (o.onMethod) o.onMethod(name, json(p), respond);
+      else respond(501, { message: "method not implemented: " + name });
+    } catch (e) {
+      respond(500, { message: "" + e });
+    }
+  }
+
+  /** A C2D (or input) message: its properties as over MQTT (application ones by name, system ones by a "$" name). */
+  function c2d(m: any, p: Uint8Array | null, id: number) {
+    var props: Bag = {}, k: string, s = m.properties || {}, ap = m.applicationProperties || {}, h: any, r: any, inp: string | null = null;
+    for (k in ap) props[k] = ap[k] == null ? null : "" + val(ap[k]);
+    for (k in s) if (s[k] != null && sysWire("$" + k)) props["$" + k] = "" + val(s[k]);
+    if (s.absoluteExpiryTime != null) props.$expiry = "" + s.absoluteExpiryTime;
+    // a module's input (IoT Edge)
+    if (EDGE && (inp = m.messageAnnotations && val(m.messageAnnotations["x-opt-input-name"]))) props.$inputName = inp;
+    h = (EDGE && o.inputs && inp && o.inputs[inp]) || o.onMessage;
+    p = p || new Uint8Array(0);
+    try {
+      r = h && h({ topic: "", payload: p, properties: props, offset: 0, total: p.length });
+    } catch (e) {
+      r = C2D_ABANDON;
+    }
+    if (id >= 0) a.settle(id, r == C2D_REJECT ? REJECTED : r == C2D_ABANDON ? RELEASED : ACCEPTED);
+  }
+
+  a = (o.client || createAmqpClient)({
+    host: hubConnectHost(info),
+    hostname: info.host,
+    port: o.port || HUB_AMQP_PORT,
+    tls: o.tls === undefined ? {} : o.tls,
+    containerId: info.deviceId,
+    sasl: { mechanism: "ANONYMOUS" },
+    idleTimeout: o.idleTimeout,
+    bufferSize: o.bufferSize || 4096,
+    buffer: o.buffer,
+    rxSize: o.rxSize,
+    transport: o.transport,
+    clock: clock,
+    onOpen: function () {
+      up = pend = 1;
+      L = [];
+      link(0, false, "$cbs");
+      link(1, true, "$cbs");
+      attached(0);
+    },
+    onMessage: function (h, p, m, id) {
+      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = m.properties && m.properties.correlationId, s: number, v: any;
+      if (h == L[1]) {
+        // the put-token answer: status-code 200, else the token was refused
+        s = val(ap && ap["status-code"]);
+        if (s == 200) authed();
+        else stop(E_AMQP_UNAUTHORIZED);
+      } else if (h == L[5]) {
+        v = json(p);
+        if (cid == null) {
+          // a desired-properties patch pushed by the hub
+          if (v && v.$version > dver) dver = v.$version;
+          if (o.onDesired) o.onDesired(v, v && v.$version);
+        } else {
+          s = val(ma && ma.status);
+          if (s < 200 || s > 299) settle(val(cid), E_HUB_STATUS, s);
+          else settle(val(cid), 0, s == 204 ? val(ma.version) : v);
+        }
+      } else if (h == L[7]) method(m, p);
+      else if (h == L[3]) return c2d(m, p, id), void a.flow(h, 4);
+      else return;
+      // autoaccept, as the SDK's $cbs, twin and method receivers; their credit kept
+      if (id >= 0) a.settle(id, ACCEPTED);
+      a.flow(h, 4);
+    },
+    onDetach: function (h, e) {
+      // a link the hub closed: the connection goes and comes again
+      err(e || E_ENDED);
+      a.end();
+    },
+    onError: err,
+    onWritable: o.onWritable,
+    onClose: function (e) {
+      var r: string, d = retry;
+      clock.clear(timer);
+      up = 0;
+      e = e || fin;
+      for (r in reqs) settle(r, e || E_ENDED);
+      if (o.onClose) o.onClose(e);
+      if (ended || o.reconnect === false) return;
+      retry = retry < 60000 ? retry * 2 : retry;
+      timer = clock.set(connect, d);
+    },
+  });
+
+  return {
+    amqp: a,
+    connect: function () {
+      ended = false;
+      fin = 0;
+      connect();
+    },
+    sendEvent: function (payload, props, done) {
+      var m: Message = { properties: {}, applicationProperties: {}, data: payload == null ? "" : payload }, k: string, v: any, f: string;
+      if (typeof payload == "object" && payload && !(payload instanceof Uint8Array)) return E_ARGUMENT;
+      for (k in props || {}) {
+        v = props![k];
+        if (v === undefined) continue;
+        if (!(typeof v == "string" || typeof v == "boolean" || (typeof v == "number" && isFinite(v))) || !k) return E_PROPERTY;
+        if (k.charAt(0) != "$") m.applicationProperties[k] = v;
+        else if (!sysWire(k)) return E_PROPERTY;
+        // system properties (the SDK's AmqpMessage.fromMessage): the properties section, but for these three
+        else if ((f = k.substr(1)) == "outputName") m.applicationProperties["iothub-outputname"] = v;
+        else if (f == "component") m.messageAnnotations = { "dt-subject": v };
+        else {
+          // the times are timestamps: ms since the epoch, or a date string
+          if (f == "expiry" || f == "creationTime") {
+            if ((v = typeof v == "number" ? v : Date.parse("" + v)) != v) return E_PROPERTY;
+          } else v = "" + v;
+          m.properties[f == "expiry" ? "absoluteExpiryTime" : f] = v;
+        }
+      }
+      return up < 2 || pend ? E_NOT_CONNECTED : a.send(L[2], m, done);
+    },
+    getTwin: function (done) {
+      return request("GET", "", "", function (e, twin) {
+        seen(twin);
+        done(e, twin);
+      });
+    },
+    patchReported: function (patch, done) {
+      return request("PATCH", "/properties/reported", jsonText(patch), done || function () {});
+    },
+    end: function (done) {
+      var r: string;
+      ended = true;
+      clock.clear(timer);
+      for (r in reqs) settle(r, E_ENDED);
+      a.end(done);
+    },
+  };
+}
