@@ -446,3 +446,18 @@ ${notes.trim()}
 ${rerun}
 `;
 }
+
+/**
+ * `md` with the section "## {title}" set to `body`: the existing one replaced (up to the next "## "), else inserted
+ * before "## Analysis" (or at the end). For sections other scripts write (bench/wire.ts's bench/wire.md).
+ */
+export function insertSection(md: string, title: string, body: string): string {
+  const section = `## ${title}\n\n${body.trim()}\n\n`;
+  const at = md.indexOf(`## ${title}\n`);
+  if (at >= 0) {
+    const next = md.indexOf("\n## ", at + 3);
+    return md.slice(0, at) + section + (next >= 0 ? md.slice(next + 1) : "");
+  }
+  const analysis = md.indexOf("## Analysis\n");
+  return analysis >= 0 ? md.slice(0, analysis) + section + md.slice(analysis) : md.trimEnd() + "\n\n" + section;
+}

@@ -22,7 +22,7 @@ import { table as loadTable } from "../test/load/load";
 import type { CodecResult } from "./codec";
 import type { E2EResult, IdleResult, BurstSub, BurstPub } from "./worker";
 import {
-  Results, E2ESection, LibE2E, BurstSection, BurstLib, Stat, SizeRow, Goal, HeapLib, IdleLib, EspruinoBench, consoleReport, markdown, charts, fmtInt,
+  Results, E2ESection, LibE2E, BurstSection, BurstLib, Stat, SizeRow, Goal, HeapLib, IdleLib, EspruinoBench, consoleReport, markdown, charts, fmtInt, insertSection,
 } from "./report";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -456,6 +456,7 @@ npx tsx bench/run.ts --no-build --rounds 15  # skip the build (use dist/ and siz
 npx tsx bench/run.ts --smoke                 # seconds, tiny counts, output in a temp dir (what npm test runs)
 npx tsx bench/run.ts --render                # RESULTS.md and charts again from bench/results.json, no measuring
 npx tsx bench/espruino.ts                    # the Espruino section (bench/espruino.json; real interpreter, ~2 min); then --render
+npx tsx bench/wire.ts                        # bytes on the wire per protocol, ours and the Azure SDK's (bench/wire.md, ~30 s)
 node --import tsx bench/codec.ts             # the codec part alone, one JSON line
 \`\`\`
 
@@ -474,7 +475,9 @@ function write(r: Results) {
   let notes = "(no bench/notes.md)", espruino: EspruinoBench | undefined;
   try { notes = fs.readFileSync(path.join(BENCH, "notes.md"), "utf8"); } catch { /* none */ }
   try { espruino = JSON.parse(fs.readFileSync(path.join(BENCH, "espruino.json"), "utf8")); } catch { /* not run */ }
-  fs.writeFileSync(path.join(OUT, "RESULTS.md"), markdown(r, notes, RERUN, espruino));
+  let md = markdown(r, notes, RERUN, espruino);
+  try { md = insertSection(md, "Bytes on the wire (issue 14)", fs.readFileSync(path.join(BENCH, "wire.md"), "utf8")); } catch { /* bench/wire.ts not run */ }
+  fs.writeFileSync(path.join(OUT, "RESULTS.md"), md);
 }
 
 async function main() {
