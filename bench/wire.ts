@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startHub } from "../tools/hub/index.js";
 import { createDevice, errorName } from "../targets/node/index";
-import { sdkClient, HubAgent, Message } from "../test/sdk/helpers";
+import { sdkClient, closeAll, HubAgent, Message } from "../test/sdk/helpers";
 import { insertSection } from "./report";
 
 const N = 20;
@@ -154,6 +154,7 @@ try {
     rows.push(await measure("Azure SDK", name, port, (p) => sdk(transport, { mqtts: p, https: p, amqps: p })));
   }
 } finally {
+  await closeAll(); // the SDK clients a failure left open (their timers)
   await hub.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
