@@ -4,6 +4,7 @@
 // every put-token on the connection's first $cbs receiver: answers go to the device that asked, by correlation id).
 import { Transport, Clock, TlsOptions } from "../types";
 import { Hmac } from "../iothub/sas";
+import { E_BUSY } from "../errors";
 import { createAmqpClient, AmqpClient, AmqpClientOptions, ACCEPTED } from "../amqp/client";
 import { createAmqpDevice, AmqpDevice, AmqpDeviceOptions, HUB_AMQP_PORT } from "./amqp";
 
@@ -16,7 +17,8 @@ export interface GatewayOptions {
   tls?: TlsOptions | null;
   /** Bytes of the connection's one buffer (default 16384; each device adds 8 links). */
   bufferSize?: number;
-  /** Links at most on the connection (default 64: 8 devices). */
+  /** Links at most on the connection (default 64): 8 per device, so maxLinks / 8 devices at once; one more is
+   * refused with E_BUSY (its onClose) and the others go on. */
   maxLinks?: number;
   transport: Transport;
   clock: Clock;
@@ -35,7 +37,7 @@ export interface Gateway {
   amqp: AmqpClient;
 }
 
-interface Member { _o: AmqpClientOptions; _want: boolean; _links: number[]; _cbs: number }
+interface Member { _o: AmqpClientOptions; _want: boolean; _links: number[]; _cbs: number; _gone: number }
 
 export function createGateway(g: GatewayOptions): Gateway {
   var members: Member[] = [],
@@ -45,6 +47,7 @@ export function createGateway(g: GatewayOptions): Gateway {
     asked: { [id: string]: Member } = {},
     seq = 0,
     up = false,
+    max = g.maxLinks || 64,
     devs: AmqpDevice[] = [],
     c: AmqpClient;
 
@@ -54,7 +57,7 @@ export function createGateway(g: GatewayOptions): Gateway {
 
   c = createAmqpClient({
     host: g.host, hostname: g.hostname || g.host, port: g.port || HUB_AMQP_PORT, tls: g.tls === undefined ? {} : g.tls,
-    sasl: { mechanism: "ANONYMOUS" }, containerId: "tinyhub-gateway", maxLinks: g.maxLinks || 64, bufferSize: g.bufferSize || 16384,
+    sasl: { mechanism: "ANONYMOUS" }, containerId: "tinyhub-gateway", maxLinks: max, bufferSize: g.bufferSize || 16384,
     transport: g.transport, clock: g.clock,
     onOpen: function () {
       up = true;
@@ -101,10 +104,17 @@ export function createGateway(g: GatewayOptions): Gateway {
 
   /** The view of the connection a device gets. */
   function view(o: AmqpClientOptions): AmqpClient {
-    var m: Member = { _o: o, _want: false, _links: [], _cbs: -1 }, v: AmqpClient;
+    var m: Member = { _o: o, _want: false, _links: [], _cbs: -1, _gone: 0 }, v: AmqpClient;
     members.push(m);
     v = {
       connect: function () {
+        var i: number, n = 1;
+        // room for its 8 links beside those of the devices already on: else E_BUSY (its onClose), the others undisturbed
+        for (i = 0; i < members.length; i++) if ((members[i]._want || members[i]._gone) && members[i] != m) n++;
+        if (n * 8 > max)
+          return void g.clock.set(function () {
+            o.onClose!(E_BUSY);
+          }, 0);
         m._want = true;
         if (up) o.onOpen!();
         else c.connect();
@@ -115,7 +125,12 @@ export function createGateway(g: GatewayOptions): Gateway {
           owner[h] = m;
           m._links.push(h);
           if (address == "$cbs" && rcv) (cbsRcv[h] = true), (m._cbs = h);
-        }
+        } else
+          // no handle left (maxLinks) or no room: the device's attach fails (it ends its links, freeing them for the
+          // others, and reports the code) rather than waiting for an answer that never comes
+          g.clock.set(function () {
+            if (m._want && done) done(h);
+          }, 0);
         return h;
       },
       detach: c.detach,
@@ -132,12 +147,17 @@ export function createGateway(g: GatewayOptions): Gateway {
       },
       remoteError: c.remoteError,
       end: function (done) {
-        var i: number;
+        var i: number, h: number;
+        // done (and its place free for another device) once the hub has answered the detaches: their handles free
+        function left() {
+          if (!--m._gone && done) done();
+        }
         m._want = false;
-        for (i = 0; i < m._links.length; i++) if (owner[m._links[i]] == m) delete owner[m._links[i]], c.detach(m._links[i]);
+        m._gone = 1;
+        for (i = 0; i < m._links.length; i++) if (owner[(h = m._links[i])] == m) delete owner[h], c.detach(h, left) || m._gone++;
         m._links = [];
         o.onClose!(0);
-        if (done) done();
+        left();
       },
     };
     return v;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub } from "../../tools/hub/index.js";
-import { createDevice, createGateway, nodeTransport, errorName, E_AMQP_UNAUTHORIZED } from "../../targets/node/index";
+import { createDevice, createGateway, nodeTransport, errorName, E_AMQP_UNAUTHORIZED, E_BUSY } from "../../targets/node/index";
 import type { AmqpDevice } from "../../targets/node/index";
 import { C2D_REJECT, C2D_ABANDON } from "../../src/sessions/amqp";
 
@@ -208,6 +208,35 @@ test("a gateway: two devices and a module on one AMQP connection, each with its 
   hub.sendC2D("gw-b", "for b only", {});
   await until(() => got["gw-b"].length == 1, "b's C2D");
   assert.equal(got, { "gw-a": [], "gw-b": ["for b only"], m1: [] });
+  await new Promise<void>((r) => gw.end(() => r()));
+});
+
+test("a gateway full (maxLinks / 8 devices on): one more device is refused with E_BUSY, the others go on; it joins when one leaves", async () => {
+  const ids = ["gwf-a", "gwf-b", "gwf-c"];
+  for (const d of ids) hub.registry.addDevice(d);
+  const gw = createGateway({ host: "127.0.0.1", hostname: hub.hubName, port: hub.ports.amqps, tls: { ca: hub.ca }, maxLinks: 16 });
+  const ev = ids.map(() => ({ connects: 0, closes: [] as number[] }));
+  const ds = ids.map((d, i) => {
+    const dev = gw.addDevice({
+      connectionString: hub.registry.connectionString(d), reconnect: false, onMessage: () => {}, methods: { m: (p: any, r: any) => r(200, {}) },
+      onConnect: () => ev[i].connects++, onClose: (e: number) => ev[i].closes.push(e),
+    }) as AmqpDevice;
+    assert.type(dev, "object");
+    return dev;
+  });
+  ds[0].connect();
+  ds[1].connect();
+  await until(() => ev[0].connects + ev[1].connects == 2, "two devices connected");
+  ds[2].connect();
+  await until(() => ev[2].closes.length > 0, "the third refused");
+  assert.equal(ev[2], { connects: 0, closes: [E_BUSY] });
+  assert.is(await sent(ds[1], "b while c is refused", null), 0);
+  await end(ds[0]);
+  ds[2].connect();
+  await until(() => ev[2].connects == 1, "the third connected once a place is free");
+  assert.is(await sent(ds[2], "c in a's place", null), 0);
+  assert.ok(hub.telemetry.some((x: any) => x.deviceId == "gwf-c" && x.body.toString() == "c in a's place"));
+  assert.equal([ev[1].closes, ev[2].closes], [[], [E_BUSY]]);
   await new Promise<void>((r) => gw.end(() => r()));
 });
 
