@@ -5,6 +5,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import https from 'node:https'
+import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
 import { closeAll, sdkClient, testHub, within } from './helpers'
 import type { Hub, TransportName } from './helpers'
@@ -13,20 +14,33 @@ const test = suite('sdk/upload')
 let hub: Hub & { stop: () => Promise<void> }
 const D = 'sdk-upload'
 let savedCa: unknown
+// the SDK's blob uploader gives each upload AbortController.timeout(30 * 60 * 1000) (blob_uploader.js, from
+// @azure/abort-controller), a timer it never clears: the test process would wait 30 minutes for it. Here that timeout is
+// Node's own AbortSignal.timeout, the same abort without holding the process open.
+const sdkRequire = createRequire(createRequire(import.meta.url).resolve('azure-iot-device/dist/blob_upload/blob_uploader.js'))
+const { AbortController: SdkAbort } = sdkRequire('@azure/abort-controller')
+const sdkTimeout = SdkAbort.timeout
+// and uploadToBlob has the connection string's key provider schedule its token renewal (45 min), which no close stops
+const Sak = sdkRequire('azure-iot-device').SharedAccessKeyAuthenticationProvider
+const sakSchedule = Sak.prototype._scheduleNextExpiryTimeout
 
 test.before(async () => {
   hub = await testHub({ storage: true, dpsPort: null })
   hub.registry.addDevice(D)
   savedCa = https.globalAgent.options.ca
   https.globalAgent.options.ca = [hub.ca]
+  SdkAbort.timeout = (ms: number) => AbortSignal.timeout(ms)
+  Sak.prototype._scheduleNextExpiryTimeout = function (this: any) {
+    sakSchedule.call(this)
+    this._renewalTimeout?.unref()
+  }
 })
 test.after(async () => {
   https.globalAgent.options.ca = savedCa as any
   await closeAll()
   await hub.stop()
-  // the SDK's blob uploader gives each upload AbortController.timeout(30 * 60 * 1000) (blob_uploader.js), a timer it
-  // never clears: the process would wait 30 minutes for it. Once uvu has printed its summary, exit with its code.
-  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref()
+  SdkAbort.timeout = sdkTimeout
+  Sak.prototype._scheduleNextExpiryTimeout = sakSchedule
 })
 
 /** `size` bytes of a pattern. */

@@ -71,6 +71,13 @@ export function createAmqpServer (hub) {
     container.on('disconnected', () => end(state))
     container.on('error', (/** @type {any} */ e) => hub.log(`amqp error: ${e?.error?.message || e?.message || e}`))
     state.connection = accept(container)
+    // rhea clears its heartbeat timers on the socket's 'end' or 'error' only: a socket that closes without either kept a
+    // 4-minute idle timer (and the test process) alive
+    const raw = /** @type {import('node:net').Socket} */ (socket)
+    raw.once('close', () => {
+      const c = /** @type {any} */ (state.connection)
+      if (c && (c.heartbeat_in || c.heartbeat_out)) c._disconnected()
+    })
   }
 
   /** @param {State} state */
