@@ -77,7 +77,16 @@ export async function miniHub() {
     listen: async () => {
       const l = c.listen({ port: 0, host: "127.0.0.1", autoaccept: false });
       await new Promise((r) => l.once("listening", r));
-      return { port: l.address().port as number, close: () => l.close() };
+      // closing the listener leaves its connections: end them too, with rhea's heartbeat timers (it clears them on the
+      // socket's 'end' or 'error' only), or a 30 s timer keeps the test process alive
+      const close = () => {
+        l.close();
+        for (const x of conns as any[]) {
+          x.socket?.destroy?.();
+          if (x.heartbeat_in || x.heartbeat_out) x._disconnected();
+        }
+      };
+      return { port: l.address().port as number, close };
     },
     /** A desired patch pushed on the twin link (no correlation id). */
     desired: (addr: string, patch: any) => senders[addr].send({ body: rhea.message.data_section(Buffer.from(JSON.stringify(patch))) }),
