@@ -13,10 +13,9 @@ import { sysWire } from "../iothub/sysprops";
 import { MessageProperties } from "../iothub/telemetry";
 import { Bag } from "../iothub/bag";
 import { hubConnectHost } from "../iothub/mqtt";
-import { pnpCommand } from "../iothub/pnp";
 import { EDGE } from "../features";
 import { connectionInfo, tokenSource } from "./credentials";
-import { DeviceOptions, Device, Respond } from "./device";
+import { DeviceOptions, Device, callMethod } from "./device";
 
 /** IoT Hub AMQP port (TLS); AMQP over WebSockets uses 443. */
 export var HUB_AMQP_PORT = 5671;
@@ -201,31 +200,14 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     if (!e && seen(twin)) o.onDesired!(twin.desired, dver, true);
   }
 
-  /** The handler of method `name`: by its whole name, else a component's command ("component*command"). */
-  function handler(name: string): ((payload: any, respond: Respond) => void) | undefined {
-    var h = o.methods && o.methods[name], p: [string, string];
-    if (h || !o.components) return h;
-    p = pnpCommand(name);
-    return o.components[p[0]] && o.components[p[0]][p[1]];
-  }
-
   /** A method request: answered on the methods sender with its correlation id (as it came: a UUID or a string) and IoThub-status. */
   function method(m: any, p: Uint8Array | null) {
-    var name = val(m.applicationProperties && m.applicationProperties["IoThub-methodname"]), h = handler(name), done = false, cid = m.properties && m.properties.correlationId;
+    var cid = m.properties && m.properties.correlationId;
     // the UUID is a view into the receive buffer: copied before the buffer is reused
     if (cid && cid.v instanceof Uint8Array) cid = { t: cid.t, v: new Uint8Array(cid.v) };
-    function respond(status: number, body?: unknown) {
-      if (done) return;
-      done = true;
-      if (a.send(L[6], { properties: { correlationId: cid }, applicationProperties: { "IoThub-status": status | 0 }, data: body === undefined ? "" : jsonText(body) }) < 0) err(E_NOT_CONNECTED);
-    }
-    try {
-      if (h) h(json(p), respond);
-      else if (o.onMethod) o.onMethod(name, json(p), respond);
-      else respond(501, { message: "method not implemented: " + name });
-    } catch (e) {
-      respond(500, { message: "" + e });
-    }
+    callMethod(o, val(m.applicationProperties && m.applicationProperties["IoThub-methodname"]), json(p), function (status, body) {
+      if (a.send(L[6], { properties: { correlationId: cid }, applicationProperties: { "IoThub-status": status | 0 }, data: body }) < 0) err(E_NOT_CONNECTED);
+    });
   }
 
   /** A C2D (or input) message: its properties as over MQTT (application ones by name, system ones by a "$" name). */

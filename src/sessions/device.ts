@@ -288,29 +288,6 @@ export function createDevice(o: DeviceOptions): Device | number {
     return true;
   }
 
-  /** The handler of method `name`: by its whole name, else a component's command ("component*command"). */
-  function handler(name: string): ((payload: any, respond: Respond) => void) | undefined {
-    var c = o.methods && o.methods[name], p: [string, string];
-    if (c || !o.components) return c;
-    p = pnpCommand(name);
-    return o.components[p[0]] && o.components[p[0]][p[1]];
-  }
-
-  function method(name: string, r: string, payload: any) {
-    var h = handler(name), done = false;
-    function respond(status: number, body?: unknown) {
-      if (done) return;
-      done = true;
-      reply(status, r, body === undefined ? "" : jsonText(body));
-    }
-    try {
-      if (h) h(payload, respond);
-      else if (o.onMethod) o.onMethod(name, payload, respond);
-      else respond(501, { message: "method not implemented: " + name });
-    } catch (e) {
-      respond(500, { message: "" + e });
-    }
-  }
 
   /**
    * One whole twin or method message: topic, payload (its text read, then parsed, once here: one use each of the
@@ -318,7 +295,7 @@ export function createDevice(o: DeviceOptions): Device | number {
    * joined in the document region first.
    */
   function onWhole(topic: string, p: Uint8Array) {
-    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number, v = /*@__INLINE__*/ json(utf8Read(p, 0, p.length) || "");
+    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number, r: string, v = /*@__INLINE__*/ json(utf8Read(p, 0, p.length) || "");
     if (typeof t != "number") {
       if (t.kind == TWIN_DESIRED) {
         if (t.version > dver) dver = t.version;
@@ -328,7 +305,11 @@ export function createDevice(o: DeviceOptions): Device | number {
       return;
     }
     mt = parseMethodTopic(topic);
-    if (typeof mt != "number") method(mt.name, mt.rid, v);
+    if (typeof mt == "number") return;
+    r = mt.rid;
+    callMethod(o, mt.name, v, function (status, body) {
+      reply(status, r, body);
+    });
   }
 
   /** A document larger than the document region: the request or method it belongs to fails by name, the session goes on. */
@@ -441,4 +422,29 @@ export function createDevice(o: DeviceOptions): Device | number {
       return dev.sendEvent(payload, p, done);
     };
   return dev;
+}
+
+/**
+ * Runs direct method `name` (over MQTT or AMQP): its handler in `methods` by the whole name, else a component's command
+ * ("component*command"), else onMethod, else 501; a handler that throws answers 500. `answer` gets the first response
+ * only, its body as JSON text ("" for none).
+ */
+export function callMethod(o: DeviceOptions, name: string, payload: any, answer: (status: number, body: string) => void) {
+  var h = o.methods && o.methods[name], p: [string, string], done = false;
+  if (!h && o.components) {
+    p = pnpCommand(name);
+    h = o.components[p[0]] && o.components[p[0]][p[1]];
+  }
+  function respond(status: number, body?: unknown) {
+    if (done) return;
+    done = true;
+    answer(status, body === undefined ? "" : jsonText(body));
+  }
+  try {
+    if (h) h(payload, respond);
+    else if (o.onMethod) o.onMethod(name, payload, respond);
+    else respond(501, { message: "method not implemented: " + name });
+  } catch (e) {
+    respond(500, { message: "" + e });
+  }
 }
