@@ -4,7 +4,7 @@
 // official SDKs use (see README.md, "AMQP").
 import { randomUUID } from 'node:crypto'
 import rhea from 'rhea'
-import { MAX_D2C, checkCredentials, parseJson } from './broker.js'
+import { MAX_D2C, checkCredentials, parseJson, refusal } from './broker.js'
 import { checkSas, parseSas } from './sas.js'
 
 /** A C2D message delivered this often without being accepted is dead-lettered (as over HTTPS). */
@@ -116,8 +116,7 @@ export function createAmqpServer (hub) {
     const id = identityOf(normalize(sr))
     let why
     if (id) {
-      const ident = registry.get(id)
-      why = !ident ? 'no such device' : ident.status === 'disabled' ? 'device disabled' : checkCredentials(registry, id, ident, /** @type {string} */ (token), null)
+      why = refusal(registry, id, /** @type {string} */ (token), null)
     } else why = checkHubToken(/** @type {string} */ (token), fields, sr)
     if (why) return { status: 401, description: why }
     const key = normalize(sr)

@@ -53,6 +53,17 @@ export function matches (filter, topic) {
 }
 
 /**
+ * Why identity `id` may not connect with `token` (or the TLS socket's client certificate): no such device, disabled,
+ * or its credentials (checkCredentials); null when it may.
+ * @param {import('./registry.js').Registry} registry @param {string} id @param {string | undefined} token @param {any} socket
+ * @returns {string | null}
+ */
+export function refusal (registry, id, token, socket) {
+  const ident = registry.get(id)
+  return !ident ? 'no such device' : ident.status === 'disabled' ? 'device disabled' : checkCredentials(registry, id, ident, token, socket)
+}
+
+/**
  * Check a device's credentials: its SAS token, or for an X.509 device the client certificate
  * the TLS socket presented (SHA-1 or SHA-256 thumbprint of its DER, as registered).
  * @param {import('./registry.js').Registry} registry

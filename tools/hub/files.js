@@ -2,8 +2,7 @@
 // (tools/hub/storage.js, Azurite), POST /devices/{id}/files/notifications takes the device's report of how the
 // upload went. Same authentication as the rest of the HTTPS device API.
 import { randomUUID } from 'node:crypto'
-import { checkCredentials } from './broker.js'
-import { readBody, reply } from './https.js'
+import { readBody, refused, reply } from './https.js'
 import { encodePath } from './storage.js'
 
 /** The official Node SDK also puts the correlation id in the path: /files/notifications/{correlationId}. */
@@ -29,14 +28,7 @@ const MAX_BLOB_NAME = 1024
 export async function filesApi (hub, req, res, url, route) {
   const deviceId = decodeURIComponent(route[1])
   const notify = Boolean(route[2])
-  if (!url.searchParams.get('api-version')) return reply(res, 400, { Message: 'api-version missing' })
-  const ident = hub.registry.get(deviceId)
-  const why = !ident ? 'no such device' : ident.status === 'disabled' ? 'device disabled'
-    : checkCredentials(hub.registry, deviceId, ident, req.headers.authorization, req.socket)
-  if (why) {
-    hub.log(`https refused ${deviceId}: ${why}`)
-    return reply(res, 401, { Message: why })
-  }
+  if (refused(hub, req, res, url, deviceId)) return
   if (req.method !== 'POST') return reply(res, 405, { Message: `${req.method} not allowed here` })
   const raw = await readBody(req, 64 * 1024)
   let body

@@ -4,7 +4,7 @@ import https from 'node:https'
 import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import { WebSocketServer, createWebSocketStream } from 'ws'
-import { MAX_D2C, checkCredentials } from './broker.js'
+import { MAX_D2C, refusal } from './broker.js'
 import { headersToProperties, propertiesToHeaders } from './properties.js'
 import { METHOD_ROUTE, edgeMethod } from './edge.js'
 import { FILES_ROUTE, filesApi } from './files.js'
@@ -62,14 +62,7 @@ async function deviceApi (hub, req, res) {
   const [, deviceId, moduleId, k, etag, abandon] = route.map(p => p && decodeURIComponent(p))
   const kind = k.toLowerCase() === 'events' ? 'events' : 'deviceBound'
   const id = moduleId ? `${deviceId}/${moduleId}` : deviceId
-  if (!url.searchParams.get('api-version')) return reply(res, 400, { Message: 'api-version missing' })
-  const ident = hub.registry.get(id)
-  const why = !ident ? 'no such device' : ident.status === 'disabled' ? 'device disabled'
-    : checkCredentials(hub.registry, id, ident, req.headers.authorization, req.socket)
-  if (why) {
-    hub.log(`https refused ${id}: ${why}`)
-    return reply(res, 401, { Message: why })
-  }
+  if (refused(hub, req, res, url, id)) return
   const method = `${req.method} ${kind}${etag ? '/{etag}' : ''}${abandon ? '/abandon' : ''}`
   if (method === 'POST events') return events(hub, req, res, deviceId, moduleId)
   if (moduleId) return reply(res, 404, { Message: 'modules do not receive cloud-to-device messages' })
@@ -231,6 +224,25 @@ export async function readBody (req, limit) {
     if (size <= limit) chunks.push(chunk) // past the limit, read on but keep nothing
   }
   return size > limit ? null : Buffer.concat(chunks)
+}
+
+/**
+ * The device API's checks of a request for identity `id`, answered here when one fails: an api-version (400), the
+ * identity and its credentials (401).
+ * @param {Hub} hub @param {import('node:http').IncomingMessage} req @param {Response} res
+ * @param {URL} url @param {string} id
+ * @returns {boolean} true when refused (answered)
+ */
+export function refused (hub, req, res, url, id) {
+  if (!url.searchParams.get('api-version')) {
+    reply(res, 400, { Message: 'api-version missing' })
+    return true
+  }
+  const why = refusal(hub.registry, id, req.headers.authorization, req.socket)
+  if (!why) return false
+  hub.log(`https refused ${id}: ${why}`)
+  reply(res, 401, { Message: why })
+  return true
 }
 
 /**
