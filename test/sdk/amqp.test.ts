@@ -4,59 +4,25 @@
 // stored). One hub for the file, one device client (and one module client) per transport.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Client, ModuleClient, Twin } from 'azure-iot-device'
-import { AMQP_TRANSPORTS, Message, closeAll, nextTelemetry, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
-import type { Dial, Hub, TransportName } from './helpers'
+import type { Twin } from 'azure-iot-device'
+import { AMQP_TRANSPORTS, Message, admin, closeAll, invokeWhenReady, openClients, roundTrip, nextTelemetry, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
+import type { Hub } from './helpers'
 import { sas, resource } from '../hub/helpers'
 
 const test = suite('sdk/amqp')
 let hub: Hub & { stop: () => Promise<void> }
 const log: string[] = []
-const devices = new Map<TransportName, { id: string, client: Client, dialed: Dial[] }>()
-const modules = new Map<TransportName, { id: string, client: ModuleClient }>()
+let devices: Awaited<ReturnType<typeof openClients>>['devices']
+let modules: Awaited<ReturnType<typeof openClients>>['modules']
 
 test.before(async () => {
   hub = await testHub({ log: (line: string) => { log.push(line); if (process.env.HUB_LOG) console.error(Date.now() % 100000, line) } })
-  for (const t of AMQP_TRANSPORTS) {
-    const id = `sdk-${t.toLowerCase()}`
-    hub.registry.addDevice(id)
-    hub.registry.addModule(id, 'mod')
-    const d = await sdkClient(hub, hub.registry.connectionString(id), t)
-    await within(d.client.open(), 10000, `${t} open`)
-    devices.set(t, { id, ...d })
-    const m = await sdkModuleClient(hub, hub.registry.connectionString(id, 'mod'), t)
-    await within(m.client.open(), 10000, `${t} module open`)
-    modules.set(t, { id: `${id}/mod`, client: m.client })
-  }
+  ;({ devices, modules } = await openClients(hub, AMQP_TRANSPORTS))
 })
 test.after(async () => {
   await closeAll()
   await hub.stop()
 })
-
-/** The admin API, as a service application would call it. */
-async function admin (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
-  const r = await fetch(`http://127.0.0.1:${hub.ports.admin}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000) })
-  const text = await r.text()
-  return { status: r.status, json: text ? JSON.parse(text) : null }
-}
-
-/** Invoke a method, again while the hub answers 404 (the SDK's method links still attaching), for 10 s at most. */
-async function invokeWhenAttached (id: string, name: string, payload: unknown) {
-  const end = Date.now() + 10000
-  for (;;) {
-    const result = await hub.invokeMethod(id, name, payload, 5000)
-    if (result.status !== 404 || Date.now() > end) return result
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
-
-/** Send one message and resolve with what the hub stored for `id`. */
-async function roundTrip (client: { sendEvent: (m: InstanceType<typeof Message>) => Promise<unknown> }, id: string, text: string): Promise<any> {
-  const stored = nextTelemetry(hub, x => x.deviceId === id && x.body.toString() === text)
-  await within(client.sendEvent(new Message(text)), 10000, `send ${text}`)
-  return stored
-}
 
 test('the AMQPS port is reported with the others', () => {
   assert.type(hub.ports.amqps, 'number')
@@ -96,7 +62,7 @@ for (const t of AMQP_TRANSPORTS) {
       contentEncoding: 'utf-8',
       to: `/devices/${id}/messages/events` // the SDK sets `to` to the link's address
     })
-    const { json } = await admin('GET', `/telemetry?device=${id}`)
+    const { json } = await admin(hub, 'GET', `/telemetry?device=${id}`)
     assert.equal(json.at(-1).properties, { label: '温度', 'odd key': 'a/b&c=d é' })
     assert.is(json.at(-1).body, body)
   })
@@ -126,7 +92,7 @@ for (const t of AMQP_TRANSPORTS) {
       assert.equal(hub.c2dQueue(id), [])
 
       // reject: dead-lettered
-      const posted = await admin('POST', `/devices/${id}/messages`, { body: { cmd: 'blink' }, properties: { urgent: '1' } })
+      const posted = await admin(hub, 'POST', `/devices/${id}/messages`, { body: { cmd: 'blink' }, properties: { urgent: '1' } })
       assert.is(posted.status, 201)
       await until(() => received.length === 2, 10000, 'second C2D message')
       assert.equal(JSON.parse(received[1].getData().toString()), { cmd: 'blink' })
@@ -179,7 +145,7 @@ for (const t of AMQP_TRANSPORTS) {
     twin.on('properties.desired', (delta: any) => patches.push(delta))
     await until(() => patches.length >= 1, 5000, 'initial desired')
     await until(() => log.some(l => l.includes(`amqp ${id} desired notifications on`)), 5000, 'PUT notifications')
-    const { status, json } = await admin('PATCH', `/devices/${id}/twin/desired`, { interval: 60 })
+    const { status, json } = await admin(hub, 'PATCH', `/devices/${id}/twin/desired`, { interval: 60 })
     assert.is(status, 200)
     await until(() => patches.some(p => p.interval === 60), 10000, 'desired patch')
     const patch = patches.find(p => p.interval === 60)
@@ -195,11 +161,11 @@ for (const t of AMQP_TRANSPORTS) {
       requests.push({ name: req.methodName, payload: req.payload, id: req.requestId })
       res.send(201, { ok: true, got: req.payload, text: '温度' }, () => {})
     })
-    const result = await invokeWhenAttached(id, `reboot${t}`, { delay: 5 })
+    const result = await invokeWhenReady(hub, id, `reboot${t}`, { delay: 5 })
     assert.equal(result, { status: 201, payload: { ok: true, got: { delay: 5 }, text: '温度' } })
     assert.equal(requests.map(r => [r.name, r.payload]), [[`reboot${t}`, { delay: 5 }]])
     assert.match(requests[0].id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
-    const { status, json } = await admin('POST', `/devices/${id}/methods/reboot${t}`, { payload: [1, 'two'], responseTimeoutInSeconds: 5 })
+    const { status, json } = await admin(hub, 'POST', `/devices/${id}/methods/reboot${t}`, { payload: [1, 'two'], responseTimeoutInSeconds: 5 })
     assert.is(status, 200)
     assert.equal(json, { status: 201, payload: { ok: true, got: [1, 'two'], text: '温度' } })
     // a method nobody handles: the SDK does not answer, the hub times out
@@ -231,7 +197,7 @@ for (const t of AMQP_TRANSPORTS) {
     await until(() => patches.some(p => p.modSetting === 'on'), 10000, 'module desired patch')
 
     client.onMethod('ping', (req, res) => { res!.send(200, { pong: req!.payload }, () => {}) })
-    const result = await invokeWhenAttached(id, 'ping', 7)
+    const result = await invokeWhenReady(hub, id, 'ping', 7)
     assert.equal(result, { status: 200, payload: { pong: 7 } })
   })
 
@@ -267,7 +233,7 @@ for (const t of AMQP_TRANSPORTS) {
     hub.registry.addDevice(id)
     const { client } = await sdkClient(hub, hub.registry.policyConnectionString('device', id), t)
     await within(client.open(), 10000, `${t} open`)
-    assert.is((await roundTrip(client, id, `${t} with a policy`)).deviceId, id)
+    assert.is((await roundTrip(hub, client, id, `${t} with a policy`)).deviceId, id)
     hub.registry.addPolicy('service-only', ['ServiceConnect'])
     const other = await sdkClient(hub, hub.registry.policyConnectionString('service-only', id), t)
     const err = await within(other.client.open().then(() => null, (e: Error) => e), 15000, `${t} refused`)
@@ -283,7 +249,7 @@ for (const t of AMQP_TRANSPORTS) {
     assert.match(cs, /;x509=true/)
     const { client } = await sdkClient(hub, cs, t, { cert: cert.cert, key: cert.key })
     await within(client.open(), 10000, `${t} open`)
-    assert.is((await roundTrip(client, id, `${t} with a certificate`)).deviceId, id)
+    assert.is((await roundTrip(hub, client, id, `${t} with a certificate`)).deviceId, id)
     assert.not.ok(log.some(l => l.includes('put-token') && l.includes(id)), 'no CBS')
 
     const stranger = hub.deviceCert(`${id}-other`)
@@ -334,9 +300,9 @@ test('SAS renewal: each AMQP transport puts a new token on the same connection a
     const { client } = await sdkClient(hub, hub.registry.connectionString(id), t, { tokenRenewal: { tokenValidTimeInSeconds: VALID, tokenRenewalMarginInSeconds: MARGIN } })
     await within(client.open(), 10000, `${t} open`)
     const start = Date.now()
-    await roundTrip(client, id, `${t} first`)
+    await roundTrip(hub, client, id, `${t} first`)
     await new Promise(resolve => setTimeout(resolve, VALID * 1000 + 1000 - (Date.now() - start)))
-    const late = await roundTrip(client, id, `${t} after expiry`)
+    const late = await roundTrip(hub, client, id, `${t} after expiry`)
     assert.is(late.deviceId, id)
     assert.is(connects, 1, `${t}: one connection, no reconnect`)
     assert.ok(log.some(l => l.includes(`amqp token renewed for ${resource(hub, id)}`)), `${t}: renewed`)

@@ -2,7 +2,7 @@
 // connection string with a hub shared access policy (SharedAccessKeyName) instead of the device key.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Message, closeAll, nextTelemetry, sdkClient, testHub, within } from './helpers'
+import { Message, closeAll, roundTrip, sdkClient, testHub, within } from './helpers'
 import type { Hub, TransportName } from './helpers'
 import { parseSas } from '../../tools/hub/sas.js'
 
@@ -16,13 +16,6 @@ test.after(async () => {
   await hub.stop()
 })
 
-/** Send one message from `client` and resolve with what the hub stored for `id`. */
-async function roundTrip (client: { sendEvent: (m: InstanceType<typeof Message>) => Promise<unknown> }, id: string, text: string): Promise<any> {
-  const stored = nextTelemetry(hub, x => x.deviceId === id && x.body.toString() === text)
-  await within(client.sendEvent(new Message(text)), 10000, `send ${text}`)
-  return stored
-}
-
 const VALID = 6 // seconds a token is valid
 const MARGIN = 3 // renewed this long before it expires
 
@@ -35,10 +28,10 @@ test('SAS renewal: each transport renews its token and still sends after the fir
     const { client, dialed } = await sdkClient(hub, hub.registry.connectionString(id), t, { tokenRenewal: { tokenValidTimeInSeconds: VALID, tokenRenewalMarginInSeconds: MARGIN } })
     await within(client.open(), 10000, `${t} open`)
     const start = Date.now()
-    await roundTrip(client, id, `${t} first`)
+    await roundTrip(hub, client, id, `${t} first`)
     // past the expiry of every token made before `start`
     await new Promise(resolve => setTimeout(resolve, VALID * 1000 + 1000 - (Date.now() - start)))
-    const late = await roundTrip(client, id, `${t} after expiry`)
+    const late = await roundTrip(hub, client, id, `${t} after expiry`)
     assert.is(late.deviceId, id)
     if (t !== 'Http') {
       assert.ok(connects.length >= 2, `${t}: ${connects.length} connections`)
@@ -57,7 +50,7 @@ for (const t of TRANSPORTS) {
     assert.match(cs, /;SharedAccessKeyName=device;SharedAccessKey=/)
     const { client, dialed } = await sdkClient(hub, cs, t)
     await within(client.open(), 10000, `${t} open`)
-    const x = await roundTrip(client, id, `${t} with a policy`)
+    const x = await roundTrip(hub, client, id, `${t} with a policy`)
     assert.is(x.deviceId, id)
     if (t !== 'Http') assert.is(parseSas(dialed[0].password)!.skn, 'device')
   })

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module'
 import https from 'node:https'
 import tls from 'node:tls'
-import type { Message as SdkMessage } from 'azure-iot-device'
+import type { Client as SdkClient, ModuleClient as SdkModuleClient, Message as SdkMessage } from 'azure-iot-device'
 import type { RegistrationResult } from 'azure-iot-provisioning-device'
 import type { Hub } from '../hub/helpers'
 import type { Telemetry } from '../../tools/hub/index.js'
@@ -204,4 +204,49 @@ export async function until (check: () => boolean, ms = 5000, what = 'condition'
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
+}
+
+/**
+ * An open device client and module client (`{device}/mod`) per transport, the device `sdk-{transport}` registered with
+ * its module: what the scenario files share.
+ */
+export async function openClients (hub: Hub, transports: TransportName[]) {
+  const devices = new Map<TransportName, { id: string, client: SdkClient, dialed: Dial[] }>()
+  const modules = new Map<TransportName, { id: string, client: SdkModuleClient }>()
+  for (const t of transports) {
+    const id = `sdk-${t.toLowerCase()}`
+    hub.registry.addDevice(id)
+    hub.registry.addModule(id, 'mod')
+    const d = await sdkClient(hub, hub.registry.connectionString(id), t)
+    await within(d.client.open(), 10000, `${t} open`)
+    devices.set(t, { id, ...d })
+    const m = await sdkModuleClient(hub, hub.registry.connectionString(id, 'mod'), t)
+    await within(m.client.open(), 10000, `${t} module open`)
+    modules.set(t, { id: `${id}/mod`, client: m.client })
+  }
+  return { devices, modules }
+}
+
+/** The admin API, as a service application would call it. */
+export async function admin (hub: Hub, method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
+  const r = await fetch(`http://127.0.0.1:${hub.ports.admin}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000) })
+  const text = await r.text()
+  return { status: r.status, json: text ? JSON.parse(text) : null }
+}
+
+/** Invoke a method, again while the hub answers 404 (the SDK's method subscription or links still on their way), for 10 s at most. */
+export async function invokeWhenReady (hub: Hub, id: string, name: string, payload: unknown) {
+  const end = Date.now() + 10000
+  for (;;) {
+    const result = await hub.invokeMethod(id, name, payload, 5000)
+    if (result.status !== 404 || Date.now() > end) return result
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+/** Send one message and resolve with what the hub stored for `id`. */
+export async function roundTrip (hub: Hub, client: { sendEvent: (m: SdkMessage) => Promise<unknown> }, id: string, text: string): Promise<Telemetry> {
+  const stored = nextTelemetry(hub, x => x.deviceId === id && x.body.toString() === text)
+  await within(client.sendEvent(new Message(text)), 10000, `send ${text}`)
+  return stored
 }

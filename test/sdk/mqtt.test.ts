@@ -3,50 +3,23 @@
 // what the hub stored). One hub and one open client per transport for the whole file.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Client, ModuleClient, Twin } from 'azure-iot-device'
-import { MQTT_TRANSPORTS, Message, closeAll, nextTelemetry, propertiesOf, sdkClient, sdkModuleClient, testHub, until, within } from './helpers'
-import type { Dial, Hub, TransportName } from './helpers'
+import type { Twin } from 'azure-iot-device'
+import { MQTT_TRANSPORTS, Message, admin, closeAll, invokeWhenReady, openClients, nextTelemetry, propertiesOf, testHub, until, within } from './helpers'
+import type { Hub } from './helpers'
 
 const test = suite('sdk/mqtt')
 let hub: Hub & { stop: () => Promise<void> }
-const devices = new Map<TransportName, { id: string, client: Client, dialed: Dial[] }>()
-const modules = new Map<TransportName, { id: string, client: ModuleClient }>()
+let devices: Awaited<ReturnType<typeof openClients>>['devices']
+let modules: Awaited<ReturnType<typeof openClients>>['modules']
 
 test.before(async () => {
   hub = await testHub(process.env.HUB_LOG ? { log: (line: string) => console.error(Date.now() % 100000, line) } : {})
-  for (const t of MQTT_TRANSPORTS) {
-    const id = `sdk-${t.toLowerCase()}`
-    hub.registry.addDevice(id)
-    hub.registry.addModule(id, 'mod')
-    const d = await sdkClient(hub, hub.registry.connectionString(id), t)
-    await within(d.client.open(), 10000, `${t} open`)
-    devices.set(t, { id, ...d })
-    const m = await sdkModuleClient(hub, hub.registry.connectionString(id, 'mod'), t)
-    await within(m.client.open(), 10000, `${t} module open`)
-    modules.set(t, { id: `${id}/mod`, client: m.client })
-  }
+  ;({ devices, modules } = await openClients(hub, MQTT_TRANSPORTS))
 })
 test.after(async () => {
   await closeAll()
   await hub.stop()
 })
-
-/** The admin API, as a service application would call it. */
-async function admin (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
-  const r = await fetch(`http://127.0.0.1:${hub.ports.admin}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10000) })
-  const text = await r.text()
-  return { status: r.status, json: text ? JSON.parse(text) : null }
-}
-
-/** Invoke a method, again while the hub answers 404 (the SDK's subscription still on its way), for 10 s at most. */
-async function invokeWhenSubscribed (id: string, name: string, payload: unknown) {
-  const end = Date.now() + 10000
-  for (;;) {
-    const result = await hub.invokeMethod(id, name, payload, 5000)
-    if (result.status !== 404 || Date.now() > end) return result
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
 
 for (const t of MQTT_TRANSPORTS) {
   test(`${t}: the SDK dials the service's endpoint with the IoT Hub user name; the hub sees it connected`, () => {
@@ -78,7 +51,7 @@ for (const t of MQTT_TRANSPORTS) {
     assert.equal(x.properties, { label: '温度', 'odd key': 'a/b&c=d é' })
     assert.equal(x.system, { messageId: `m-${t}`, correlationId: 'c-1', contentType: 'application/json', contentEncoding: 'utf-8' })
     // the same through the admin API
-    const { json } = await admin('GET', `/telemetry?device=${id}`)
+    const { json } = await admin(hub, 'GET', `/telemetry?device=${id}`)
     assert.equal(json.at(-1).properties, { label: '温度', 'odd key': 'a/b&c=d é' })
     assert.is(json.at(-1).body, body)
   })
@@ -107,7 +80,7 @@ for (const t of MQTT_TRANSPORTS) {
       assert.equal(feedback[0], { deviceId: id, messageId: sent.messageId, statusCode: 'Success' })
 
       // through the admin API, as a service application sends it
-      const posted = await admin('POST', `/devices/${id}/messages`, { body: { cmd: 'blink' }, properties: { urgent: '1' } })
+      const posted = await admin(hub, 'POST', `/devices/${id}/messages`, { body: { cmd: 'blink' }, properties: { urgent: '1' } })
       assert.is(posted.status, 201)
       await until(() => received.length === 2, 10000, 'second C2D message')
       const m2 = received[1]
@@ -148,7 +121,7 @@ for (const t of MQTT_TRANSPORTS) {
     const patches: any[] = []
     twin.on('properties.desired', (delta: any) => patches.push(delta))
     await until(() => patches.length >= 1, 5000, 'initial desired')
-    const { status, json } = await admin('PATCH', `/devices/${id}/twin/desired`, { interval: 60 })
+    const { status, json } = await admin(hub, 'PATCH', `/devices/${id}/twin/desired`, { interval: 60 })
     assert.is(status, 200)
     await until(() => patches.some(p => p.interval === 60), 10000, 'desired patch')
     const patch = patches.find(p => p.interval === 60)
@@ -165,11 +138,11 @@ for (const t of MQTT_TRANSPORTS) {
       res.send(201, { ok: true, got: req.payload, text: '温度' }, () => {})
     })
     // the SDK subscribes to methods when the first handler is set: 404 until then
-    const result = await invokeWhenSubscribed(id, `reboot${t}`, { delay: 5 })
+    const result = await invokeWhenReady(hub, id, `reboot${t}`, { delay: 5 })
     assert.equal(result, { status: 201, payload: { ok: true, got: { delay: 5 }, text: '温度' } })
     assert.equal(requests.map(r => [r.name, r.payload]), [[`reboot${t}`, { delay: 5 }]])
     // through the admin API
-    const { status, json } = await admin('POST', `/devices/${id}/methods/reboot${t}`, { payload: [1, 'two'], responseTimeoutInSeconds: 5 })
+    const { status, json } = await admin(hub, 'POST', `/devices/${id}/methods/reboot${t}`, { payload: [1, 'two'], responseTimeoutInSeconds: 5 })
     assert.is(status, 200)
     assert.equal(json, { status: 201, payload: { ok: true, got: [1, 'two'], text: '温度' } })
     // a method nobody handles times out
@@ -199,7 +172,7 @@ for (const t of MQTT_TRANSPORTS) {
     await until(() => patches.some(p => p.modSetting === 'on'), 10000, 'module desired patch')
 
     client.onMethod('ping', (req, res) => { res!.send(200, { pong: req!.payload }, () => {}) })
-    const result = await invokeWhenSubscribed(id, 'ping', 7)
+    const result = await invokeWhenReady(hub, id, 'ping', 7)
     assert.equal(result, { status: 200, payload: { pong: 7 } })
   })
 }
