@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub } from "../../tools/hub/index.js";
-import { createDevice, provisionHttp, deriveKey, errorName, nodeTransport } from "../../targets/node/index";
-import type { Device, Provisioned, ProvisionOptions, Transport } from "../../targets/node/index";
+import { createDevice, provisionHttp, deriveKey, errorName } from "../../targets/node/index";
+import type { Device, Provisioned, ProvisionOptions } from "../../targets/node/index";
 import { E_REFUSED_CREDENTIALS } from "../../src/errors";
+import { recording } from "../helpers/recording";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-dps-http-"));
 let hub: any;
@@ -25,19 +26,6 @@ test.after(async () => {
   await hub.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A Node transport that keeps the text the client writes. */
-function recording(): Transport & { text: () => string } {
-  const t = nodeTransport(), bytes: number[] = [];
-  return Object.assign(Object.create(t), {
-    text: () => Buffer.from(bytes).toString("utf8"),
-    write(b: Uint8Array, off: number, len: number) {
-      const n = t.write(b, off, len);
-      if (n > 0) for (let i = 0; i < n; i++) bytes.push(b[off + i]);
-      return n;
-    },
-  });
-}
 
 function register(o: Partial<ProvisionOptions> & { registrationId: string }): Promise<{ err: number; out?: Provisioned; wire: string; ms: number }> {
   const transport = recording(), t0 = Date.now();

@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { startHub } from "../../tools/hub/index.js";
-import { createDevice, provision, deriveKey, errorName, nodeTransport, E_HUB_PROTOCOL } from "../../targets/node/index";
-import type { Device, Provisioned, ProvisionOptions, Transport } from "../../targets/node/index";
+import { createDevice, provision, deriveKey, errorName, E_HUB_PROTOCOL } from "../../targets/node/index";
+import type { Device, Provisioned, ProvisionOptions } from "../../targets/node/index";
 import { E_REFUSED_CREDENTIALS } from "../../src/errors";
+import { recording } from "../helpers/recording";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-dps-ws-"));
 let hub: any;
@@ -27,26 +28,13 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A Node transport that keeps the bytes the client writes (the upgrade request in clear, then WebSocket frames). */
-function recording(): Transport & { text: () => string } {
-  const t = nodeTransport(), bytes: number[] = [];
-  return Object.assign(Object.create(t), {
-    text: () => Buffer.from(bytes).toString("latin1"),
-    write(b: Uint8Array, off: number, len: number) {
-      const n = t.write(b, off, len);
-      if (n > 0) for (let i = 0; i < n; i++) bytes.push(b[off + i]);
-      return n;
-    },
-  });
-}
-
 /** provision({ protocol: "mqtt-ws" }) to the emulator's DPS port. */
 function register(o: Partial<ProvisionOptions> & { registrationId: string; protocol?: any }): Promise<{ err: number; out?: Provisioned; sent: string }> {
   const transport = recording();
   return new Promise((resolve) =>
     provision({
       protocol: "mqtt-ws", idScope: hub.dpsIdScope, host: "localhost", port: hub.ports.dps, tls: { ca: hub.ca }, timeout: 10000, transport, ...o,
-    }, (err, out) => resolve({ err, out, sent: transport.text() })));
+    }, (err, out) => resolve({ err, out, sent: transport.text("latin1") })));
 }
 
 function connectDevice(connectionString: string, tls: any = { ca: hub.ca }): Promise<Device> {

@@ -10,11 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub } from "../../tools/hub/index.js";
 import { derivedKey } from "../../tools/hub/registry.js";
-import { createDevice, provision, deriveKey, errorName, nodeTransport } from "../../targets/node/index";
-import type { Device, Provisioned, ProvisionOptions, Transport } from "../../targets/node/index";
+import { createDevice, provision, deriveKey, errorName } from "../../targets/node/index";
+import type { Device, Provisioned, ProvisionOptions } from "../../targets/node/index";
 import { E_REFUSED_CREDENTIALS, E_REFUSED_AUTH } from "../../src/errors";
 import { E_CS_KEY } from "../../src/iothub/errors";
 import { refParse } from "../helpers/mqtt";
+import { recording } from "../helpers/recording";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-dps-"));
 let hub: any;
@@ -29,19 +30,6 @@ test.after(async () => {
   await hub.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A Node transport that keeps every byte the client writes (the CONNECT among them). */
-function recording(): Transport & { bytes: number[] } {
-  const t = nodeTransport(), bytes: number[] = [];
-  return Object.assign(Object.create(t), {
-    bytes,
-    write(b: Uint8Array, off: number, len: number) {
-      const n = t.write(b, off, len);
-      if (n > 0) for (let i = 0; i < n; i++) bytes.push(b[off + i]);
-      return n;
-    },
-  });
-}
 
 /** provision() to the emulator's DPS, bounded by its own timeout. */
 function register(o: Partial<ProvisionOptions> & { registrationId: string }): Promise<{ err: number; out?: Provisioned; connect?: any }> {
