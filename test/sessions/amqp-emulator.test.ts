@@ -9,16 +9,10 @@ import { startHub } from "../../tools/hub/index.js";
 import { createDevice, createGateway, nodeTransport, errorName, E_AMQP_UNAUTHORIZED, E_BUSY } from "../../targets/node/index";
 import type { AmqpDevice } from "../../targets/node/index";
 import { C2D_REJECT, C2D_ABANDON } from "../../src/sessions/amqp";
+import { connected, until, watched } from "../helpers/amqp-device";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-amqp-emu-"));
 let hub: any;
-const until = async (cond: () => boolean, what: string, ms = 10000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test.before(async () => {
@@ -30,21 +24,12 @@ test.after(async () => {
 });
 
 function device(cs: string, more: any = {}) {
-  const ev = { connects: 0, closes: [] as number[], errors: [] as number[], c2d: [] as any[], desired: [] as any[] };
-  const d = createDevice({
-    connectionString: cs, protocol: "amqp", port: hub.ports.amqps, tls: { ca: hub.ca }, reconnect: false,
-    onConnect: () => ev.connects++, onClose: (e: number) => ev.closes.push(e), onError: (e: number) => ev.errors.push(e),
+  return watched({
+    connectionString: cs, port: hub.ports.amqps, tls: { ca: hub.ca },
     ...more,
-  } as any) as unknown as AmqpDevice;
-  assert.type(d, "object");
-  return { d, ev };
+  });
 }
 
-async function connected(k: { d: AmqpDevice; ev: any }) {
-  k.d.connect();
-  await until(() => k.ev.connects > 0 || k.ev.closes.length > 0, "onConnect");
-  assert.is(k.ev.connects, 1, "connected: " + k.ev.closes.map(errorName) + " " + k.ev.errors.map(errorName));
-}
 const end = (d: AmqpDevice) => new Promise<void>((r) => d.end(() => r()));
 const sent = (d: AmqpDevice, p: any, props: any) => new Promise<number>((r) => d.sendEvent(p, props, r));
 

@@ -11,32 +11,17 @@ import type { AmqpDevice } from "../../targets/node/index";
 import { C2D_REJECT, C2D_ABANDON } from "../../src/sessions/amqp";
 
 import { miniHub, rhea, HOST, KEY } from "../helpers/amqp-hub";
+import { connected, until, watched } from "../helpers/amqp-device";
 
-const until = async (cond: () => boolean, what: string, ms = 10000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 function device(port: number, more: any = {}) {
-  const ev = { connects: 0, closes: [] as number[], errors: [] as number[], c2d: [] as any[], desired: [] as any[] };
-  const d = createDevice({
+  return watched({
     connectionString: `HostName=${HOST};DeviceId=${more.moduleId ? "gw" : "dev1"}${more.moduleId ? ";ModuleId=" + more.moduleId : ""};SharedAccessKey=${more.key || KEY};GatewayHostName=127.0.0.1`,
-    protocol: "amqp", port, tls: null, reconnect: false,
-    onConnect: () => ev.connects++, onClose: (e: number) => ev.closes.push(e), onError: (e: number) => ev.errors.push(e),
+    port, tls: null,
     ...more, moduleId: undefined, key: undefined,
-  } as any) as unknown as AmqpDevice;
-  assert.type(d, "object");
-  return { d, ev };
+  });
 }
 
-async function connected(k: { d: AmqpDevice; ev: any }) {
-  k.d.connect();
-  await until(() => k.ev.connects > 0 || k.ev.closes.length > 0, "onConnect");
-  assert.is(k.ev.connects, 1, "connected: " + k.ev.closes.map(errorName));
-}
 
 const end = (d: AmqpDevice) => new Promise<void>((r) => d.end(() => r()));
 
