@@ -43,8 +43,13 @@ import { selectProtocol } from "src/sessions/protocol";
 import { wsTransport } from "src/ws/transport";
 export var createDevice = entry(function (o) { return selectProtocol(o, { mqtt: mqtt, ws: wsTransport }); }, DEVICE_VARS);`],
   "hub-amqp": ["IoT Hub over AMQP 1.0/TLS: telemetry, C2D (complete, reject, abandon), twin, methods, SAS token on $cbs renewed on the live connection", BOTH, NO_QOS2, `import { createAmqpDevice as core } from "src/sessions/amqp";
-export { C2D_REJECT, C2D_ABANDON } from "src/sessions/amqp";
+export { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/amqp";
 export var createDevice = entry(core, DEVICE_VARS);`],
+  "hub-amqp-ws": ["hub-amqp, over AMQP/TLS or AMQP/WebSockets/TLS (443, AMQPWSB10)", BOTH, NO_QOS2, `import { createAmqpDevice as amqp } from "src/sessions/amqp";
+import { selectProtocol } from "src/sessions/protocol";
+import { wsTransport } from "src/ws/transport";
+export { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/amqp";
+export var createDevice = entry(function (o) { return selectProtocol(o, { amqp: amqp, ws: wsTransport }, "amqp"); }, DEVICE_VARS);`],
   "hub-http": ["IoT Hub over HTTPS: telemetry, batches, C2D polling", BOTH, NO_QOS2, `import { createHttpDevice as core } from "src/sessions/https";
 import { selectProtocol } from "src/sessions/protocol";
 export { C2D_COMPLETE, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/https";

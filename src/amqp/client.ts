@@ -55,7 +55,8 @@ export interface AmqpClientOptions {
   /**
    * A message on receiver link `handle`: `payload` the data body (a view into the buffer, valid only during the call,
    * null for another body), `msg` its sections (decoded, valid during the call), `id` its delivery-id for settle(), -1
-   * when the peer sent it settled.
+   * when the peer sent it settled, -2 when it is larger than the receive region (onError has had E_TOO_LARGE; `msg` has
+   * the sections its first frame holds, no body; the client rejects it once its last frame has passed).
    */
   onMessage?: (handle: number, payload: Uint8Array | null, msg: any, id: number) => void;
   /** The peer detached link `handle` (err 0, or the code of its error); the handle is free again. */
@@ -195,6 +196,8 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         flush();
       },
       onClose: function (err: number) {
+        // the transport failing (a TLS handshake, a reset) is an error the application hears, not only a close
+        if (err && st != IDLE && st != CLOSING) error(err);
         closed(why || (st == CLOSING ? 0 : err || E_CLOSED));
       },
     };
@@ -498,14 +501,17 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     if (l._credit <= 0) return E_PROTOCOL; // over the credit we gave (§2.6.7: amqp:link:transfer-limit-exceeded)
     l._credit--;
     l._count = (l._count + 1) >>> 0;
-    if (x.more) {
-      skip = id;
-      error(E_TOO_LARGE);
-      return 0;
-    }
     m = msg;
     m.header = m.deliveryAnnotations = m.messageAnnotations = m.properties = m.applicationProperties = m.data = m.sequence = m.value = m.footer = undefined;
     k = decodedTo();
+    if (x.more) {
+      // larger than the receive region: skipped to its end and rejected there; what its first frame holds goes up (id -2)
+      skip = id;
+      error(E_TOO_LARGE);
+      decodeMessage(b, k, len, m);
+      if (o.onMessage) o.onMessage(h, null, m, -2);
+      return 0;
+    }
     if (typeof (m = decodeMessage(b, k, len, m)) == "number") return m;
     if (o.onMessage) o.onMessage(h, m.data instanceof Uint8Array ? m.data : null, m, x.settled ? -1 : id);
     return 0;

@@ -5,7 +5,7 @@ import { createAmqpClient, AmqpClient, AmqpClientOptions, ACCEPTED, REJECTED, RE
 import { Message } from "../amqp/performatives";
 import { Payload } from "../types";
 import { utf8Read, jsonText } from "../platform";
-import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED } from "../errors";
+import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED, E_TOO_LARGE, E_AMQP_DETACHED } from "../errors";
 import { E_CLOCK, E_HUB_STATUS, E_PROPERTY } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
 import { deviceResourceUri } from "../iothub/sas";
@@ -21,12 +21,19 @@ import { DeviceOptions, Device, callMethod } from "./device";
 export var HUB_AMQP_PORT = 5671;
 /** The service API version the SDK announces on the twin and method links. */
 var API = "2021-04-12";
-/** onMessage's answer: complete (also undefined), reject, abandon (as over HTTPS), settling with accepted, rejected, released. */
-export var C2D_REJECT = 1, C2D_ABANDON = 2;
+/**
+ * onMessage's answer (as over HTTPS): complete (also undefined), reject, abandon, settling with accepted, rejected,
+ * released; or later, with complete/reject/abandon(lockToken) on this connection.
+ */
+export var C2D_COMPLETE = 0, C2D_REJECT = 1, C2D_ABANDON = 2, C2D_LATER = 3;
 
 export interface AmqpDeviceOptions extends Omit<DeviceOptions, "onMessage" | "store" | "documentSize" | "keepalive"> {
-  /** A C2D message (or a module's input message); the answer settles it: C2D_REJECT, C2D_ABANDON, else complete. */
-  onMessage?: (msg: { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number }) => number | void;
+  /**
+   * A C2D message (or a module's input message); the answer settles it: C2D_REJECT, C2D_ABANDON, C2D_LATER (the
+   * application settles it with complete/reject/abandon(lockToken) while this connection lasts), else complete. A
+   * message larger than the receive region never comes here: onError(E_TOO_LARGE), and it is rejected.
+   */
+  onMessage?: (msg: { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number; lockToken: string }) => number | void;
   /** Ms of the AMQP idle-time-out announced (default 60000). */
   idleTimeout?: number;
   /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts). */
@@ -36,6 +43,16 @@ export interface AmqpDeviceOptions extends Omit<DeviceOptions, "onMessage" | "st
 export interface AmqpDevice extends Omit<Device, "mqtt" | "publish" | "subscribe" | "sendEvent"> {
   /** Telemetry: done(0) when the hub accepts it (its disposition). Returns the delivery id or a negative code. */
   sendEvent(payload: Payload, properties?: MessageProperties | null, done?: (err: number) => void): number;
+  /**
+   * Settles a message onMessage answered C2D_LATER for: completes it (accepted)... Returns 0 (done(0) once the
+   * disposition is queued) or a negative code: E_AMQP_DETACHED for a message of a connection that has ended (the hub
+   * delivers it again), E_ARGUMENT for a token this device did not give or already settled, E_NOT_CONNECTED.
+   */
+  complete(lockToken: string, done?: (err: number) => void): number;
+  /** ...rejects it (rejected: dead-lettered, no redelivery)... */
+  reject(lockToken: string, done?: (err: number) => void): number;
+  /** ...or abandons it (released: delivered again). */
+  abandon(lockToken: string, done?: (err: number) => void): number;
   /** The AMQP connection underneath. */
   amqp: AmqpClient;
 }
@@ -83,6 +100,9 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     retry = 1000,
     dver = -1,
     connects = 0,
+    // the connection (its number) and the delivery-ids of the C2D messages onMessage answered C2D_LATER for, by lock token
+    gen = 0,
+    locks: { [tok: string]: number } = {},
     a: AmqpClient;
   if (typeof c == "number") return c;
   info = c;
@@ -201,18 +221,21 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
   }
 
   /** A method request: answered on the methods sender with its correlation id (as it came: a UUID or a string) and IoThub-status. */
-  function method(m: any, p: Uint8Array | null) {
+  function method(m: any, p: Uint8Array | null, big: boolean) {
     var cid = m.properties && m.properties.correlationId;
     // the UUID is a view into the receive buffer: copied before the buffer is reused
     if (cid && cid.v instanceof Uint8Array) cid = { t: cid.t, v: new Uint8Array(cid.v) };
-    callMethod(o, val(m.applicationProperties && m.applicationProperties["IoThub-methodname"]), json(p), function (status, body) {
-      if (a.send(L[6], { properties: { correlationId: cid }, applicationProperties: { "IoThub-status": status | 0 }, data: body }) < 0) err(E_NOT_CONNECTED);
-    });
+    function respond(status: number, body?: string) {
+      if (a.send(L[6], { properties: { correlationId: cid }, applicationProperties: { "IoThub-status": status | 0 }, data: body || "" }) < 0) err(E_NOT_CONNECTED);
+    }
+    // a request larger than the receive region: 413, the handler not called
+    if (big) respond(413);
+    else callMethod(o as any, val(m.applicationProperties && m.applicationProperties["IoThub-methodname"]), json(p), respond);
   }
 
   /** A C2D (or input) message: its properties as over MQTT (application ones by name, system ones by a "$" name). */
   function c2d(m: any, p: Uint8Array | null, id: number) {
-    var props: Bag = {}, k: string, s = m.properties || {}, ap = m.applicationProperties || {}, h: any, r: any, inp: string | null = null;
+    var props: Bag = {}, k: string, s = m.properties || {}, ap = m.applicationProperties || {}, h: any, r: any, inp: string | null = null, tok = gen + "." + id;
     for (k in ap) props[k] = ap[k] == null ? null : "" + val(ap[k]);
     for (k in s) if (s[k] != null && sysWire("$" + k)) props["$" + k] = "" + val(s[k]);
     if (s.absoluteExpiryTime != null) props.$expiry = "" + s.absoluteExpiryTime;
@@ -221,11 +244,27 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     h = (EDGE && o.inputs && inp && o.inputs[inp]) || o.onMessage;
     p = p || new Uint8Array(0);
     try {
-      r = h && h({ topic: "", payload: p, properties: props, offset: 0, total: p.length });
+      r = h && h({ topic: "", payload: p, properties: props, offset: 0, total: p.length, lockToken: tok });
     } catch (e) {
       r = C2D_ABANDON;
     }
-    if (id >= 0) a.settle(id, r == C2D_REJECT ? REJECTED : r == C2D_ABANDON ? RELEASED : ACCEPTED);
+    if (id < 0) return;
+    if (r == C2D_LATER) locks[tok] = id;
+    else a.settle(id, outcome(r));
+  }
+
+  function outcome(r: any): number {
+    return r == C2D_REJECT ? REJECTED : r == C2D_ABANDON ? RELEASED : ACCEPTED;
+  }
+
+  /** The application settles a message it answered C2D_LATER for. */
+  function later(r: number, tok: string, done?: (err: number) => void): number {
+    var id = locks[tok], e: number;
+    if (id == null) e = +tok.split(".")[0] < gen ? E_AMQP_DETACHED : E_ARGUMENT;
+    else if (up < 2) e = E_NOT_CONNECTED;
+    else if ((e = a.settle(id, outcome(r))) >= 0) delete locks[tok];
+    if (done) done(e);
+    return e;
   }
 
   a = (o.client || createAmqpClient)({
@@ -257,7 +296,9 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
         else stop(E_AMQP_UNAUTHORIZED);
       } else if (h == L[5]) {
         v = json(p);
-        if (cid == null) {
+        // a document larger than the receive region (id -2, onError has had E_TOO_LARGE): its request gets E_TOO_LARGE
+        if (id == -2) settle(val(cid), E_TOO_LARGE);
+        else if (cid == null) {
           // a desired-properties patch pushed by the hub
           if (v && v.$version > dver) dver = v.$version;
           if (o.onDesired) o.onDesired(v, v && v.$version);
@@ -266,9 +307,11 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
           if (s < 200 || s > 299) settle(val(cid), E_HUB_STATUS, s);
           else settle(val(cid), 0, s == 204 ? val(ma.version) : v);
         }
-      } else if (h == L[7]) method(m, p);
-      else if (h == L[3]) return c2d(m, p, id), void a.flow(h, 4);
-      else return;
+      } else if (h == L[7]) method(m, p, id == -2);
+      else if (h == L[3]) {
+        if (id != -2) c2d(m, p, id);
+        return void a.flow(h, 4);
+      } else return;
       // autoaccept, as the SDK's $cbs, twin and method receivers; their credit kept
       if (id >= 0) a.settle(id, ACCEPTED);
       a.flow(h, 4);
@@ -285,6 +328,9 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
       clock.clear(timer);
       up = 0;
       e = e || fin;
+      // the messages onMessage left to later are the hub's again: their tokens are of a past connection now
+      locks = {};
+      gen++;
       for (r in reqs) settle(r, e || E_ENDED);
       if (o.onClose) o.onClose(e);
       if (ended || o.reconnect === false) return;
@@ -330,6 +376,15 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     },
     patchReported: function (patch, done) {
       return request("PATCH", "/properties/reported", jsonText(patch), done || function () {});
+    },
+    complete: function (t, d) {
+      return later(C2D_COMPLETE, t, d);
+    },
+    reject: function (t, d) {
+      return later(C2D_REJECT, t, d);
+    },
+    abandon: function (t, d) {
+      return later(C2D_ABANDON, t, d);
     },
     end: function (done) {
       var r: string;

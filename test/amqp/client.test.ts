@@ -274,13 +274,15 @@ test('a message rhea splits over frames (larger than our receive region): E_TOO_
   const { c, rec } = await up(s.port, { bufferSize: 2048, rxSize: 1024 });
   const [h] = await attach(c, 'r', true, 'q', { credit: 5 });
   await until(() => snd && snd.sendable(), 'credit');
-  snd.send({ body: rhea.message.data_section(Buffer.alloc(3000, 0x61)) });
+  snd.send({ message_id: 'big', body: rhea.message.data_section(Buffer.alloc(3000, 0x61)) });
   snd.send({ body: rhea.message.data_section(Buffer.from('small')) });
-  await until(() => rec.msgs.length == 1 && states.length == 1, 'the small one');
+  await until(() => rec.msgs.length == 2 && states.length == 1, 'the small one');
   assert.equal(names(rec.errors), ['E_TOO_LARGE']);
   assert.equal(states, ['rejected']);
-  assert.equal([rec.msgs[0].h, rec.msgs[0].payload], [h, 'small']);
-  c.settle(rec.msgs[0].id, ACCEPTED);
+  // the large one: its first frame's sections (its message-id), no body, id -2; then the small one
+  assert.equal([rec.msgs[0].h, rec.msgs[0].id, rec.msgs[0].payload, rec.msgs[0].props.messageId], [h, -2, null, 'big']);
+  assert.equal([rec.msgs[1].h, rec.msgs[1].payload], [h, 'small']);
+  c.settle(rec.msgs[1].id, ACCEPTED);
   await until(() => states.length == 2, 'accepted');
   assert.ok(c.connected());
   c.end();

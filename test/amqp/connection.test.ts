@@ -224,14 +224,16 @@ test('receiving: a message split over frames (more) is skipped with E_TOO_LARGE 
   assert.equal([fl.type, fl.handle, fl.deliveryCount, fl.linkCredit], [P.FLOW, h, 10, 2]);
   tr.send(frames([[P.TRANSFER, { handle: 0, deliveryId: 0, deliveryTag: new Uint8Array(1), more: true }, { data: 'part' }], [P.TRANSFER, { handle: 0 }, { data: 'rest' }]], 3));
   assert.equal(rec.errors, ['E_TOO_LARGE']);
+  // what the first frame held went up with id -2, no body
+  assert.equal(rec.msgs, [{ h, id: -2, data: null }]);
   const [d] = take();
   assert.equal([d.type, d.first, d.settled, d.state.type], [P.DISPOSITION, 0, true, P.REJECTED]);
   tr.send(frames([[P.TRANSFER, { handle: 0, deliveryId: 1, deliveryTag: new Uint8Array(1), settled: true }, { data: 'ok' }]], 3));
-  assert.equal(rec.msgs, [{ h, id: -1, data: 'ok' }]);
+  assert.equal(rec.msgs, [{ h, id: -2, data: null }, { h, id: -1, data: 'ok' }]);
   assert.is(c.settle(5, ACCEPTED), 0);
   tr.send(frames([[P.TRANSFER, { handle: 0, deliveryId: 2, deliveryTag: new Uint8Array(1) }, { data: 'over' }]], 3));
   assert.equal(rec.closes, ['E_PROTOCOL']);
-  assert.equal(rec.msgs.length, 1);
+  assert.equal(rec.msgs.length, 2);
 });
 
 test('the peer ends the session with an error: end and close answered, E_AMQP_ERROR with the error kept; pending sends get it', () => {

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub } from "../../tools/hub/index.js";
-import { createDevice, createGateway, nodeTransport, errorName, E_AMQP_UNAUTHORIZED, E_BUSY } from "../../targets/node/index";
+import { createDevice, createGateway, nodeTransport, errorName, E_AMQP_UNAUTHORIZED, E_BUSY, E_ARGUMENT, E_AMQP_DETACHED, E_NOT_CONNECTED, E_TOO_LARGE } from "../../targets/node/index";
 import type { AmqpDevice } from "../../targets/node/index";
-import { C2D_REJECT, C2D_ABANDON } from "../../src/sessions/amqp";
+import { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/amqp";
 import { connected, until, watched } from "../helpers/amqp-device";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-amqp-emu-"));
@@ -62,6 +62,83 @@ test("C2D: complete, reject and abandon as the hub's feedback (Success, Rejected
   await until(() => feedback.length == 3, "feedback");
   assert.equal(feedback.map((f) => [f.messageId, f.statusCode]), [["id-0", "Success"], ["id-1", "Rejected"], ["id-2", "Success"]]);
   assert.is(hub.c2dQueue("amqp-c").length, 0);
+  await end(k.d);
+});
+
+test("C2D settled later: onMessage answers C2D_LATER, the application completes, rejects and abandons after its callback returned; the hub's feedback and a redelivery", async () => {
+  hub.registry.addDevice("amqp-l");
+  const feedback: any[] = [];
+  hub.on("feedback", (f: any) => f.deviceId == "amqp-l" && feedback.push(f));
+  const k = device(hub.registry.connectionString("amqp-l"), {
+    onMessage: (m: any) => (k.ev.c2d.push({ body: Buffer.from(m.payload).toString(), tok: m.lockToken, id: m.properties.$messageId }), k.ev.c2d.length > 3 ? undefined : C2D_LATER),
+  });
+  await connected(k);
+  for (let i = 0; i < 3; i++) hub.sendC2D("amqp-l", "later " + i + " ü", { "$.mid": "l-" + i });
+  await until(() => k.ev.c2d.length == 3, "three messages, none settled");
+  await sleep(100);
+  assert.equal([feedback.length, hub.c2dQueue("amqp-l").length], [0, 3], "the hub waits: nothing settled yet");
+  assert.equal(k.ev.c2d.map((m) => typeof m.tok), ["string", "string", "string"]);
+  const dones: number[] = [];
+  assert.equal([k.d.complete(k.ev.c2d[0].tok, (e) => dones.push(e)), k.d.reject(k.ev.c2d[1].tok, (e) => dones.push(e)), k.d.abandon(k.ev.c2d[2].tok, (e) => dones.push(e))], [0, 0, 0]);
+  assert.equal(dones, [0, 0, 0]);
+  // settled once: the same token again is no message of this device's
+  assert.is(k.d.complete(k.ev.c2d[0].tok), E_ARGUMENT);
+  assert.is(k.d.complete("nonsense"), E_ARGUMENT);
+  // the abandoned one comes again (completed from the callback this time)
+  await until(() => k.ev.c2d.length == 4 && feedback.length == 3, "the redelivery and the feedback");
+  assert.equal([k.ev.c2d[3].body, k.ev.c2d[3].id], ["later 2 ü", "l-2"]);
+  assert.equal(feedback.map((f) => [f.messageId, f.statusCode]), [["l-0", "Success"], ["l-1", "Rejected"], ["l-2", "Success"]]);
+  assert.is(hub.c2dQueue("amqp-l").length, 0);
+  await end(k.d);
+});
+
+test("C2D settled later across a reconnection: the old connection's token is E_AMQP_DETACHED, the hub delivers the message again on the new one", async () => {
+  hub.registry.addDevice("amqp-l2");
+  const k = device(hub.registry.connectionString("amqp-l2"), {
+    onMessage: (m: any) => (k.ev.c2d.push({ body: Buffer.from(m.payload).toString(), tok: m.lockToken }), C2D_LATER),
+  });
+  await connected(k);
+  hub.sendC2D("amqp-l2", "kept ✓", { "$.mid": "k-1" });
+  await until(() => k.ev.c2d.length == 1, "the message");
+  await end(k.d);
+  assert.is(k.d.complete(k.ev.c2d[0].tok), E_AMQP_DETACHED, "the connection it came on has ended");
+  k.d.connect();
+  await until(() => k.ev.c2d.length == 2, "the message again");
+  assert.equal([k.ev.c2d[1].body, k.ev.c2d[1].tok != k.ev.c2d[0].tok], ["kept ✓", true]);
+  assert.is(k.d.complete(k.ev.c2d[0].tok), E_AMQP_DETACHED);
+  let done = 1;
+  assert.is(k.d.complete(k.ev.c2d[1].tok, (e) => (done = e)), 0);
+  assert.is(done, 0);
+  await until(() => hub.c2dQueue("amqp-l2").length == 0, "completed");
+  await end(k.d);
+  assert.is(k.d.complete(k.ev.c2d[1].tok), E_AMQP_DETACHED, "a token of an ended connection");
+});
+
+test("a twin larger than the receive region: getTwin gets E_TOO_LARGE by name, a too-large desired push is onError(E_TOO_LARGE); the session goes on (telemetry, a small patch, a smaller twin)", async () => {
+  hub.registry.addDevice("amqp-big");
+  const k = device(hub.registry.connectionString("amqp-big"), { bufferSize: 4096, onDesired: (p: any, v: number) => k.ev.desired.push([p, v]) });
+  await connected(k);
+  // a twin GET first: answered after the PUT of desired notifications the device sent before it on the same link
+  const first = await new Promise<any[]>((r) => k.d.getTwin((e, t) => r([e, t])));
+  assert.is(first[0], 0);
+  const big = "é".repeat(1500); // 3,000 bytes: over the 2,048-byte receive region
+  hub.updateDesired("amqp-big", { big });
+  await until(() => k.ev.errors.includes(E_TOO_LARGE), "onError(E_TOO_LARGE) for the push");
+  assert.equal(k.ev.desired, [], "no partial document handed over");
+  const t0 = Date.now();
+  const got = await new Promise<any[]>((r) => k.d.getTwin((e, t) => r([e, t])));
+  assert.equal([errorName(got[0]), got[1]], ["E_TOO_LARGE", undefined]);
+  assert.ok(Date.now() - t0 < 5000, "at once, not at the request time-out");
+  assert.equal([k.ev.closes, k.ev.connects], [[], 1], "still connected");
+  assert.is(await sent(k.d, "still here ✓", { n: 1 }), 0);
+  const patched = await new Promise<any[]>((r) => k.d.patchReported({ ok: true }, (e, v) => r([e, v])));
+  assert.is(patched[0], 0);
+  const v = hub.updateDesired("amqp-big", { big: null, mode: "small" });
+  await until(() => k.ev.desired.length == 1, "the small push");
+  assert.equal([k.ev.desired[0][0].mode, k.ev.desired[0][1]], ["small", v]);
+  const again = await new Promise<any[]>((r) => k.d.getTwin((e, t) => r([e, t])));
+  assert.equal([again[0], again[1].desired.mode, again[1].desired.big], [0, "small", undefined]);
+  assert.equal(k.ev.errors.filter((e) => e != E_TOO_LARGE), []);
   await end(k.d);
 });
 

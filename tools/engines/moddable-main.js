@@ -1,6 +1,6 @@
 // The scenario main.js of the Moddable test apps (tools/engines/moddable.js puts the imports of one
 // manifest before this text: `mqttClient`, `wsClient`, `hubDevice`, `wsDevice`, `httpDevice`,
-// `provision`, `deriveKey`, `classicTransport`, `storeClient`, `fileStore`, `File`, null when that manifest has no such module). It stands in for the
+// `provision`, `deriveKey`, `classicTransport`, `storeClient`, `fileStore`, `File`, `amqpDevice`, `amqpWsDevice`, null when that manifest has no such module). It stands in for the
 // main.js that `tinyhub moddable` generates, in the app generated beside it, preloads as shipped.
 //
 // It waits for one JSON line on standard input (mclaunch hands it over as screen.onMessage): the
@@ -120,7 +120,18 @@ function hub(c) {
     if (ops.indexOf("patch") >= 0) ids.push(device.patchReported({ fw: "1.0", temp: 21.5, "n\u00e4me": "gr\u00fc\u00df \u2713" }, done("patched")));
     report("queued", { ids });
   };
-  o.onMessage = (m) => report("c2d", payload(m.payload, { properties: m.properties, offset: m.offset, total: m.total }));
+  // over AMQP the answer settles the message: the property "answer" asks for reject or abandon (abandoned once: it comes again)
+  const seen = {};
+  o.onMessage = (m) => {
+    const a = m.properties.answer, again = seen[m.properties.$messageId];
+    seen[m.properties.$messageId] = true;
+    report("c2d", payload(m.payload, { properties: m.properties, offset: m.offset, total: m.total, again: !!again }));
+    if (a == "later") {
+      Timer.set(() => report("settled", { err: device.complete(m.lockToken, (e) => report("completed", { err: e })) }), 20);
+      return C2D_LATER;
+    }
+    return a == "reject" ? C2D_REJECT : a == "abandon" && !again ? C2D_ABANDON : undefined;
+  };
   o.onDesired = (patch, version, whole) => report("desired", { patch, version, whole: !!whole });
   o.methods = {
     reboot(p, respond) {
@@ -138,7 +149,7 @@ function hub(c) {
     else if (!ending) finish(c.expectClose ? 0 : 1);
   };
   o.onError = (code) => report("error", { code });
-  device = (c.protocol == "mqtt-ws" ? wsDevice : hubDevice)(o);
+  device = (c.protocol == "mqtt-ws" ? wsDevice : c.protocol == "amqp" ? amqpDevice : c.protocol == "amqp-ws" ? amqpWsDevice : hubDevice)(o);
   if (typeof device == "number") {
     report("create-error", { code: device });
     return finish(3);

@@ -34,6 +34,8 @@ const IMPORTS = {
     'import { provision, deriveKey } from "tinyhub/dps";',
     'import { createClient as storeClient, fileStore } from "tinyhub/mqtt-store";',
     'import { File } from "file";',
+    'import { createDevice as amqpDevice, C2D_REJECT, C2D_ABANDON, C2D_LATER } from "tinyhub/hub-amqp";',
+    'import { createDevice as amqpWsDevice } from "tinyhub/hub-amqp-ws";',
     "const classicTransport = null;",
   ],
   "manifest_classic.json": [
@@ -41,7 +43,7 @@ const IMPORTS = {
     'import { createClient as mqttClient } from "tinyhub/mqtt";',
     'import { createDevice as hubDevice } from "tinyhub/hub";',
     'import { moddableClassicTransport as classicTransport } from "tinyhub/classic";',
-    "const wsClient = null, wsDevice = null, httpDevice = null, provision = null, deriveKey = null, storeClient = null, fileStore = null, File = null;",
+    "const wsClient = null, wsDevice = null, httpDevice = null, provision = null, deriveKey = null, storeClient = null, fileStore = null, File = null, amqpDevice = null, amqpWsDevice = null, C2D_REJECT = 1, C2D_ABANDON = 2, C2D_LATER = 3;",
   ],
 };
 
@@ -364,18 +366,20 @@ export async function mqttScenario(o) {
 
 /**
  * A full IoT Hub session against the emulator (tools/hub), over MQTT/TLS (`protocol` "mqtt", the mqtts
- * port) or MQTT over WebSockets (`"mqtt-ws"`, wss on the https port), optionally after DPS registration
+ * port), MQTT over WebSockets (`"mqtt-ws"`, wss on the https port), AMQP/TLS (`"amqp"`, the amqps port) or AMQP
+ * over WebSockets (`"amqp-ws"`, wss on the https port) (over AMQP, C2D also rejected, abandoned and settled later:
+ * `feedback` the hub's), optionally after DPS registration
  * (`dps: true`: the device provisions, then connects from inside the DPS answer; `dps: "group"`: through an
  * enrollment group, the device given the group key and deriving its own with deriveKey). The device sends
  * telemetry with properties, gets the twin and patches reported properties from onConnect; the hub sends
  * a C2D message, a desired-properties update and three direct methods (200, 501 unknown, 500 throwing).
  * `telemetry`, `twin`, `methods`, `c2dLeft`: what the hub side saw.
- * @param {RunOptions & { hub: any, id: string, protocol?: "mqtt" | "mqtt-ws", classic?: boolean, dps?: boolean | "group", bufferSize?: number }} o
+ * @param {RunOptions & { hub: any, id: string, protocol?: "mqtt" | "mqtt-ws" | "amqp" | "amqp-ws", classic?: boolean, dps?: boolean | "group", bufferSize?: number }} o
  */
 export function hubScenario(o) {
-  const hub = o.hub, id = o.id, ws = o.protocol == "mqtt-ws";
+  const hub = o.hub, id = o.id, ws = o.protocol == "mqtt-ws" || o.protocol == "amqp-ws", amqp = o.protocol == "amqp" || o.protocol == "amqp-ws";
   const tls = { ca: derHex(hub.ca) };
-  const then = { scenario: "hub", protocol: o.protocol, port: ws ? hub.ports.https : hub.ports.mqtts, tls, classic: !!o.classic, bufferSize: o.bufferSize };
+  const then = { scenario: "hub", protocol: o.protocol, port: ws ? hub.ports.https : amqp ? hub.ports.amqps : hub.ports.mqtts, tls, classic: !!o.classic, bufferSize: o.bufferSize };
   return session(o, async (run, out) => {
     if (o.dps) {
       const keys = o.dps == "group" ? { groupKey: hub.registry.addGroupEnrollment(`${id}-group`).key } : { key: hub.registry.addEnrollment(id).key };
@@ -393,6 +397,20 @@ export function hubScenario(o) {
     hub.sendC2D(id, "h\u00e9llo device \u2713", { color: "blue", "$.mid": "c2d-1", "n\u00f6": "n\u00f6ne \u2713" });
     await run.until("c2d", 5000);
     await until(() => hub.c2dQueue(id).length == 0, 3000, "the hub to see the C2D message acknowledged");
+    if (amqp) {
+      // AMQP settles by the answer: rejected (dead-lettered), released (abandoned: delivered again, then completed)
+      /** @type {any[]} */
+      const feedback = [];
+      const f = (/** @type {any} */ x) => x.deviceId == id && feedback.push(x);
+      hub.on("feedback", f);
+      hub.sendC2D(id, "rej\u00e9ct me", { answer: "reject", "$.mid": "c2d-2" });
+      hub.sendC2D(id, "ab\u00e4ndon me", { answer: "abandon", "$.mid": "c2d-3" });
+      // and one settled after the callback returned (C2D_LATER, then complete(lockToken) from a timer)
+      hub.sendC2D(id, "l\u00e4ter", { answer: "later", "$.mid": "c2d-4" });
+      await until(() => feedback.length >= 3 && hub.c2dQueue(id).length == 0, 5000, "the hub's feedback on the rejected, the abandoned and the later message");
+      hub.off("feedback", f);
+      out.feedback = feedback.map((x) => [x.messageId, x.statusCode]);
+    }
     out.desiredVersion = hub.updateDesired(id, { interval: 5, "n\u00e4": "gr\u00fc\u00df \u2713" });
     await run.until("desired", 5000);
     out.methods = [
@@ -432,17 +450,17 @@ export function httpScenario(o) {
 
 /**
  * A TLS handshake that must fail (`ca`: a CA that did not sign the server's certificate, or `servername`:
- * a name the certificate does not have) against the emulator's mqtts port: the device must see the
- * connection close (E_TRANSPORT), the app go on, and then connect with the right settings.
- * @param {RunOptions & { hub: any, id: string, ca?: string, servername?: string }} o
+ * a name the certificate does not have) against the emulator's mqtts port (its amqps port with `protocol` "amqp"):
+ * the device must see the connection close (E_TRANSPORT), the app go on, and then connect with the right settings.
+ * @param {RunOptions & { hub: any, id: string, ca?: string, servername?: string, protocol?: "mqtt" | "amqp" }} o
  */
 export function tlsFailureScenario(o) {
   const hub = o.hub, id = o.id;
   return session(o, async (run, out) => {
     hub.registry.addDevice(id);
     const cs = hub.registry.connectionString(id).replace(/GatewayHostName=[^;]*/, "GatewayHostName=127.0.0.1");
-    const bad = { ca: derHex(o.ca || hub.ca), servername: o.servername };
-    run.send({ scenario: "hub", cs, port: hub.ports.mqtts, tls: bad, expectClose: true, retry: { scenario: "hub", cs, port: hub.ports.mqtts, tls: { ca: derHex(hub.ca) } } });
+    const bad = { ca: derHex(o.ca || hub.ca), servername: o.servername }, protocol = o.protocol, port = protocol == "amqp" ? hub.ports.amqps : hub.ports.mqtts;
+    run.send({ scenario: "hub", protocol, cs, port, tls: bad, expectClose: true, retry: { scenario: "hub", protocol, cs, port, tls: { ca: derHex(hub.ca) } } });
     out.close = await run.until("close", 10000);
     // the same machine, still running, connects with the right CA and name
     await run.until("connect", 10000);
