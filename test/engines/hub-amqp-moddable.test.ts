@@ -9,7 +9,7 @@
 // Needs the Moddable tools (node tools/engines/moddable-build.js) and `npm run build`.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp, hubScenario, tlsFailureScenario } from "../../tools/engines/moddable.js";
@@ -22,11 +22,21 @@ const dir = mkdtempSync(join(tmpdir(), "tinyhub-moddable-amqp-"));
 const log = process.env.TINYHUB_ENGINES_LOG ? (l: string) => console.log(l) : undefined;
 const ID = `mda-${process.pid}`;
 const E_TRANSPORT = -27;
+/**
+ * What the AMQP/TLS session was measured to need on this host (64-bit: slots 32 bytes; each figure bisected with the
+ * others ample, nothing growing): 40-48 KB of chunks, 2,304-2,560 slots, 449-464 stack slots; over mcconfig's defaults
+ * (32 KB, 2,048 slots, 384 stack slots), which it does not fit. AMQP over wss: 52-56 KB, 2,816-3,072 slots, 497-520
+ * stack slots (within the shipped 544, with under 10 % to spare).
+ */
+const FIXED = { chunks: 49152, slots: 2560 };
+const SHIPPED_STACK = JSON.parse(readFileSync(new URL("../../targets/moddable/manifest.json", import.meta.url), "utf8")).creation.stack;
 
 const setup = once(async () => {
   const app = await buildApp({ manifest: "manifest.json" });
+  // the heaps measured (FIXED), nothing growing, the shipped manifest's stack
+  const fixed = await buildApp({ manifest: "manifest.json", creation: { chunk: { initial: FIXED.chunks, incremental: 0 }, heap: { initial: FIXED.slots, incremental: 0 }, stack: SHIPPED_STACK } });
   hub = await startHub({ dir, log: false, plainPort: null, adminPort: null });
-  return { app };
+  return { app, fixed };
 });
 
 test.after(async () => {
@@ -82,6 +92,11 @@ test("IoT Hub over AMQP/TLS (hub-amqp.js, preloaded): telemetry, twin, reported,
 test("IoT Hub over AMQP over WebSockets (hub-amqp-ws.js, wss on the HTTPS port, AMQPWSB10): the same session", bounded(60000, async () => {
   const { app } = await setup();
   checkHub(await hubScenario({ app, hub, id: `${ID}-ws`, protocol: "amqp-ws", log }));
+}));
+
+test("the AMQP/TLS session within the heaps measured (48 KB chunks, 2,560 slots: over mcconfig's defaults), nothing growing, and the shipped manifest's stack (544)", bounded(60000, async () => {
+  const { fixed } = await setup();
+  checkHub(await hubScenario({ app: fixed, hub, id: `${ID}-fixed`, protocol: "amqp", log }));
 }));
 
 test("TLS over AMQP: a server certificate from another CA fails the handshake: onClose(E_TRANSPORT), no XS abort, the app goes on and connects with the right CA", bounded(60000, async () => {
