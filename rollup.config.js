@@ -42,7 +42,7 @@ export var provision = entry(core, CLIENT_VARS);`],
 import { selectProtocol } from "src/sessions/protocol";
 import { wsTransport } from "src/ws/transport";
 export var createDevice = entry(function (o) { return selectProtocol(o, { mqtt: mqtt, ws: wsTransport }); }, DEVICE_VARS);`],
-  "hub-amqp": ["IoT Hub over AMQP 1.0/TLS: telemetry, C2D (complete, reject, abandon), twin, methods, SAS token on $cbs renewed on the live connection", BOTH, NO_QOS2, `import { createAmqpDevice as core } from "src/sessions/amqp";
+  "hub-amqp": ["IoT Hub over AMQP 1.0/TLS: telemetry, C2D (complete, reject, abandon; now or later), twin, methods, SAS token on $cbs renewed on the live connection", BOTH, NO_QOS2, `import { createAmqpDevice as core } from "src/sessions/amqp";
 export { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/amqp";
 export var createDevice = entry(core, DEVICE_VARS);`],
   "hub-amqp-ws": ["hub-amqp, over AMQP/TLS or AMQP/WebSockets/TLS (443, AMQPWSB10)", BOTH, NO_QOS2, `import { createAmqpDevice as amqp } from "src/sessions/amqp";
