@@ -24,6 +24,8 @@ import { platformOf, featuresOf } from "./tools/build-plugins.js";
 const BOTH = ["espruino", "moddable"];
 const NO_QOS2 = { QOS2: false, EDGE: false, UPLOAD: false };
 const LEAN = { QOS2: false, SOURCES: false, EDGE: false, UPLOAD: false };
+// AMQP devices: the encoder without the kinds of value a device never sends (src/features.ts AMQP_ALL_TYPES)
+const AMQP_DEVICE = { ...NO_QOS2, AMQP_ALL_TYPES: false };
 const WS = `function (o) { return wsTransport(platformTransport(), o.ws || { path: "/mqtt" }); }`;
 const ENTRIES = {
   mqtt: ["MQTT 3.1.1: QoS 0/1/2, will, streaming receive, in-order resend, keep-alive, reconnect", BOTH, {}, `import { createClient as core } from "src/mqtt/client";
@@ -42,10 +44,10 @@ export var provision = entry(core, CLIENT_VARS);`],
 import { selectProtocol } from "src/sessions/protocol";
 import { wsTransport } from "src/ws/transport";
 export var createDevice = entry(function (o) { return selectProtocol(o, { mqtt: mqtt, ws: wsTransport }); }, DEVICE_VARS);`],
-  "hub-amqp": ["IoT Hub over AMQP 1.0/TLS: telemetry, C2D (complete, reject, abandon; now or later), twin, methods, SAS token on $cbs renewed on the live connection", BOTH, NO_QOS2, `import { createAmqpDevice as core } from "src/sessions/amqp";
+  "hub-amqp": ["IoT Hub over AMQP 1.0/TLS: telemetry, C2D (complete, reject, abandon; now or later), twin, methods, SAS token on $cbs renewed on the live connection", BOTH, AMQP_DEVICE, `import { createAmqpDevice as core } from "src/sessions/amqp";
 export { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/amqp";
 export var createDevice = entry(core, DEVICE_VARS);`],
-  "hub-amqp-ws": ["hub-amqp, over AMQP/TLS or AMQP/WebSockets/TLS (443, AMQPWSB10)", BOTH, NO_QOS2, `import { createAmqpDevice as amqp } from "src/sessions/amqp";
+  "hub-amqp-ws": ["hub-amqp, over AMQP/TLS or AMQP/WebSockets/TLS (443, AMQPWSB10)", BOTH, AMQP_DEVICE, `import { createAmqpDevice as amqp } from "src/sessions/amqp";
 import { selectProtocol } from "src/sessions/protocol";
 import { wsTransport } from "src/ws/transport";
 export { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/amqp";

@@ -23,3 +23,11 @@ export var EDGE = true;
  * Node build; the device bundles leave it out (no entry includes file upload yet).
  */
 export var UPLOAD = true;
+
+/**
+ * AMQP: encoding the kinds of value an IoT Hub device never sends: arrays, described values other than the
+ * performatives and sections, float, decimal32/64/128 (it sends null, booleans, integers, doubles, timestamps, UUIDs,
+ * binary, strings, symbols, maps, composites). The Node build and the codec's tests have them; the device bundles leave
+ * them out (encoding one there is E_ARGUMENT). Decoding always takes every kind: the peer may send any.
+ */
+export var AMQP_ALL_TYPES = true;

@@ -19,6 +19,7 @@
 // take one constructor: the full width of fixed types, the 8-bit form of variable ones when all fit.
 import { utf8Length, utf8Write, utf8Read } from "../platform";
 import { E_BUFFER, E_MALFORMED, E_UTF8, E_ARGUMENT, E_AMQP_CODE, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
+import { AMQP_ALL_TYPES } from "../features";
 
 /** Kinds: the format code of each type's canonical form (§1.6). */
 export var NULL = 0x40, BOOLEAN = 0x56, UBYTE = 0x50, USHORT = 0x60, UINT = 0x70, ULONG = 0x80, BYTE = 0x51, SHORT = 0x61,
@@ -110,9 +111,9 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     for (i = 0; i < RANGES.length; i += 3) if (RANGES[i] == k) c = 1, m = i;
     if (c) {
       if (typeof x != "number" || x % 1 || !(x >= RANGES[m + 1] && x <= RANGES[m + 2])) return E_ARGUMENT;
-    } else if (k == FLOAT || k == DOUBLE) {
+    } else if ((AMQP_ALL_TYPES && k == FLOAT) || k == DOUBLE) {
       if (typeof x != "number") return E_ARGUMENT;
-    } else if (k != UUID && k != DECIMAL32 && k != DECIMAL64 && k != DECIMAL128 || !(x instanceof Uint8Array) || x.length != w) return E_ARGUMENT;
+    } else if (k != UUID && (!AMQP_ALL_TYPES || k != DECIMAL32 && k != DECIMAL64 && k != DECIMAL128) || !(x instanceof Uint8Array) || x.length != w) return E_ARGUMENT;
     c = k;
     if (!ac) {
       // uint0 0x43, smalluint 0x52, ulong0 0x44, smallulong 0x53 (§1.6.5, §1.6.6); smallint 0x54, smalllong 0x55 (§1.6.9, §1.6.10)
@@ -124,7 +125,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     if (!b) return off + w;
     if (k == FLOAT || k == DOUBLE) {
       var dv = new DataView(b.buffer, b.byteOffset + off, w);
-      if (w == 4) dv.setFloat32(0, (x as number));
+      if (AMQP_ALL_TYPES && w == 4) dv.setFloat32(0, (x as number));
       else dv.setFloat64(0, (x as number));
       return off + w;
     }
@@ -180,7 +181,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     } else for (i = 0; i < n; i++) off = encode(b, off, kindOf(x[i]), payload(x[i]), depth + 1, 0);
     return off;
   }
-  if (k == ARRAY) {
+  if (AMQP_ALL_TYPES && k == ARRAY) {
     // array: size, count, one constructor, then the elements without theirs (§1.6.24)
     var items = x && x.v, e = x && x.e, it: Value;
     if (!Array.isArray(items)) return E_ARGUMENT;
@@ -206,7 +207,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     for (i = 0; i < n; i++) off = encode(b, off, e, payload(items[i]), depth + 1, c);
     return off;
   }
-  if (k == DESCRIBED && !ac && x && typeof x == "object") {
+  if (AMQP_ALL_TYPES && k == DESCRIBED && !ac && x && typeof x == "object") {
     // 0x00, the descriptor, the value (§1.5, §1.2)
     if ((r = encode(b, put(b, off, 0), kindOf(x.d), payload(x.d), depth + 1, 0)) < 0) return r;
     return encode(b, r, kindOf(x.v), payload(x.v), depth + 1, 0);
