@@ -25,9 +25,9 @@ export var EDGE = true;
 export var UPLOAD = true;
 
 /**
- * AMQP: encoding the kinds of value an IoT Hub device never sends: arrays, described values other than the
- * performatives and sections, float, decimal32/64/128 (it sends null, booleans, integers, doubles, timestamps, UUIDs,
- * binary, strings, symbols, maps, composites). The Node build and the codec's tests have them; the device bundles leave
+ * AMQP: encoding the kinds of value an IoT Hub device never sends: arrays, lists, maps given as pairs, described values
+ * other than the performatives and sections, float, decimal32/64/128 (it sends null, booleans, integers, doubles,
+ * timestamps, UUIDs, binary, strings, symbols, maps from plain objects, composites). The Node build and the codec's tests have them; the device bundles leave
  * them out (encoding one there is E_ARGUMENT). Decoding always takes every kind: the peer may send any.
  */
 export var AMQP_ALL_TYPES = true;

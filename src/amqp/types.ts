@@ -147,7 +147,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     for (i = 0; i < n; i++) b[off + i] = x.charCodeAt(i);
     return off + n;
   }
-  if (k == LIST || k == MAP || k == OBJ_SYM || k == OBJ_STR) {
+  if ((AMQP_ALL_TYPES && (k == LIST || k == MAP)) || k == OBJ_SYM || k == OBJ_STR) {
     // compound: size, count, then each item with its constructor (§1.6.22, §1.6.23); a map counts keys and values
     if (k < LIST) {
       if (x == null || typeof x != "object") return E_ARGUMENT;
@@ -161,7 +161,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
         s += r;
         n += 2;
       }
-    } else {
+    } else if (AMQP_ALL_TYPES) {
       if (!Array.isArray(x) || (k == MAP && x.length & 1)) return E_ARGUMENT;
       for (n = x.length, i = 0; i < n; i++) {
         if ((r = encode(null, 0, kindOf(x[i]), payload(x[i]), depth + 1, 0)) < 0) return r;
@@ -178,7 +178,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
       for (key in x)
         if (Object.prototype.hasOwnProperty.call(x, key))
           off = encode(b, encode(b, off, k == OBJ_SYM ? SYMBOL : STRING, key, depth + 1, 0), kindOf(x[key]), payload(x[key]), depth + 1, 0);
-    } else for (i = 0; i < n; i++) off = encode(b, off, kindOf(x[i]), payload(x[i]), depth + 1, 0);
+    } else if (AMQP_ALL_TYPES) for (i = 0; i < n; i++) off = encode(b, off, kindOf(x[i]), payload(x[i]), depth + 1, 0);
     return off;
   }
   if (AMQP_ALL_TYPES && k == ARRAY) {

@@ -1,6 +1,7 @@
 // The AMQP codec as the device bundles build it (src/features.ts AMQP_ALL_TYPES false, rollup.config.js AMQP_DEVICE):
-// the encoder refuses the kinds a device never sends (arrays, generic described values, float, decimals) by name,
-// writes every kind a device does send byte for byte as the full codec does, and still decodes every kind.
+// the encoder refuses the kinds a device never sends (arrays, lists, maps as pairs, generic described values, float,
+// decimals) by name, writes every kind a device does send byte for byte as the full codec does, and still decodes
+// every kind.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rollup } from "rollup";
@@ -64,11 +65,13 @@ test("what a device sends encodes as with the full codec, byte for byte", () => 
 
 test("what a device never sends is refused by name (E_ARGUMENT, -31) and its code is not in the build", () => {
   const refused: any[] = [{ t: T.ARRAY, v: [{ t: T.SYMBOL, v: "a" }], e: T.SYMBOL }, { t: T.DESCRIBED, d: { t: T.ULONG, v: 1 }, v: "x" }, { t: T.FLOAT, v: 1.5 },
-    { t: T.DECIMAL64, v: new Uint8Array(8) }];
+    { t: T.DECIMAL64, v: new Uint8Array(8) }, { t: T.LIST, v: [1, "two"] }, { t: T.MAP, v: ["k", 1] }];
   for (const v of refused) {
     assert.is(lean.encode(null, 0, v.t, v.t == T.ARRAY || v.t == T.DESCRIBED ? v : v.v, 0, 0), -31, JSON.stringify(v));
     assert.ok(full.encode(null, 0, v.t, v.t == T.ARRAY || v.t == T.DESCRIBED ? v : v.v, 0, 0) > 0);
   }
+  // a list as an application property value or a body section: refused, nothing written
+  assert.is(leanP.sizeMessage({ applicationProperties: { a: "x" }, sequence: [1, 2] }), -31);
   // a Q field given as an array (capabilities): refused, the frame not written
   assert.is(leanP.sizeFrame(P.ATTACH, { name: "x", handle: 0, role: false, offeredCapabilities: ["a", "b"] }), -31);
   assert.not.ok(code.includes("setFloat32"), "no float32 encoding in the lean build");
