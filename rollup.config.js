@@ -45,8 +45,9 @@ import { selectProtocol } from "src/sessions/protocol";
 import { wsTransport } from "src/ws/transport";
 export var createDevice = entry(function (o) { return selectProtocol(o, { mqtt: mqtt, ws: wsTransport }); }, DEVICE_VARS);`],
   "hub-amqp": ["IoT Hub over AMQP 1.0/TLS: telemetry, C2D (complete, reject, abandon; now or later), twin, methods, SAS token on $cbs renewed on the live connection", BOTH, AMQP_DEVICE, `import { createAmqpDevice as core } from "src/sessions/amqp";
+import { E_HUB_PROTOCOL } from "src/iothub/errors";
 export { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "src/sessions/amqp";
-export var createDevice = entry(core, DEVICE_VARS);`],
+export var createDevice = entry(function (o) { return o.protocol && o.protocol != "amqp" ? E_HUB_PROTOCOL : core(o); }, DEVICE_VARS);`],
   "hub-amqp-ws": ["hub-amqp, over AMQP/TLS or AMQP/WebSockets/TLS (443, AMQPWSB10)", BOTH, AMQP_DEVICE, `import { createAmqpDevice as amqp } from "src/sessions/amqp";
 import { selectProtocol } from "src/sessions/protocol";
 import { wsTransport } from "src/ws/transport";

@@ -78,6 +78,10 @@ test("hub-amqp in Espruino (linux build): put-token, UTF-8 telemetry, C2D reject
   await e.eval(`d.end(S.done("ended")), true`);
   await e.host.until("ended", 5000);
 
+  // "amqp-ws" is hub-amqp-ws's: here E_HUB_PROTOCOL (-61), not AMQP/TLS on 5671 in its place
+  assert.is(await e.eval(`tinyhub.createDevice({ connectionString: ${j(cs(KEY))}, protocol: "amqp-ws" })`), -61);
+  assert.is(await e.eval(`typeof tinyhub.createDevice({ connectionString: ${j(cs(KEY))}, protocol: "amqp", reconnect: false })`), "object");
+
   // a wrong key: E_AMQP_UNAUTHORIZED (-83) to onClose
   await e.eval(`var d2 = tinyhub.createDevice(S.hubEvents({ connectionString: ${j(cs(Buffer.from("wrong").toString("base64")))}, port: ${e.ports.amqp}, tls: null, reconnect: false })); d2.connect(), true`);
   assert.is(await e.host.until("close", 10000, (c: number) => c != 0), -83);
