@@ -202,7 +202,7 @@ export async function run(/** @type {string[]} */ args) {
   });
   const [target, app] = positionals;
   if (values.help || target !== "espruino" || !values.port || (values.save && !app)) {
-    console.log(`usage: tinyhub flash espruino --port <port> [--bundle mqtt|hub|dps|hub-ws|hub-http|ws|file.js] [--save] [--name app.js]
+    console.log(`usage: tinyhub flash espruino --port <port> [--bundle mqtt|hub|dps|hub-ws|hub-http|hub-amqp|hub-amqp-ws|mqtt-lean|mqtt-store|ws|file.js] [--save] [--name app.js]
                       [--baud 115200] [--timeout 120] [--verbose] [app.js]
 
 Writes the bundle to the board's Storage as "tinyhub" (require("tinyhub") loads it from flash) and
