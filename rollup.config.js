@@ -108,8 +108,12 @@ function minify(ecma, module) {
     ecma,
     module,
     toplevel: true,
-    // hoist_funs: function declarations first in their scope, since Espruino does not hoist them
-    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false, hoist_funs: true },
+    // hoist_funs: function declarations first in their scope, since Espruino does not hoist them.
+    // reduce_funcs off for Moddable (module): a module-level function used once stays there, not copied into the
+    // function that calls it. Moddable preloads the bundles: module-level functions are made once, in flash, but
+    // XS copies the byte code of every function made at run time (a closure) into the chunk heap, so a helper
+    // inlined into createDevice cost its code in RAM for each device (and at each call, inside a callback).
+    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false, hoist_funs: true, reduce_funcs: !module },
     mangle: { toplevel: true, properties: { regex: /^_/ } },
     // ascii_only: "\u0100" stays an escape; a raw non-ASCII character in the file reaches Espruino as bytes
     format: { ecma, comments: false, ascii_only: true },

@@ -129,6 +129,38 @@ export interface Device {
 
 interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
 
+/**
+ * A device: the Device the application holds, its state in internal fields (renamed by the minifier). The work is
+ * done by module-level functions taking it (`d`), the methods take it as `this`: Moddable preloads the bundle, so
+ * those are made once, in flash; only the few small closures the MQTT client and the timers call are made per device
+ * (XS copies the byte code of each function made at run time into its chunk heap).
+ */
+interface HubDevice extends Device {
+  _o: DeviceOptions;
+  _clock: Clock;
+  _reqs: { [rid: string]: Request };
+  _rid: number;
+  _renew: unknown;
+  // the last desired-properties $version seen (a push or any GET's answer), and the connects so far
+  _dver: number;
+  _connects: number;
+  // the document region, at the start of the one buffer
+  _doc: Uint8Array;
+  // the document being joined is too large for its room: its chunks are skipped
+  _over: boolean;
+  // method responses that met a full outbox: topic, body, ... sent first when room frees (at most LATE of them)
+  _late: string[];
+  _info: ConnectionInfo;
+  _tokens: () => Token | number;
+  _id: string;
+  _mid: string | undefined;
+  // this device's C2D filter (made once: one use of c2dFilter, which the bundle then does not keep as a function)
+  _c2d: string;
+  // the MQTT client's options: the password is set before each connection
+  _mo: { password: string | undefined };
+  _edge?: ReturnType<typeof edgeInvoker>;
+}
+
 // method responses kept while the outbox is full (the hub waits for each up to the invocation's timeout)
 var LATE = 4;
 
@@ -141,186 +173,248 @@ function json(s: string): any {
   }
 }
 
+function err(d: HubDevice, code: number) {
+  if (d._o.onError) d._o.onError(code);
+}
+
+/**
+ * The password for the next connection: a token signed now (its renewal scheduled), the fixed one (its expiry
+ * watched), undefined (X.509), or a negative code. Both timers fire on the clock: a renewal reconnects with a
+ * new token, a fixed token's end is final (E_TOKEN_EXPIRED), an unset wall clock is waited for (E_CLOCK).
+ */
+function password(d: HubDevice): string | undefined | number {
+  var k = d._tokens();
+  d._clock.clear(d._renew);
+  if (typeof k == "number") return k;
+  if (k._s)
+    d._renew = d._clock.set(function () {
+      refresh(d);
+    }, k._s * 1000);
+  return k._t || undefined;
+}
+
+/** Reconnects with a fresh password (the token renewal). */
+function refresh(d: HubDevice) {
+  var p = password(d);
+  if (p === E_CLOCK)
+    d._renew = d._clock.set(function () {
+      refresh(d);
+    }, 1000);
+  else if (typeof p == "number") stop(d, p);
+  else {
+    d._mo.password = p;
+    d.mqtt.reconnect();
+  }
+}
+
+/** Connects once a password can be made; while the wall clock is not set, tries again each second (E_CLOCK, once). */
+function connect(d: HubDevice, waited?: boolean) {
+  var p = password(d);
+  if (p === E_CLOCK) {
+    if (!waited) err(d, p);
+    d._renew = d._clock.set(function () {
+      connect(d, true);
+    }, 1000);
+    return;
+  }
+  if (typeof p == "number") return err(d, p);
+  d._mo.password = p;
+  d.mqtt.connect();
+}
+
+function stop(d: HubDevice, code: number) {
+  err(d, code);
+  d.mqtt.end();
+}
+
+/** Ends the request `r` if it is still waiting: done(err, v). */
+function settle(d: HubDevice, r: string, err: number, v?: any) {
+  var q = d._reqs[r];
+  if (!q) return;
+  delete d._reqs[r];
+  d._clock.clear(q._timer);
+  q._done(err, v);
+}
+
+/** A twin request on `topic` (TWIN_GET or TWIN_PATCH) and its request id (decimal digits: nothing to escape). */
+function request(d: HubDevice, topic: string, body: string, done: (err: number, v?: any) => void): number {
+  var r = "" + (d._rid = (d._rid % 1e9) + 1), n: number;
+  n = d.mqtt.publish(topic + r, body, 0);
+  if (n < 0) return n;
+  d._reqs[r] = {
+    _done: done,
+    _timer: d._clock.set(function () {
+      settle(d, r, E_TIMEOUT);
+    }, d._o.requestTimeout || 30000),
+  };
+  return d._rid;
+}
+
+/** The desired $version of a twin the application got; true when it is newer than any seen before. */
+function seen(d: HubDevice, twin: any): boolean {
+  var v = twin && twin.desired && twin.desired.$version;
+  return v > d._dver ? ((d._dver = v), true) : false;
+}
+
+/** Sends a method response (QoS 0); one that meets a full outbox waits for room, in order, up to LATE of them. */
+function reply(d: HubDevice, status: number, r: string, body: string) {
+  var topic = methodResponseTopic(status, r), late = d._late, n = late.length ? E_OUTBOX_FULL : d.mqtt.publish(topic, body, 0);
+  if (n != E_OUTBOX_FULL) {
+    if (n < 0) err(d, E_BUSY);
+  } else if (late.length < LATE * 2) late.push(topic, body);
+  else err(d, E_BUSY);
+}
+
+/** Room again: waiting method responses go first; true when none is left. */
+function flushLate(d: HubDevice): boolean {
+  var n: number, late = d._late;
+  while (late.length) {
+    n = d.mqtt.publish(late[0], late[1], 0);
+    if (n == E_OUTBOX_FULL) return false;
+    if (n < 0) err(d, E_BUSY);
+    late.splice(0, 2);
+  }
+  return true;
+}
+
+/** A document larger than the document region: the request or method it belongs to fails by name, the session goes on. */
+function tooLarge(d: HubDevice, topic: string) {
+  var t = parseTwinTopic(topic), mt = parseMethodTopic(topic);
+  err(d, E_TOO_LARGE);
+  if (typeof t != "number" && t.kind != TWIN_DESIRED) settle(d, t.rid, E_TOO_LARGE);
+  if (typeof mt != "number") reply(d, 413, mt.rid, jsonText({ message: "payload larger than this device's documentSize" }));
+}
+
+/**
+ * One whole twin or method message: topic, payload (its text read, then parsed, once here: one use each of the
+ * helpers, which the Espruino bundle then does not keep as functions); large payloads arrive in chunks and are
+ * joined in the document region first.
+ */
+function onWhole(d: HubDevice, topic: string, p: Uint8Array) {
+  var o = d._o, t = parseTwinTopic(topic), mt: { name: string; rid: string } | number, r: string, v = /*@__INLINE__*/ json(utf8Read(p, 0, p.length) || "");
+  if (typeof t != "number") {
+    if (t.kind == TWIN_DESIRED) {
+      if (t.version > d._dver) d._dver = t.version;
+      if (o.onDesired) o.onDesired(v, t.version);
+    } else if (t.status < 200 || t.status > 299) settle(d, t.rid, E_HUB_STATUS, t.status);
+    else settle(d, t.rid, 0, t.status == 204 ? t.version : v);
+    return;
+  }
+  mt = parseMethodTopic(topic);
+  if (typeof mt == "number") return;
+  r = mt.rid;
+  callMethod(o, mt.name, v, function (status, body) {
+    reply(d, status, r, body);
+  });
+}
+
+/**
+ * What the MQTT client received: a C2D message to the application, else a twin or method message (whole, or a chunk
+ * of one larger than the receive region, joined in the document region or refused whole: its first chunk tells its
+ * size, which the peer chose: nothing is allocated for it).
+ */
+function received(d: HubDevice, topic: string, p: Uint8Array, mi: MessageInfo) {
+  var o = d._o, props = parseC2DTopic(topic, d._id, d._mid), h: ((msg: C2DMessage) => void) | undefined;
+  if (typeof props != "number") {
+    h = (EDGE && o.inputs && props.$inputName && o.inputs[props.$inputName]) || o.onMessage;
+    if (h) h({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
+    return;
+  }
+  if (mi.total == p.length) return onWhole(d, topic, p);
+  if (!mi.offset && (d._over = mi.total > d._doc.length)) tooLarge(d, topic);
+  if (d._over) return;
+  d._doc.set(p, mi.offset);
+  if (mi.offset + p.length == mi.total) onWhole(d, topic, d._doc.subarray(0, mi.total));
+}
+
+/**
+ * Connected: the service pushes desired changes only while the device is connected, and says to GET the twin after
+ * every reconnect: what changed while it was away comes to onDesired as the whole desired document (the first
+ * connect leaves the GET to the application).
+ */
+function connected(d: HubDevice) {
+  var o = d._o;
+  if (o.onDesired && d._connects++)
+    request(d, TWIN_GET, "", function (e, twin) {
+      if (!e && seen(d, twin)) o.onDesired!(twin.desired, d._dver, true);
+    });
+  if (o.onConnect) o.onConnect();
+}
+
+/** Closed: the hub closes the connection when its token expires; a fixed one that has ends the session by name rather than in a reconnect the hub refuses. */
+function closed(d: HubDevice, code: number) {
+  if (d._o.onClose) d._o.onClose(code);
+  if (code && d._info.sharedAccessSignature && d._tokens() === E_TOKEN_EXPIRED) {
+    d._clock.clear(d._renew);
+    stop(d, E_TOKEN_EXPIRED);
+  }
+}
+
+// The Device's methods (`this`: the device)
+
+/**
+ * Subscribes within the hub's rules: a device may subscribe to its own topics only (the service documents no count
+ * limit); QoS 2 is granted as 1 anyway.
+ */
+function subscribe(this: HubDevice, filter: string, qos?: number, done?: (err: number, granted?: number) => void): number {
+  if (filter != this._c2d && filter != TWIN_RES_FILTER && filter != TWIN_DESIRED_FILTER && filter != METHODS_FILTER) return E_HUB_FILTER;
+  return this.mqtt.subscribe(filter, qos == 2 ? 1 : qos || 0, done);
+}
+
+function connectMethod(this: HubDevice) {
+  connect(this);
+}
+
+function sendEvent(this: HubDevice, payload: Payload | PayloadSource, props?: MessageProperties | null, done?: (err: number) => void): number {
+  var t = telemetryTopic(this._id, this._mid, props);
+  if (typeof t == "number") return t;
+  // IoT Hub counts the body plus property names and values
+  if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Write(null, 0, t) > HUB_D2C_MAX) return E_HUB_SIZE;
+  return this.mqtt.publish(t, payload, 1, false, done);
+}
+
+function getTwin(this: HubDevice, done: (err: number, twin?: any) => void): number {
+  var d = this;
+  return request(d, TWIN_GET, "", function (e, twin) {
+    seen(d, twin);
+    done(e, twin);
+  });
+}
+
+function patchReported(this: HubDevice, patch: unknown, done?: (err: number, version?: number) => void): number {
+  return request(this, TWIN_PATCH, jsonText(patch), done || function () {});
+}
+
+function publish(this: HubDevice, topic: string, payload: Payload, qos?: number, done?: (err: number) => void): number {
+  return qos == 2 ? E_HUB_QOS2 : this.mqtt.publish(topic, payload, qos, false, done);
+}
+
+function end(this: HubDevice, done?: () => void) {
+  var r: string;
+  this._clock.clear(this._renew);
+  for (r in this._reqs) settle(this, r, E_ENDED);
+  if (EDGE && this._edge) this._edge._end();
+  this.mqtt.end(done);
+}
+
 /** Creates an IoT Hub device (or module) client; returns it, or a negative code for bad options. */
 export function createDevice(o: DeviceOptions): Device | number {
   var c = connectionInfo(o),
-    clock = o.clock,
-    reqs: { [rid: string]: Request } = {},
-    rid = 0,
-    renew: unknown,
-    // the last desired-properties $version seen (a push or any GET's answer), and the connects so far
-    dver = -1,
-    connects = 0,
     // the one buffer: the document region, then the MQTT client's (receive region, outbox)
     mem = o.buffer || new Uint8Array(o.bufferSize || 2048),
     docs = o.documentSize || 0,
-    doc = mem.subarray(0, docs),
-    // the document being joined is too large for its room: its chunks are skipped
-    over = false,
-    // method responses that met a full outbox: topic, body, ... sent first when room frees (at most LATE of them)
-    late: string[] = [],
-    client: Client,
     info: ConnectionInfo,
-    tokens: () => Token | number,
     id: string,
     mid: string | undefined,
-    edge: ReturnType<typeof edgeInvoker> | undefined,
-    // this device's C2D filter (made once: one use of c2dFilter, which the bundle then does not keep as a function)
-    c2d: string;
+    d: HubDevice,
+    mo: any;
   if (typeof c == "number") return c;
   // the document region within the service's limit, and room for MQTT beside it
   if (docs > HUB_METHOD_MAX || mem.length - docs < 512) return E_ARGUMENT;
   info = c;
   id = info.deviceId;
   mid = info.moduleId;
-  c2d = c2dFilter(id, mid);
-  tokens = tokenSource(info, deviceResourceUri(info.host, id, mid), o);
-
-  function err(code: number) {
-    if (o.onError) o.onError(code);
-  }
-
-  /**
-   * The password for the next connection: a token signed now (its renewal scheduled), the fixed one (its expiry
-   * watched), undefined (X.509), or a negative code. Both timers fire on the clock: a renewal reconnects with a
-   * new token, a fixed token's end is final (E_TOKEN_EXPIRED), an unset wall clock is waited for (E_CLOCK).
-   */
-  function password(): string | undefined | number {
-    var k = tokens();
-    clock.clear(renew);
-    if (typeof k == "number") return k;
-    if (k._s) renew = clock.set(refresh, k._s * 1000);
-    return k._t || undefined;
-  }
-
-  /** Reconnects with a fresh password (the token renewal). */
-  function refresh() {
-    var p = password();
-    if (p === E_CLOCK) renew = clock.set(refresh, 1000);
-    else if (typeof p == "number") stop(p);
-    else {
-      mqttOptions.password = p;
-      client.reconnect();
-    }
-  }
-
-  /** Connects once a password can be made; while the wall clock is not set, tries again each second (E_CLOCK, once). */
-  function connect(waited?: boolean) {
-    var p = password();
-    if (p === E_CLOCK) {
-      if (!waited) err(p);
-      renew = clock.set(function () {
-        connect(true);
-      }, 1000);
-      return;
-    }
-    if (typeof p == "number") return err(p);
-    mqttOptions.password = p;
-    client.connect();
-  }
-
-  function stop(code: number) {
-    err(code);
-    client.end();
-  }
-
-  /**
-   * Subscribes within the hub's rules: a device may subscribe to its own topics only (the service documents no count
-   * limit); QoS 2 is granted as 1 anyway.
-   */
-  function subscribe(filter: string, qos?: number, done?: (err: number, granted?: number) => void): number {
-    if (filter != c2d && filter != TWIN_RES_FILTER && filter != TWIN_DESIRED_FILTER && filter != METHODS_FILTER) return E_HUB_FILTER;
-    return client.subscribe(filter, qos == 2 ? 1 : qos || 0, done);
-  }
-
-  /** Ends the request `r` if it is still waiting: done(err, v). */
-  function settle(r: string, err: number, v?: any) {
-    var q = reqs[r];
-    if (!q) return;
-    delete reqs[r];
-    clock.clear(q._timer);
-    q._done(err, v);
-  }
-
-  /** A twin request on `topic` (TWIN_GET or TWIN_PATCH) and its request id (decimal digits: nothing to escape). */
-  function request(topic: string, body: string, done: (err: number, v?: any) => void): number {
-    var r = "" + (rid = (rid % 1e9) + 1), n: number;
-    n = client.publish(topic + r, body, 0);
-    if (n < 0) return n;
-    reqs[r] = {
-      _done: done,
-      _timer: clock.set(function () {
-        settle(r, E_TIMEOUT);
-      }, o.requestTimeout || 30000),
-    };
-    return rid;
-  }
-
-  /** The desired $version of a twin the application got; true when it is newer than any seen before. */
-  function seen(twin: any): boolean {
-    var v = twin && twin.desired && twin.desired.$version;
-    return v > dver ? ((dver = v), true) : false;
-  }
-
-  /** A twin GET after a reconnect: its desired properties go to onDesired when newer than any seen before. */
-  function resync(e: number, twin?: any) {
-    if (!e && seen(twin)) o.onDesired!(twin.desired, dver, true);
-  }
-
-  /** Sends a method response (QoS 0); one that meets a full outbox waits for room, in order, up to LATE of them. */
-  function reply(status: number, r: string, body: string) {
-    var topic = methodResponseTopic(status, r), n = late.length ? E_OUTBOX_FULL : client.publish(topic, body, 0);
-    if (n != E_OUTBOX_FULL) {
-      if (n < 0) err(E_BUSY);
-    } else if (late.length < LATE * 2) late.push(topic, body);
-    else err(E_BUSY);
-  }
-
-  /** Room again: waiting method responses go first; true when none is left. */
-  function flushLate(): boolean {
-    var n: number;
-    while (late.length) {
-      n = client.publish(late[0], late[1], 0);
-      if (n == E_OUTBOX_FULL) return false;
-      if (n < 0) err(E_BUSY);
-      late.splice(0, 2);
-    }
-    return true;
-  }
-
-
-  /**
-   * One whole twin or method message: topic, payload (its text read, then parsed, once here: one use each of the
-   * helpers, which the Espruino bundle then does not keep as functions); large payloads arrive in chunks and are
-   * joined in the document region first.
-   */
-  function onWhole(topic: string, p: Uint8Array) {
-    var t = parseTwinTopic(topic), mt: { name: string; rid: string } | number, r: string, v = /*@__INLINE__*/ json(utf8Read(p, 0, p.length) || "");
-    if (typeof t != "number") {
-      if (t.kind == TWIN_DESIRED) {
-        if (t.version > dver) dver = t.version;
-        if (o.onDesired) o.onDesired(v, t.version);
-      } else if (t.status < 200 || t.status > 299) settle(t.rid, E_HUB_STATUS, t.status);
-      else settle(t.rid, 0, t.status == 204 ? t.version : v);
-      return;
-    }
-    mt = parseMethodTopic(topic);
-    if (typeof mt == "number") return;
-    r = mt.rid;
-    callMethod(o, mt.name, v, function (status, body) {
-      reply(status, r, body);
-    });
-  }
-
-  /** A document larger than the document region: the request or method it belongs to fails by name, the session goes on. */
-  function tooLarge(topic: string) {
-    var t = parseTwinTopic(topic), mt = parseMethodTopic(topic);
-    err(E_TOO_LARGE);
-    if (typeof t != "number" && t.kind != TWIN_DESIRED) settle(t.rid, E_TOO_LARGE);
-    if (typeof mt != "number") reply(413, mt.rid, jsonText({ message: "payload larger than this device's documentSize" }));
-  }
-
-  var mqttOptions = {
+  mo = {
     host: /*@__INLINE__*/ hubConnectHost(info),
     port: o.port || HUB_MQTT_PORT,
     tls: o.tls === undefined ? {} : o.tls,
@@ -334,94 +428,64 @@ export function createDevice(o: DeviceOptions): Device | number {
     reconnect: o.reconnect,
     store: o.store,
     transport: o.transport,
-    clock: clock,
+    clock: o.clock,
     onConnect: function () {
-      // the service pushes desired changes only while the device is connected, and says to GET the twin after
-      // every reconnect: what changed while it was away comes to onDesired as the whole desired document (the
-      // first connect leaves the GET to the application)
-      if (o.onDesired && connects++) request(TWIN_GET, "", resync);
-      if (o.onConnect) o.onConnect();
+      connected(d);
     },
     onClose: function (code: number) {
-      if (o.onClose) o.onClose(code);
-      // the hub closes the connection when its token expires: a fixed one that has ends the session by name
-      // rather than in a reconnect the hub refuses
-      if (code && info.sharedAccessSignature && tokens() === E_TOKEN_EXPIRED) {
-        clock.clear(renew);
-        stop(E_TOKEN_EXPIRED);
-      }
+      closed(d, code);
     },
-    onError: err,
+    onError: function (code: number) {
+      err(d, code);
+    },
     onWritable: function () {
-      if (flushLate() && o.onWritable) o.onWritable();
+      if (flushLate(d) && o.onWritable) o.onWritable();
     },
     onMessage: function (topic: string, p: Uint8Array, mi: MessageInfo) {
-      var props = parseC2DTopic(topic, id, mid);
-      if (typeof props != "number") {
-        var h = (EDGE && o.inputs && props.$inputName && o.inputs[props.$inputName]) || o.onMessage;
-        if (h) h({ topic: topic, payload: p, properties: props, offset: mi.offset, total: mi.total });
-        return;
-      }
-      if (mi.total == p.length) return onWhole(topic, p);
-      // a twin or method payload larger than the receive region: joined in the document region, or refused whole
-      // (its first chunk tells its size, which the peer chose: nothing is allocated for it)
-      if (!mi.offset && (over = mi.total > docs)) tooLarge(topic);
-      if (over) return;
-      doc.set(p, mi.offset);
-      if (mi.offset + p.length == mi.total) onWhole(topic, doc.subarray(0, mi.total));
+      received(d, topic, p, mi);
     },
   };
-
-  client = createClient(mqttOptions);
+  d = {
+    mqtt: createClient(mo),
+    connect: connectMethod,
+    sendEvent: sendEvent,
+    getTwin: getTwin,
+    patchReported: patchReported,
+    publish: publish,
+    subscribe: subscribe,
+    end: end,
+    _o: o,
+    _clock: o.clock,
+    _reqs: {},
+    _rid: 0,
+    _renew: undefined,
+    _dver: -1,
+    _connects: 0,
+    _doc: mem.subarray(0, docs),
+    _over: false,
+    _late: [],
+    _info: info,
+    _tokens: tokenSource(info, deviceResourceUri(info.host, id, mid), o),
+    _id: id,
+    _mid: mid,
+    _c2d: c2dFilter(id, mid),
+    _mo: mo,
+  };
   // subscriptions for what the application listens to, queued before any request so the hub has them
   // before the first answer is due; twin answers always (at most 4 of the hub's 5)
-  if (o.onMessage || (EDGE && o.inputs)) subscribe(c2d, 1);
-  subscribe(TWIN_RES_FILTER);
-  if (o.onDesired) subscribe(TWIN_DESIRED_FILTER);
-  if (o.onMethod || o.methods || o.components) subscribe(METHODS_FILTER);
-
-  var dev: Device = {
-    mqtt: client,
-    connect: function () {
-      connect();
-    },
-    sendEvent: function (payload, props, done) {
-      var t = telemetryTopic(id, mid, props);
-      if (typeof t == "number") return t;
-      // IoT Hub counts the body plus property names and values
-      if ((typeof payload == "object" && !(payload instanceof Uint8Array) ? payload.size : sizePayload(payload)) + utf8Write(null, 0, t) > HUB_D2C_MAX) return E_HUB_SIZE;
-      return client.publish(t, payload, 1, false, done);
-    },
-    getTwin: function (done) {
-      return request(TWIN_GET, "", function (e, twin) {
-        seen(twin);
-        done(e, twin);
-      });
-    },
-    patchReported: function (patch, done) {
-      return request(TWIN_PATCH, jsonText(patch), done || function () {});
-    },
-    publish: function (topic, payload, qos, done) {
-      return qos == 2 ? E_HUB_QOS2 : client.publish(topic, payload, qos, false, done);
-    },
-    subscribe: subscribe,
-    end: function (done) {
-      var r: string;
-      clock.clear(renew);
-      for (r in reqs) settle(r, E_ENDED);
-      if (EDGE && edge) edge._end();
-      client.end(done);
-    },
-  };
-  if (EDGE) dev.invokeMethod = (edge = edgeInvoker(info, o, tokens))._invoke;
+  if (o.onMessage || (EDGE && o.inputs)) d.subscribe(d._c2d, 1);
+  d.subscribe(TWIN_RES_FILTER);
+  if (o.onDesired) d.subscribe(TWIN_DESIRED_FILTER);
+  if (o.onMethod || o.methods || o.components) d.subscribe(METHODS_FILTER);
+  if (EDGE) d.invokeMethod = (d._edge = edgeInvoker(info, o, d._tokens))._invoke;
   if (EDGE)
-    dev.sendOutputEvent = function (output, payload, props, done) {
+    d.sendOutputEvent = function (output, payload, props, done) {
       var p: MessageProperties = {}, k: string;
       for (k in props) p[k] = (props as MessageProperties)[k];
       p.$outputName = output;
-      return dev.sendEvent(payload, p, done);
+      return d.sendEvent(payload, p, done);
     };
-  return dev;
+  return d;
 }
 
 /**
