@@ -8,7 +8,7 @@ import {
   E_UNKNOWN_ID,
 } from "../errors";
 import {
-  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizePublish, frameSize,
+  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizePublish, sizeTopic, frameSize,
   sizeSubscribe, sizeUnsubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
@@ -16,6 +16,7 @@ import { createReader } from "./reader";
 import { createOutbox, recordSize, reserve, cut, compact, SENT } from "../memory";
 import { recordId, acknowledge, prepareResend, forget, ACKED, Subs, DUP, QOS_BITS, WAITS } from "./state";
 import { writeVarint } from "../bytes";
+import { utf8Write, utf8Read } from "../platform";
 import { QOS2, SOURCES } from "../features";
 import type { Journal } from "../store";
 
@@ -144,6 +145,15 @@ export function createClient(o: ClientOptions): Client {
     // filled in by each PUBLISH's first part, before anything reads them
     p = {} as PublishHeader,
     info = {} as MessageInfo,
+    // The hot paths, short for Espruino (which runs through the text of every function a message passes through):
+    // a QoS 0 PUBLISH to `ft`, whose frame's header and topic lie at the start of the empty outbox, its payload
+    // going at `fp`; a QoS 0 PUBLISH received whole to `li`, the last topic received (ASCII, checked), with `i0`
+    ft: string | null = null,
+    fp = 0,
+    li: string | null = null,
+    i0 = { qos: 0, retain: false, dup: false, offset: 0, total: 0 } as MessageInfo,
+    // written since the keep-alive last looked (the QoS 0 path does not read the clock)
+    tx = false,
     reader = createReader(b, rx, onPart),
     ev: TransportEvents = {
       onOpen: function () {
@@ -188,7 +198,7 @@ export function createClient(o: ClientOptions): Client {
         will: o.will,
       },
       n = sizeConnect(c),
-      q = n > rx ? (compact(m), m._tail) : 0;
+      q = n > rx ? (compact(m), (ft = null), m._tail) : 0;
     if (n > 0 && q + n > size) n = E_TOO_LARGE;
     if (n > 0) n = encodeConnect(b, q, c) - q;
     if (n < 0) return fail(n, true);
@@ -229,6 +239,7 @@ export function createClient(o: ClientOptions): Client {
   /** Queues a control packet: an ack, PINGREQ or DISCONNECT. */
   function control(type: number, id: number) {
     var q = reserve(m, id ? 4 : 2, 0);
+    ft = null;
     if (q < 0) return drop(E_OUTBOX_FULL);
     if (id) encodeAck(b, q, type, id);
     else encodeEmpty(b, q, type);
@@ -340,6 +351,8 @@ export function createClient(o: ClientOptions): Client {
   /** Reserves `n` frame bytes for an application packet, or says why not. */
   function room(n: number): number {
     var q: number;
+    // the outbox changes: the QoS 0 path's header is gone
+    ft = null;
     if (st == ENDED) return E_NOT_CONNECTED;
     if (n < 0) return n;
     if (n + 1 + SPARE > size - rx) return E_TOO_LARGE;
@@ -392,7 +405,10 @@ export function createClient(o: ClientOptions): Client {
   function onTick() {
     if (waiting && elapsed(waitAt) >= wait) return drop(st == UP ? E_KEEPALIVE : E_TIMEOUT);
     tick = clock.set(onTick, wait >> 1);
-    if (st == UP && ka && !waiting && (elapsed(lastRx) >= wait || elapsed(lastTx) >= (ka * 3) >> 2)) {
+    // a write of the QoS 0 path counts from this tick, up to a tick (a quarter keep-alive) late: hence a ping after half
+    // a keep-alive (plus a tick) without a write, not three quarters, still within the keep-alive [MQTT-3.1.2-23]
+    if (tx) (tx = false), (lastTx = clock.now());
+    if (st == UP && ka && !waiting && (elapsed(lastRx) >= wait || elapsed(lastTx) >= wait)) {
       control(PINGREQ, 0);
       waiting = true;
       waitAt = clock.now();
@@ -426,6 +442,18 @@ export function createClient(o: ClientOptions): Client {
 
   // Espruino runs through the text of every function it calls: the path of a PUBLISH is kept short, the rest is elsewhere
   function onPart(hdr: number, total: number, pos: number, len: number): number {
+    var k = (b[0] << 8) | b[1];
+    // the QoS 0 path: a PUBLISH whole in the receive region, without DUP or RETAIN, to the topic of the last one
+    if (hdr == 0x30 && len == total && st == UP && li && k + 2 <= len && o.onMessage && utf8Read(b, 2, k, true, li) === li) {
+      i0.total = len - k - 2;
+      o.onMessage(li, b.subarray(k + 2, len), i0);
+      return st == UP ? 0 : E_CLOSED;
+    }
+    return /*#__NOINLINE__*/ onPub(hdr, total, pos, len);
+  }
+
+  /** A part of any packet (the reader's PartHandler), the QoS 0 path aside. */
+  function onPub(hdr: number, total: number, pos: number, len: number): number {
     var r: number, k: number;
     if (st < CONNACK_WAIT) return E_CLOSED;
     if (hdr >> 4 != PUBLISH || st == CONNACK_WAIT) return /*#__NOINLINE__*/ onOther(hdr, total, len);
@@ -436,6 +464,8 @@ export function createClient(o: ClientOptions): Client {
       info.retain = p.retain;
       info.dup = p.dup;
       info.total = total - p.hlen;
+      // an ASCII topic (as many characters as bytes): the QoS 0 path's next
+      if (!skip && p.topic.length + (p.qos ? 4 : 2) == p.hlen) li = p.topic;
     }
     if (!skip && o.onMessage) {
       r = pos ? 0 : p.hlen;
@@ -548,6 +578,30 @@ export function createClient(o: ClientOptions): Client {
     return id;
   }
 
+  /** Queues a message (Client.publish), the QoS 0 path aside. */
+  function pub(topic: string, payload: Payload | PayloadSource, qos: number | undefined, retain: boolean | undefined, done: Done | undefined): number {
+    var h: number, n: number, q: number, id = 0, r: number;
+    // an empty outbox starts again at its start, where the QoS 0 path finds the header left
+    if (m._head == m._tail) m._head = m._tail = sentTail = m._start;
+    // a compaction in room() moves the records (and so the tail) back by what the head moves
+    h = m._head;
+    if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
+    n = !QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos));
+    q = room(n);
+    if (q < 0) return q;
+    if (qos) id = newId();
+    // sized once: n passed on
+    r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
+    // a QoS 0 frame of one length byte at the start: the QoS 0 path's next header, while nothing else is queued
+    if (!qos && q == m._start + 1 && n < 130) (ft = topic), (fp = q + 2 + sizeTopic(topic));
+    // stored before publish returns; nothing queued when the store fails
+    if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
+    if (qos) cbs[id] = done || null;
+    if (!qos && done) done(0);
+    flush(q - 1 == sentTail - h + m._head ? q - 1 : 0);
+    return id;
+  }
+
   return {
     connect: function () {
       if (st == ENDED) st = IDLE;
@@ -557,21 +611,19 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      // a compaction in room() moves the records (and so the tail) back by what the head moves
-      var h = m._head, n: number, q: number, id = 0, r: number;
-      if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
-      n = !QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos));
-      q = room(n);
-      if (q < 0) return q;
-      if (qos) id = newId();
-      // sized once: n passed on
-      r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
-      // stored before publish returns; nothing queued when the store fails
-      if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
-      if (qos) cbs[id] = done || null;
-      if (!qos && done) done(0);
-      flush(q - 1 == sentTail - h + m._head ? q - 1 : 0);
-      return id;
+      var q = m._start + 1, e: number;
+      // the QoS 0 path: to the topic of the last frame at the start of the empty outbox, connected, a string payload
+      // that takes at most the outbox less SPARE (4 bytes a character at most): written at once, where it lies
+      if (topic === ft && !qos && !done && st == UP && m._head == m._tail && typeof payload == "string" && payload.length < (size - fp - SPARE) >> 2 && (e = utf8Write(b, fp, payload)) >= fp && e - q < 130) {
+        b[q] = retain ? 0x31 : 0x30;
+        b[q + 1] = e - q - 2;
+        if ((e = tr.write(b, q, e - q)) > 0) tx = true;
+        else if (e < 0) drop(E_TRANSPORT);
+        // "try later": kept as an unsent record
+        else (b[q - 1] = 0), (m._head = q - 1), (m._tail = q + b[q + 1] + 2), (sentTail = -1);
+        return 0;
+      }
+      return /*#__NOINLINE__*/ pub(topic, payload, qos, retain, done);
     },
     subscribe: function (filter, qos, done) {
       return sendSub(filter, qos == null ? 0 : qos, done);
