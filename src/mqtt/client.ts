@@ -150,11 +150,15 @@ export function createClient(o: ClientOptions): Client {
     // going at `fp`; a QoS 0 PUBLISH received whole to `li`, the last topic received (ASCII, checked), with `i0`
     ft: string | null = null,
     fp = 0,
+    // the longest payload (in characters) the QoS 0 path takes: 4 bytes each at most, SPARE left
+    fl = 0,
+    // where the QoS 0 path's frame starts (after the state byte of a record at the start of the outbox)
+    q0 = rx + 1,
     li: string | null = null,
     i0 = { qos: 0, retain: false, dup: false, offset: 0, total: 0 } as MessageInfo,
     // written since the keep-alive last looked (the QoS 0 path does not read the clock)
     tx = false,
-    reader = createReader(b, rx, onPart),
+    reader = createReader(b, rx, onPart, whole),
     ev: TransportEvents = {
       onOpen: function () {
         st = CONNACK_WAIT;
@@ -375,6 +379,7 @@ export function createClient(o: ClientOptions): Client {
     var r = o.reconnect, d: number;
     if (st < OPENING) return;
     st = IDLE;
+    ft = li = null;
     // a streamed message cut off mid-frame starts again on the next connection
     sp = -2;
     waiting = false;
@@ -440,20 +445,23 @@ export function createClient(o: ClientOptions): Client {
     flush();
   }
 
-  // Espruino runs through the text of every function it calls: the path of a PUBLISH is kept short, the rest is elsewhere
-  function onPart(hdr: number, total: number, pos: number, len: number): number {
-    var k = (b[0] << 8) | b[1];
-    // the QoS 0 path: a PUBLISH whole in the receive region, without DUP or RETAIN, to the topic of the last one
-    if (hdr == 0x30 && len == total && st == UP && li && k + 2 <= len && o.onMessage && utf8Read(b, 2, k, true, li) === li) {
+  /**
+   * The QoS 0 path of the reader (its WholeHandler): a PUBLISH whole in the chunk, without DUP or RETAIN, to the topic
+   * of the last one (`li`, null unless connected with onMessage), goes to onMessage from the chunk. 1: not such a one.
+   */
+  function whole(c: Uint8Array, at: number, len: number): number {
+    var k = (c[at] << 8) | c[at + 1];
+    if (c[at - 2] == 0x30 && li && k + 2 <= len && utf8Read(c, at + 2, k, true, li) === li) {
       i0.total = len - k - 2;
-      o.onMessage(li, b.subarray(k + 2, len), i0);
-      return st == UP ? 0 : E_CLOSED;
+      o.onMessage!(li, c.subarray(at + k + 2, at + len), i0);
+      // (closed meanwhile: the rest of the chunk is not for this connection)
+      return li ? 0 : E_CLOSED;
     }
-    return /*#__NOINLINE__*/ onPub(hdr, total, pos, len);
+    return 1;
   }
 
-  /** A part of any packet (the reader's PartHandler), the QoS 0 path aside. */
-  function onPub(hdr: number, total: number, pos: number, len: number): number {
+  // Espruino runs through the text of every function it calls: the path of a PUBLISH is kept short, the rest is elsewhere
+  function onPart(hdr: number, total: number, pos: number, len: number): number {
     var r: number, k: number;
     if (st < CONNACK_WAIT) return E_CLOSED;
     if (hdr >> 4 != PUBLISH || st == CONNACK_WAIT) return /*#__NOINLINE__*/ onOther(hdr, total, len);
@@ -465,7 +473,7 @@ export function createClient(o: ClientOptions): Client {
       info.dup = p.dup;
       info.total = total - p.hlen;
       // an ASCII topic (as many characters as bytes): the QoS 0 path's next
-      if (!skip && p.topic.length + (p.qos ? 4 : 2) == p.hlen) li = p.topic;
+      if (!skip && p.topic.length + (p.qos ? 4 : 2) == p.hlen && o.onMessage) li = p.topic;
     }
     if (!skip && o.onMessage) {
       r = pos ? 0 : p.hlen;
@@ -578,6 +586,16 @@ export function createClient(o: ClientOptions): Client {
     return id;
   }
 
+  /** The QoS 0 path's frame was not written: the connection drops (`r` < 0), or it waits as an unsent record ("try later"). */
+  function unwritten(r: number) {
+    if (r < 0) return drop(E_TRANSPORT);
+    b[q0 - 1] = 0;
+    m._head = q0 - 1;
+    m._tail = q0 + b[q0 + 1] + 2;
+    sentTail = -1;
+    ft = null;
+  }
+
   /** Queues a message (Client.publish), the QoS 0 path aside. */
   function pub(topic: string, payload: Payload | PayloadSource, qos: number | undefined, retain: boolean | undefined, done: Done | undefined): number {
     var h: number, n: number, q: number, id = 0, r: number;
@@ -593,12 +611,14 @@ export function createClient(o: ClientOptions): Client {
     // sized once: n passed on
     r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
     // a QoS 0 frame of one length byte at the start: the QoS 0 path's next header, while nothing else is queued
-    if (!qos && q == m._start + 1 && n < 130) (ft = topic), (fp = q + 2 + sizeTopic(topic));
+    if (!qos && q == q0 && n < 130 && st == UP) (ft = topic), (fl = (size - (fp = q + 2 + sizeTopic(topic)) - SPARE) >> 2);
     // stored before publish returns; nothing queued when the store fails
     if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
     if (qos) cbs[id] = done || null;
     if (!qos && done) done(0);
     flush(q - 1 == sentTail - h + m._head ? q - 1 : 0);
+    // (unless written: the outbox is not empty)
+    if (m._head != m._tail) ft = null;
     return id;
   }
 
@@ -611,16 +631,15 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      var q = m._start + 1, e: number;
+      var q = q0, e: number;
       // the QoS 0 path: to the topic of the last frame at the start of the empty outbox, connected, a string payload
       // that takes at most the outbox less SPARE (4 bytes a character at most): written at once, where it lies
-      if (topic === ft && !qos && !done && st == UP && m._head == m._tail && typeof payload == "string" && payload.length < (size - fp - SPARE) >> 2 && (e = utf8Write(b, fp, payload)) >= fp && e - q < 130) {
+      // (ft is null unless connected with the outbox empty)
+      if (topic === ft && !(qos || done) && typeof payload == "string" && payload.length < fl && (e = utf8Write(b, fp, payload)) - q < 130 && e >= fp) {
         b[q] = retain ? 0x31 : 0x30;
         b[q + 1] = e - q - 2;
         if ((e = tr.write(b, q, e - q)) > 0) tx = true;
-        else if (e < 0) drop(E_TRANSPORT);
-        // "try later": kept as an unsent record
-        else (b[q - 1] = 0), (m._head = q - 1), (m._tail = q + b[q + 1] + 2), (sentTail = -1);
+        else /*#__NOINLINE__*/ unwritten(e);
         return 0;
       }
       return /*#__NOINLINE__*/ pub(topic, payload, qos, retain, done);
