@@ -17,7 +17,7 @@ import { createOutbox, recordSize, reserve, cut, compact, SENT } from "../memory
 import { recordId, acknowledge, prepareResend, forget, ACKED, Subs, DUP, QOS_BITS, WAITS } from "./state";
 import { writeVarint } from "../bytes";
 import { utf8Write, utf8Read } from "../platform";
-import { QOS2, SOURCES } from "../features";
+import { QOS2, SOURCES, FAST } from "../features";
 import type { Journal } from "../store";
 
 /**
@@ -158,7 +158,7 @@ export function createClient(o: ClientOptions): Client {
     i0 = { qos: 0, retain: false, dup: false, offset: 0, total: 0 } as MessageInfo,
     // written since the keep-alive last looked (the QoS 0 path does not read the clock)
     tx = false,
-    reader = createReader(b, rx, onPart, whole),
+    reader = createReader(b, rx, onPart, FAST ? whole : undefined),
     ev: TransportEvents = {
       onOpen: function () {
         st = CONNACK_WAIT;
@@ -412,7 +412,7 @@ export function createClient(o: ClientOptions): Client {
     tick = clock.set(onTick, wait >> 1);
     // a write of the QoS 0 path counts from this tick, up to a tick (a quarter keep-alive) late: hence a ping after half
     // a keep-alive (plus a tick) without a write, not three quarters, still within the keep-alive [MQTT-3.1.2-23]
-    if (tx) (tx = false), (lastTx = clock.now());
+    if (FAST && tx) (tx = false), (lastTx = clock.now());
     if (st == UP && ka && !waiting && (elapsed(lastRx) >= wait || elapsed(lastTx) >= wait)) {
       control(PINGREQ, 0);
       waiting = true;
@@ -473,7 +473,7 @@ export function createClient(o: ClientOptions): Client {
       info.dup = p.dup;
       info.total = total - p.hlen;
       // an ASCII topic (as many characters as bytes): the QoS 0 path's next
-      if (!skip && p.topic.length + (p.qos ? 4 : 2) == p.hlen && o.onMessage) li = p.topic;
+      if (FAST && !skip && p.topic.length + (p.qos ? 4 : 2) == p.hlen && o.onMessage) li = p.topic;
     }
     if (!skip && o.onMessage) {
       r = pos ? 0 : p.hlen;
@@ -600,7 +600,7 @@ export function createClient(o: ClientOptions): Client {
   function pub(topic: string, payload: Payload | PayloadSource, qos: number | undefined, retain: boolean | undefined, done: Done | undefined): number {
     var h: number, n: number, q: number, id = 0, r: number;
     // an empty outbox starts again at its start, where the QoS 0 path finds the header left
-    if (m._head == m._tail) m._head = m._tail = sentTail = m._start;
+    if (FAST && m._head == m._tail) m._head = m._tail = sentTail = m._start;
     // a compaction in room() moves the records (and so the tail) back by what the head moves
     h = m._head;
     if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
@@ -611,14 +611,14 @@ export function createClient(o: ClientOptions): Client {
     // sized once: n passed on
     r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
     // a QoS 0 frame of one length byte at the start: the QoS 0 path's next header, while nothing else is queued
-    if (!qos && q == q0 && n < 130 && st == UP) (ft = topic), (fl = (size - (fp = q + 2 + sizeTopic(topic)) - SPARE) >> 2);
+    if (FAST && !qos && q == q0 && n < 130 && st == UP) (ft = topic), (fl = (size - (fp = q + 2 + sizeTopic(topic)) - SPARE) >> 2);
     // stored before publish returns; nothing queued when the store fails
     if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
     if (qos) cbs[id] = done || null;
     if (!qos && done) done(0);
     flush(q - 1 == sentTail - h + m._head ? q - 1 : 0);
     // (unless written: the outbox is not empty)
-    if (m._head != m._tail) ft = null;
+    if (FAST && m._head != m._tail) ft = null;
     return id;
   }
 
@@ -635,7 +635,7 @@ export function createClient(o: ClientOptions): Client {
       // the QoS 0 path: to the topic of the last frame at the start of the empty outbox, connected, a string payload
       // that takes at most the outbox less SPARE (4 bytes a character at most): written at once, where it lies
       // (ft is null unless connected with the outbox empty)
-      if (topic === ft && !(qos || done) && typeof payload == "string" && payload.length < fl && (e = utf8Write(b, fp, payload)) - q < 130 && e >= fp) {
+      if (FAST && topic === ft && !(qos || done) && typeof payload == "string" && payload.length < fl && (e = utf8Write(b, fp, payload)) - q < 130 && e >= fp) {
         b[q] = retain ? 0x31 : 0x30;
         b[q + 1] = e - q - 2;
         if ((e = tr.write(b, q, e - q)) > 0) tx = true;
