@@ -152,6 +152,8 @@ export function createClient(o: ClientOptions): Client {
     fp = 0,
     // the longest payload (in characters) the QoS 0 path takes: 4 bytes each at most, SPARE left
     fl = 0,
+    // the topic of the last QoS 0 message the general path queued
+    lt: string | null = null,
     // where the QoS 0 path's frame starts (after the state byte of a record at the start of the outbox)
     q0 = rx + 1,
     li: string | null = null,
@@ -599,8 +601,9 @@ export function createClient(o: ClientOptions): Client {
   /** Queues a message (Client.publish), the QoS 0 path aside. */
   function pub(topic: string, payload: Payload | PayloadSource, qos: number | undefined, retain: boolean | undefined, done: Done | undefined): number {
     var h: number, n: number, q: number, id = 0, r: number;
-    // an empty outbox starts again at its start, where the QoS 0 path finds the header left
-    if (FAST && m._head == m._tail) m._head = m._tail = sentTail = m._start;
+    // a second QoS 0 message to one topic starts the empty outbox again at its start, where the QoS 0 path then finds its
+    // header (other messages follow the last one, as before)
+    if (FAST && !qos && topic === lt && m._head == m._tail) m._head = m._tail = sentTail = m._start;
     // a compaction in room() moves the records (and so the tail) back by what the head moves
     h = m._head;
     if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
@@ -611,6 +614,7 @@ export function createClient(o: ClientOptions): Client {
     // sized once: n passed on
     r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
     // a QoS 0 frame of one length byte at the start: the QoS 0 path's next header, while nothing else is queued
+    if (FAST && !qos) lt = topic;
     if (FAST && !qos && q == q0 && n < 130 && st == UP) (ft = topic), (fl = (size - (fp = q + 2 + sizeTopic(topic)) - SPARE) >> 2);
     // stored before publish returns; nothing queued when the store fails
     if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
