@@ -22,7 +22,7 @@ import { platformOf, featuresOf } from "./tools/build-plugins.js";
  * dist/<target>/<name>.js.
  */
 const BOTH = ["espruino", "moddable"];
-const NO_QOS2 = { QOS2: false, EDGE: false, UPLOAD: false };
+const NO_QOS2 = { QOS2: false, EDGE: false, UPLOAD: false, FAST: false };
 const LEAN = { QOS2: false, SOURCES: false, EDGE: false, UPLOAD: false };
 // AMQP devices: the encoder without the kinds of value a device never sends (src/features.ts AMQP_ALL_TYPES)
 const AMQP_DEVICE = { ...NO_QOS2, AMQP_ALL_TYPES: false };
@@ -37,7 +37,7 @@ export { @Store } from "@/store";
 export var createClient = entry(core, CLIENT_VARS);`],
   hub: ["IoT Hub over MQTT/TLS: telemetry, C2D, twin, methods, SAS renewal (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as core } from "src/sessions/device";
 export var createDevice = entry(core, DEVICE_VARS);`],
-  dps: ["DPS registration over MQTT/TLS (QoS 0/1): symmetric key, enrollment group (deriveKey), X.509", BOTH, LEAN, `import { provision as core } from "src/sessions/provision";
+  dps: ["DPS registration over MQTT/TLS (QoS 0/1): symmetric key, enrollment group (deriveKey), X.509", BOTH, { ...LEAN, FAST: false }, `import { provision as core } from "src/sessions/provision";
 export { deriveKey } from "src/sessions/provision";
 export var provision = entry(core, CLIENT_VARS);`],
   "hub-ws": ["hub, over MQTT/TLS or MQTT/WebSockets/TLS (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as mqtt } from "src/sessions/device";
@@ -186,7 +186,8 @@ for (const [target, feature, input, features] of builds) {
     plugins: [
       entries(),
       platformOf(target),
-      featuresOf(features),
+      // the QoS 0 paths are for Espruino's interpreter (src/features.ts FAST)
+      featuresOf(target == "moddable" ? { ...features, FAST: false } : features),
       // TINYHUB_SOURCEMAP=1: source maps through to the minified code (tools/size-breakdown.js attributes the bytes)
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target, ...(process.env.TINYHUB_SOURCEMAP ? { sourceMap: true, inlineSources: false } : {}) }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],

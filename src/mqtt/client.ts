@@ -8,7 +8,7 @@ import {
   E_UNKNOWN_ID,
 } from "../errors";
 import {
-  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizePublish, frameSize,
+  Payload, Will, PublishHeader, ConnectFields, sizeConnect, encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, encodeEmpty, sizePublish, sizeTopic, frameSize,
   sizeSubscribe, sizeUnsubscribe, decodeConnack, decodeAck, decodeEmpty, decodePublish,
   PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
 } from "./codec";
@@ -16,7 +16,8 @@ import { createReader } from "./reader";
 import { createOutbox, recordSize, reserve, cut, compact, SENT } from "../memory";
 import { recordId, acknowledge, prepareResend, forget, ACKED, Subs, DUP, QOS_BITS, WAITS } from "./state";
 import { writeVarint } from "../bytes";
-import { QOS2, SOURCES } from "../features";
+import { utf8Write, utf8Read } from "../platform";
+import { QOS2, SOURCES, FAST } from "../features";
 import type { Journal } from "../store";
 
 /**
@@ -144,7 +145,22 @@ export function createClient(o: ClientOptions): Client {
     // filled in by each PUBLISH's first part, before anything reads them
     p = {} as PublishHeader,
     info = {} as MessageInfo,
-    reader = createReader(b, rx, onPart),
+    // The hot paths, short for Espruino (which runs through the text of every function a message passes through):
+    // a QoS 0 PUBLISH to `ft`, whose frame's header and topic lie at the start of the empty outbox, its payload
+    // going at `fp`; a QoS 0 PUBLISH received whole to `li`, the last topic received (ASCII, checked), with `i0`
+    ft: string | null = null,
+    fp = 0,
+    // the longest payload (in characters) the QoS 0 path takes: 4 bytes each at most, SPARE left
+    fl = 0,
+    // the topic of the last QoS 0 message the general path queued
+    lt: string | null = null,
+    // where the QoS 0 path's frame starts (after the state byte of a record at the start of the outbox)
+    q0 = rx + 1,
+    li: string | null = null,
+    i0 = { qos: 0, retain: false, dup: false, offset: 0, total: 0 } as MessageInfo,
+    // written since the keep-alive last looked (the QoS 0 path does not read the clock)
+    tx = false,
+    reader = createReader(b, rx, onPart, FAST ? whole : undefined),
     ev: TransportEvents = {
       onOpen: function () {
         st = CONNACK_WAIT;
@@ -188,7 +204,7 @@ export function createClient(o: ClientOptions): Client {
         will: o.will,
       },
       n = sizeConnect(c),
-      q = n > rx ? (compact(m), m._tail) : 0;
+      q = n > rx ? (compact(m), (ft = null), m._tail) : 0;
     if (n > 0 && q + n > size) n = E_TOO_LARGE;
     if (n > 0) n = encodeConnect(b, q, c) - q;
     if (n < 0) return fail(n, true);
@@ -229,6 +245,7 @@ export function createClient(o: ClientOptions): Client {
   /** Queues a control packet: an ack, PINGREQ or DISCONNECT. */
   function control(type: number, id: number) {
     var q = reserve(m, id ? 4 : 2, 0);
+    ft = null;
     if (q < 0) return drop(E_OUTBOX_FULL);
     if (id) encodeAck(b, q, type, id);
     else encodeEmpty(b, q, type);
@@ -340,6 +357,8 @@ export function createClient(o: ClientOptions): Client {
   /** Reserves `n` frame bytes for an application packet, or says why not. */
   function room(n: number): number {
     var q: number;
+    // the outbox changes: the QoS 0 path's header is gone
+    ft = null;
     if (st == ENDED) return E_NOT_CONNECTED;
     if (n < 0) return n;
     if (n + 1 + SPARE > size - rx) return E_TOO_LARGE;
@@ -362,6 +381,7 @@ export function createClient(o: ClientOptions): Client {
     var r = o.reconnect, d: number;
     if (st < OPENING) return;
     st = IDLE;
+    ft = li = null;
     // a streamed message cut off mid-frame starts again on the next connection
     sp = -2;
     waiting = false;
@@ -392,7 +412,10 @@ export function createClient(o: ClientOptions): Client {
   function onTick() {
     if (waiting && elapsed(waitAt) >= wait) return drop(st == UP ? E_KEEPALIVE : E_TIMEOUT);
     tick = clock.set(onTick, wait >> 1);
-    if (st == UP && ka && !waiting && (elapsed(lastRx) >= wait || elapsed(lastTx) >= (ka * 3) >> 2)) {
+    // a write of the QoS 0 path counts from this tick, up to a tick (a quarter keep-alive) late: hence a ping after half
+    // a keep-alive (plus a tick) without a write, not three quarters, still within the keep-alive [MQTT-3.1.2-23]
+    if (FAST && tx) (tx = false), (lastTx = clock.now());
+    if (st == UP && ka && !waiting && (elapsed(lastRx) >= wait || elapsed(lastTx) >= wait)) {
       control(PINGREQ, 0);
       waiting = true;
       waitAt = clock.now();
@@ -424,6 +447,21 @@ export function createClient(o: ClientOptions): Client {
     flush();
   }
 
+  /**
+   * The QoS 0 path of the reader (its WholeHandler): a PUBLISH whole in the chunk, without DUP or RETAIN, to the topic
+   * of the last one (`li`, null unless connected with onMessage), goes to onMessage from the chunk. 1: not such a one.
+   */
+  function whole(c: Uint8Array, at: number, len: number): number {
+    var k = (c[at] << 8) | c[at + 1];
+    if (c[at - 2] == 0x30 && li && k + 2 <= len && utf8Read(c, at + 2, k, true, li) === li) {
+      i0.total = len - k - 2;
+      o.onMessage!(li, c.subarray(at + k + 2, at + len), i0);
+      // (closed meanwhile: the rest of the chunk is not for this connection)
+      return li ? 0 : E_CLOSED;
+    }
+    return 1;
+  }
+
   // Espruino runs through the text of every function it calls: the path of a PUBLISH is kept short, the rest is elsewhere
   function onPart(hdr: number, total: number, pos: number, len: number): number {
     var r: number, k: number;
@@ -436,6 +474,8 @@ export function createClient(o: ClientOptions): Client {
       info.retain = p.retain;
       info.dup = p.dup;
       info.total = total - p.hlen;
+      // an ASCII topic (as many characters as bytes): the QoS 0 path's next
+      if (FAST && !skip && p.topic.length + (p.qos ? 4 : 2) == p.hlen && o.onMessage) li = p.topic;
     }
     if (!skip && o.onMessage) {
       r = pos ? 0 : p.hlen;
@@ -548,6 +588,44 @@ export function createClient(o: ClientOptions): Client {
     return id;
   }
 
+  /** The QoS 0 path's frame was not written: the connection drops (`r` < 0), or it waits as an unsent record ("try later"). */
+  function unwritten(r: number) {
+    if (r < 0) return drop(E_TRANSPORT);
+    b[q0 - 1] = 0;
+    m._head = q0 - 1;
+    m._tail = q0 + b[q0 + 1] + 2;
+    sentTail = -1;
+    ft = null;
+  }
+
+  /** Queues a message (Client.publish), the QoS 0 path aside. */
+  function pub(topic: string, payload: Payload | PayloadSource, qos: number | undefined, retain: boolean | undefined, done: Done | undefined): number {
+    var h: number, n: number, q: number, id = 0, r: number;
+    // a second QoS 0 message to one topic starts the empty outbox again at its start, where the QoS 0 path then finds its
+    // header (other messages follow the last one, as before)
+    if (FAST && !qos && topic === lt && m._head == m._tail) m._head = m._tail = sentTail = m._start;
+    // a compaction in room() moves the records (and so the tail) back by what the head moves
+    h = m._head;
+    if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
+    n = !QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos));
+    q = room(n);
+    if (q < 0) return q;
+    if (qos) id = newId();
+    // sized once: n passed on
+    r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
+    // a QoS 0 frame of one length byte at the start: the QoS 0 path's next header, while nothing else is queued
+    if (FAST && !qos) lt = topic;
+    if (FAST && !qos && q == q0 && n < 130 && st == UP) (ft = topic), (fl = (size - (fp = q + 2 + sizeTopic(topic)) - SPARE) >> 2);
+    // stored before publish returns; nothing queued when the store fails
+    if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
+    if (qos) cbs[id] = done || null;
+    if (!qos && done) done(0);
+    flush(q - 1 == sentTail - h + m._head ? q - 1 : 0);
+    // (unless written: the outbox is not empty)
+    if (FAST && m._head != m._tail) ft = null;
+    return id;
+  }
+
   return {
     connect: function () {
       if (st == ENDED) st = IDLE;
@@ -557,21 +635,18 @@ export function createClient(o: ClientOptions): Client {
       open();
     },
     publish: function (topic, payload, qos, retain, done) {
-      // a compaction in room() moves the records (and so the tail) back by what the head moves
-      var h = m._head, n: number, q: number, id = 0, r: number;
-      if (typeof payload == "object" && !(payload instanceof Uint8Array)) return SOURCES ? stream(topic, payload, qos || 0, !!retain, done) : E_ARGUMENT;
-      n = !QOS2 && qos == 2 ? E_QOS : sizePublish(topic, payload, (qos = qos == null ? 0 : qos));
-      q = room(n);
-      if (q < 0) return q;
-      if (qos) id = newId();
-      // sized once: n passed on
-      r = /*#__NOINLINE__*/ encodePublish(b, q, topic, payload, qos, !!retain, false, id, n) - q;
-      // stored before publish returns; nothing queued when the store fails
-      if (qos && js && (r = js._add(q, r)) < 0) return (m._tail = q - 1), r;
-      if (qos) cbs[id] = done || null;
-      if (!qos && done) done(0);
-      flush(q - 1 == sentTail - h + m._head ? q - 1 : 0);
-      return id;
+      var q = q0, e: number;
+      // the QoS 0 path: to the topic of the last frame at the start of the empty outbox, connected, a string payload
+      // that takes at most the outbox less SPARE (4 bytes a character at most): written at once, where it lies
+      // (ft is null unless connected with the outbox empty)
+      if (FAST && topic === ft && !(qos || done) && typeof payload == "string" && payload.length < fl && (e = utf8Write(b, fp, payload)) - q < 130 && e >= fp) {
+        b[q] = retain ? 0x31 : 0x30;
+        b[q + 1] = e - q - 2;
+        if ((e = tr.write(b, q, e - q)) > 0) tx = true;
+        else /*#__NOINLINE__*/ unwritten(e);
+        return 0;
+      }
+      return /*#__NOINLINE__*/ pub(topic, payload, qos, retain, done);
     },
     subscribe: function (filter, qos, done) {
       return sendSub(filter, qos == null ? 0 : qos, done);

@@ -9,6 +9,12 @@ import { E_LENGTH } from "../errors";
  */
 export type PartHandler = (hdr: number, total: number, pos: number, len: number) => number;
 
+/**
+ * Offered first a frame of at most 127 bytes whole in the chunk, its body chunk[at..at+len) (the header byte at
+ * at - 2): 1 leaves it to the PartHandler (copied into the buffer), 0 took it, a negative code stops the reader.
+ */
+export type WholeHandler = (chunk: Uint8Array, at: number, len: number) => number;
+
 export interface FrameReader {
   /** Feeds received bytes; returns 0, or the first negative code (the caller should close). */
   feed(chunk: Uint8Array): number;
@@ -17,7 +23,7 @@ export interface FrameReader {
 }
 
 /** Creates a reader assembling into buf[0..cap). */
-export function createReader(buf: Uint8Array, cap: number, onPart: PartHandler): FrameReader {
+export function createReader(buf: Uint8Array, cap: number, onPart: PartHandler, whole?: WholeHandler): FrameReader {
   // _s: 0 wants the header byte, 1 reads the remaining length, 2 reads the body
   var _s = 0, _hdr = 0, _total = 0, _mul = 1, _got = 0, _fill = 0;
   function reset() {
@@ -29,9 +35,9 @@ export function createReader(buf: Uint8Array, cap: number, onPart: PartHandler):
     var i = 0, n = chunk.length, k: number, r: number;
     while (i < n) {
       if (!_s && (k = chunk[i + 1]) < 128 && k && i + 2 + k <= n && k <= cap) {
-        buf.set(chunk.subarray(i + 2, i + 2 + k), 0);
+        if (!whole || (r = whole(chunk, i + 2, k)) > 0) buf.set(chunk.subarray(i + 2, i + 2 + k), 0), (r = onPart(chunk[i], k, 0, k));
         i += 2 + k;
-        if ((r = onPart(chunk[i - 2 - k], k, 0, k)) < 0) return r;
+        if (r < 0) return r;
       } else if ((i = step(chunk, i, n)) < 0) return i;
     }
     return 0;

@@ -38,8 +38,15 @@ export function utf8Length(s: string): number {
  * when they are its bytes, as utf8Read): natively, scanning only text with a byte above 0x7F.
  */
 export function utf8Read(b: Uint8Array, off: number, len: number, noNull?: boolean, last?: string): string | null {
-  var s = len ? E.toString(b.subarray(off, off + len)) : "";
-  return s == null ? null : s === last ? last : (/[\x80-\xff]/.test(s) && utf8Scan(s, 0, len, noNull, true) == null) || (noNull && s.indexOf("\0") >= 0) ? null : s;
+  var s = E.toString(b.subarray(off, off + len)) as string | null;
+  // (the usual case, `last` again, first and short: the checks are another function's text, which it does not run through)
+  return s === last ? last : /*#__NOINLINE__*/ textOf(s, len, noNull);
+}
+
+/** utf8Read's checks of the binary string `s` (null when E.toString had no memory for it), `len` bytes. */
+function textOf(s: string | null, len: number, noNull?: boolean): string | null {
+  if (s != null && /[\x80-\xff]/.test(s) && utf8Scan(s, 0, len, noNull, true) == null) s = null;
+  return s == null || (noNull && s.indexOf("\0") >= 0) ? null : s;
 }
 
 /** True for a binary string: its characters are bytes, and those of text are UTF-8 already (no double encoding). */
