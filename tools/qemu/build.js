@@ -142,7 +142,7 @@ async function buildBundle (log, entry = 'app') {
       },
       plugins: [
         // the IoT Hub feature set, as the hub entries of rollup.config.js: no QoS 2; and no payload sources (the bench sends none)
-        featuresOf({ QOS2: false, SOURCES: false, EDGE: false, UPLOAD: false }), // the device bundles' choice (rollup.config.js LEAN)
+        featuresOf({ QOS2: false, SOURCES: false, EDGE: false, UPLOAD: false, FAST: false }), // the device bundles' choice (rollup.config.js LEAN)
         // targets/qemu/platform.ts: HMAC-SHA256 and base64 by the firmware (crypto.c), code in flash, not the JS heap
         platformOf('qemu'),
         typescript({
