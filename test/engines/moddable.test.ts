@@ -25,6 +25,7 @@ import { ensureCerts } from "../../tools/hub/certs.js";
 import { derivedKey } from "../../tools/hub/registry.js";
 import { startMosquitto, Mosquitto } from "../helpers/mosquitto";
 import { bounded, once, sum } from "./scenarios";
+import { text, reports, checkTelemetryTwin, checkDesiredMethods } from "./moddable-hub";
 
 let broker: Mosquitto | null = null, hub: any = null;
 const dir = mkdtempSync(join(tmpdir(), "tinyhub-moddable-"));
@@ -51,8 +52,6 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const text = (hex: string) => Buffer.from(hex, "hex").toString("utf8");
-const reports = (o: any, ev: string) => o.run.reports.filter((r: any) => r.ev == ev);
 function passed(o: any) {
   assert.ok(o.ok, o.error);
   // at end(), an HTTPS device reports the poll it abandons (E_ENDED): not an error of the session
@@ -133,29 +132,13 @@ function checkMqtt(o: any, P: string) {
 function checkHub(o: any, id: string) {
   passed(o);
   assert.ok(o.connected, "the hub had the device connected");
-  assert.equal(reports(o, "sent")[0]?.err, 0);
-  assert.is(o.telemetry.length, 1);
-  const m = o.telemetry[0];
-  assert.equal(m.body, Buffer.from('{"t":21.5,"n":"gr\u00fc\u00df \u2713"}', "utf8"));
-  assert.equal(m.properties, { alert: "hot", "spaced key/&=": "a/b&c=d \u00e9", "n\u00f6": "n\u00f6ne \u2713" });
-  assert.equal([m.system.contentType, m.system.contentEncoding, m.system.messageId], ["application/json", "utf-8", "m-1"]);
-  const twin = reports(o, "twin")[0];
-  assert.equal([twin.err, typeof twin.desired, typeof twin.reported], [0, "number", "number"]);
-  const patched = reports(o, "patched")[0];
-  assert.is(patched.err, 0);
-  assert.equal([o.twin.reported.fw, o.twin.reported.temp, o.twin.reported["n\u00e4me"], o.twin.reported.$version], ["1.0", 21.5, "gr\u00fc\u00df \u2713", patched.value]);
+  checkTelemetryTwin(o);
   const c2d = reports(o, "c2d")[0];
   assert.is(text(c2d.hex), "h\u00e9llo device \u2713");
   assert.equal([c2d.offset, c2d.total], [0, Buffer.byteLength("h\u00e9llo device \u2713")]);
   assert.equal([c2d.properties.color, c2d.properties.$messageId, c2d.properties["n\u00f6"]], ["blue", "c2d-1", "n\u00f6ne \u2713"]);
   assert.is(o.c2dLeft, 0, "the C2D message acknowledged");
-  // (after a connect the device may also hear the whole desired document: `whole`)
-  const desired = reports(o, "desired").find((d: any) => !d.whole);
-  assert.equal([desired.version, desired.patch.interval, desired.patch["n\u00e4"]], [o.desiredVersion, 5, "gr\u00fc\u00df \u2713"]);
-  assert.equal(o.methods[0], { status: 200, payload: { ok: true, got: { delay: 1, t: "gr\u00fc\u00df \u2713" }, text: "gr\u00fc\u00df \u2713" } });
-  assert.equal(reports(o, "method")[0].payload, { delay: 1, t: "gr\u00fc\u00df \u2713" });
-  assert.equal([o.methods[1].status, o.methods[2].status], [501, 500]);
-  assert.equal(reports(o, "ended")[0]?.err, 0);
+  checkDesiredMethods(o);
   assert.ok(id);
 }
 
