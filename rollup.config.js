@@ -189,7 +189,7 @@ for (const [target, feature, input, features] of builds) {
       // the QoS 0 paths are for Espruino's interpreter (src/features.ts FAST)
       featuresOf(target == "moddable" ? { ...features, FAST: false } : features),
       // Espruino: the device's functions inside createDevice, made per device rather than kept loaded
-      ...(target == "espruino" ? [closuresOf("src/sessions/device.ts", { name: "d", type: "HubDevice" })] : []),
+      ...(target == "espruino" ? [closuresOf("src/sessions/device.ts", { name: "d", type: "HubDevice" }, ["deviceResourceUri", "c2dFilter"])] : []),
       // TINYHUB_SOURCEMAP=1: source maps through to the minified code (tools/size-breakdown.js attributes the bytes)
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target, ...(process.env.TINYHUB_SOURCEMAP ? { sourceMap: true, inlineSources: false } : {}) }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],

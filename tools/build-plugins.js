@@ -51,10 +51,12 @@ export function featuresOf(values) {
  * `param`, the device the moved functions took as their first parameter (`d: HubDevice`), which is then the
  * enclosing function's own variable: the parameter goes, and so does the argument (`d` or `this`) at each call, and a
  * wrapper left calling one with its own arguments (`function (code) { closed(code); }`) becomes that function.
+ * `inline`: functions of other modules called once there, marked for the minifier to write in place (their one
+ * `return` expression), so that the bundle does not keep them as functions (about 8 variables each while loaded).
  * Moddable wants the opposite (XS copies the byte code of a function made at run time into RAM): its build is left
  * as written.
  */
-export function closuresOf(file, param) {
+export function closuresOf(file, param, inline = []) {
   const id = join(ROOT, file);
   return {
     name: "closures",
@@ -75,6 +77,11 @@ export function closuresOf(file, param) {
             names.includes(n) && ps.split(",").map((x) => x.split(":")[0].trim()).join(",") == args.split(",").map((x) => x.trim()).join(",") ? n : w);
         moved = fix(moved);
         rest = fix(rest);
+      }
+      for (const n of inline) {
+        const at = new RegExp(`(^|[^\\w.$])(${n}\\()`, "g");
+        if (!at.test(rest)) this.error(`${file}: no call of ${n} in createDevice`);
+        rest = rest.replace(at, "$1/*@__INLINE__*/ $2");
       }
       return { code: code.slice(0, b) + code.slice(e, h) + moved + rest, map: null };
     },
