@@ -15,7 +15,7 @@ import { refGenerate } from "../helpers/mqtt";
 
 const FILE = "src/sessions/device.ts";
 const ID = fileURLToPath(new URL(`../../${FILE}`, import.meta.url));
-const ARGS = [FILE, { name: "d", type: "HubDevice" }, ["deviceResourceUri", "c2dFilter"]] as const;
+const ARGS: [string, { name: string; type: string }, string[]] = [FILE, { name: "d", type: "HubDevice" }, ["deviceResourceUri", "c2dFilter"]];
 const transform = (code: string) => {
   const p = closuresOf(...ARGS) as any;
   return p.transform.call({ error: (m: string) => { throw new Error(m); } }, code, ID).code as string;
