@@ -12,7 +12,7 @@ import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
 import { bundleViolations } from "./tools/bundle-rules.js";
-import { platformOf, featuresOf } from "./tools/build-plugins.js";
+import { platformOf, featuresOf, closuresOf } from "./tools/build-plugins.js";
 
 /**
  * The device entries, one line each: what it offers (the size report's feature column), the targets it is built for, the features it leaves out (src/features.ts;
@@ -188,6 +188,8 @@ for (const [target, feature, input, features] of builds) {
       platformOf(target),
       // the QoS 0 paths are for Espruino's interpreter (src/features.ts FAST)
       featuresOf(target == "moddable" ? { ...features, FAST: false } : features),
+      // Espruino: the device's functions inside createDevice, made per device rather than kept loaded
+      ...(target == "espruino" ? [closuresOf("src/sessions/device.ts", { name: "d", type: "HubDevice" }, ["deviceResourceUri", "c2dFilter"])] : []),
       // TINYHUB_SOURCEMAP=1: source maps through to the minified code (tools/size-breakdown.js attributes the bytes)
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target, ...(process.env.TINYHUB_SOURCEMAP ? { sourceMap: true, inlineSources: false } : {}) }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],

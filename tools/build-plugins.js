@@ -41,3 +41,49 @@ export function featuresOf(values) {
     },
   };
 }
+
+/**
+ * Espruino: the text of `file` between the lines `// espruino: begin` and `// espruino: end` moved to its line
+ * `// espruino: here` (inside a function), before compiling. Espruino keeps each module-level function in variables
+ * (its name, code link, scope link, parameters) for as long as the bundle is loaded, but a function inside another
+ * one only while that one's scope lives: moved into createDevice, the device's functions cost nothing until a device
+ * is made. Made inside a function, each costs 3 more (its scope link becomes an array of two scopes): paid back by
+ * `param`, the device the moved functions took as their first parameter (`d: HubDevice`), which is then the
+ * enclosing function's own variable: the parameter goes, and so does the argument (`d` or `this`) at each call, and a
+ * wrapper left calling one with its own arguments (`function (code) { closed(code); }`) becomes that function.
+ * `inline`: functions of other modules called once there, marked for the minifier to write in place (their one
+ * `return` expression), so that the bundle does not keep them as functions (about 8 variables each while loaded).
+ * Moddable wants the opposite (XS copies the byte code of a function made at run time into RAM): its build is left
+ * as written.
+ */
+export function closuresOf(file, param, inline = []) {
+  const id = join(ROOT, file);
+  return {
+    name: "closures",
+    transform(code, at) {
+      if (at !== id) return null;
+      const b = code.indexOf("// espruino: begin\n"), e = code.indexOf("// espruino: end\n"), h = code.indexOf("  // espruino: here\n");
+      if (b < 0 || e < b || h < e) this.error(`${file}: the markers // espruino: begin, end, here (in that order) are missing`);
+      let moved = code.slice(b, e), rest = code.slice(h);
+      if (param) {
+        // (the TypeScript plugin may have compiled the file already: the type is optional)
+        const first = new RegExp(`\\bfunction (\\w+)\\(${param.name}(?:: ${param.type})?(, |\\))`, "g"), names = [];
+        moved = moved.replace(first, (_, n, after) => (names.push(n), `function ${n}(${after == ")" ? ")" : ""}`));
+        if (!names.length) this.error(`${file}: no function takes ${param.name}: ${param.type} first`);
+        const call = new RegExp(`(^|[^\\w.$])(${names.join("|")})\\((?:${param.name}|this)(, |\\))`, "g");
+        const unwrap = /function \(([^()]*)\) \{\s*(\w+)\(([^()]*)\);\s*\}/g;
+        const fix = (t) =>
+          t.replace(call, (_, pre, n, after) => `${pre}${n}(${after == ")" ? ")" : ""}`).replace(unwrap, (w, ps, n, args) =>
+            names.includes(n) && ps.split(",").map((x) => x.split(":")[0].trim()).join(",") == args.split(",").map((x) => x.trim()).join(",") ? n : w);
+        moved = fix(moved);
+        rest = fix(rest);
+      }
+      for (const n of inline) {
+        const at = new RegExp(`(^|[^\\w.$])(${n}\\()`, "g");
+        if (!at.test(rest)) this.error(`${file}: no call of ${n} in createDevice`);
+        rest = rest.replace(at, "$1/*@__INLINE__*/ $2");
+      }
+      return { code: code.slice(0, b) + code.slice(e, h) + moved + rest, map: null };
+    },
+  };
+}

@@ -164,6 +164,11 @@ interface HubDevice extends Device {
 // method responses kept while the outbox is full (the hub waits for each up to the invocation's timeout)
 var LATE = 4;
 
+// The Espruino build moves the functions from here to "espruino: end" into createDevice (tools/build-plugins.js
+// closuresOf): there a module-level function costs its variables for as long as the bundle is loaded, a function made
+// at run time only while a device lives. Moddable keeps them here (made once, in flash).
+// espruino: begin
+
 /** The JSON value of `s`; `s` itself when it is not JSON, null when empty. */
 function json(s: string): any {
   try {
@@ -396,6 +401,7 @@ function end(this: HubDevice, done?: () => void) {
   if (EDGE && this._edge) this._edge._end();
   this.mqtt.end(done);
 }
+// espruino: end
 
 /** Creates an IoT Hub device (or module) client; returns it, or a negative code for bad options. */
 export function createDevice(o: DeviceOptions): Device | number {
@@ -408,6 +414,7 @@ export function createDevice(o: DeviceOptions): Device | number {
     mid: string | undefined,
     d: HubDevice,
     mo: any;
+  // espruino: here
   if (typeof c == "number") return c;
   // the document region within the service's limit, and room for MQTT beside it
   if (docs > HUB_METHOD_MAX || mem.length - docs < 512) return E_ARGUMENT;

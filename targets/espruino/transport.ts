@@ -81,6 +81,8 @@ export function espruinoTransport(): Transport {
           s = socket = require(tls ? "tls" : "net").connect(o, function () {
             if (s == socket) ev.onOpen();
           });
+          // (the socket's handlers keep this scope for the connection's life: the options are not needed again)
+          o = null;
         } catch (e) {
           socket = null;
           return ev.onClose(("" + e).indexOf("emory") >= 0 ? E_NO_MEMORY : E_TRANSPORT);
