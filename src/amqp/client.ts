@@ -13,6 +13,7 @@ import {
   writeFrame, sizeFrame, decodePerformative, decodeMessage, decodedTo, Message, OPEN, BEGIN, ATTACH, FLOW, TRANSFER, DISPOSITION,
   DETACH, END, CLOSE, ERROR, ACCEPTED, REJECTED, RELEASED, MODIFIED, SOURCE, TARGET, SASL_MECHANISMS, SASL_INIT, SASL_OUTCOME,
 } from "./performatives";
+import { readN, putN } from "./types";
 import { moveBytes } from "../bytes";
 
 export { ACCEPTED, REJECTED, RELEASED };
@@ -273,7 +274,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     var n: number, r: number, freed = false;
     while (head < tail && st != IDLE) {
       // a protocol header is 8 bytes; a frame says its size
-      n = b[head] == 0x41 ? 8 : ((b[head] << 24) >>> 0) + (b[head + 1] << 16) + (b[head + 2] << 8) + b[head + 3];
+      n = b[head] == 0x41 ? 8 : readN(b, head, 4);
       r = tr.write(b, head, n);
       if (!r) break;
       if (r < 0) return fail(E_TRANSPORT);
@@ -600,10 +601,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       if (st != UP) return E_NOT_CONNECTED;
       if (!l || l._rcv) return E_ARGUMENT;
       pre = l._mode == SND_SETTLED || (l._mode == SND_MIXED && !done);
-      tag[0] = id >>> 24;
-      tag[1] = (id >> 16) & 255;
-      tag[2] = (id >> 8) & 255;
-      tag[3] = id & 255;
+      putN(tag, 0, id, 4);
       tf.handle = h;
       tf.deliveryId = id;
       tf.deliveryTag = tag;

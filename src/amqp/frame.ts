@@ -3,6 +3,7 @@
 // the caller's buffer. The max-frame-size is negotiated, so a frame is never handed over in parts: a larger one
 // is refused with E_AMQP_FRAME_SIZE.
 import { E_BUFFER, E_AMQP_FRAME_SIZE, E_AMQP_FRAME, E_AMQP_HEADER } from "../errors";
+import { putN, readN } from "./types";
 
 /** Frame types (§2.3.1, §5.3.1) and protocol ids of the protocol header (§2.2, §5.3.2). */
 export var FRAME_AMQP = 0, FRAME_SASL = 1, PROTO_AMQP = 0, PROTO_SASL = 3;
@@ -25,15 +26,10 @@ export function writeProtocolHeader(b: Uint8Array, off: number, id: number): num
 /** Writes a frame header (§2.3.1): SIZE of the whole frame, DOFF 2, TYPE, CHANNEL (0 for SASL, §5.3.1); returns the body offset or E_BUFFER. */
 export function writeFrameHeader(b: Uint8Array, off: number, size: number, type: number, channel: number): number {
   if (off + size > b.length || size < 8) return E_BUFFER;
-  b[off] = size >>> 24;
-  b[off + 1] = (size >> 16) & 255;
-  b[off + 2] = (size >> 8) & 255;
-  b[off + 3] = size & 255;
+  putN(b, off, size, 4);
   b[off + 4] = 2;
   b[off + 5] = type;
-  b[off + 6] = channel >> 8;
-  b[off + 7] = channel & 255;
-  return off + 8;
+  return putN(b, off + 6, channel, 2);
 }
 
 /**
@@ -75,10 +71,10 @@ export function createAmqpReader(buf: Uint8Array, cap: number, id: number, onFra
       _s = 1;
       return onHeader(_id);
     }
-    size = ((buf[0] << 24) >>> 0) + (buf[1] << 16) + (buf[2] << 8) + buf[3];
+    size = readN(buf, 0, 4);
     doff = buf[4] * 4;
     _type = buf[5];
-    _ch = (buf[6] << 8) | buf[7];
+    _ch = readN(buf, 6, 2);
     if (size < 8 || size > _max) return E_AMQP_FRAME_SIZE; // §2.3.1, §2.7.1
     if (doff < 8 || doff > size || _type > FRAME_SASL) return E_AMQP_FRAME; // §2.3.1: DOFF at least 2; §5.3.1
     _skip = doff - 8; // the extended header is ignored (§2.3.1)

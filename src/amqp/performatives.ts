@@ -7,7 +7,7 @@
 //   V any value (src/amqp/types.ts shape), or a composite: a plain object with its descriptor code as `type`
 // Decoded composites are plain objects with `type` (the descriptor code) and every field of the schema (null when absent); numbers
 // of typed fields come bare (a uint is a number), binary as a view into the buffer.
-import { encode, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
+import { encode, putN, readN, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
 import { writeFrameHeader, FRAME_AMQP, FRAME_SASL } from "./frame";
 import { E_BUFFER, E_ARGUMENT, E_AMQP_BODY, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
 
@@ -110,17 +110,10 @@ export function composite(b: Uint8Array | null, off: number, code: number, o: an
   }
   off += 4;
   if (!n) return off;
-  if (b) be(b, be(b, off, s + w, w), n, w);
-  off += 2 * w;
+  off = putN(b, putN(b, off, s + w, w), n, w);
   if (!b) return off + s;
   for (i = 0; i < n; i++) off = field(b, off, (k = f[1][i]) < 0 ? -k - 1 : k, o[f[0][i]], depth + 2);
   return off;
-}
-
-/** Writes `v` big-endian in `w` bytes (1 or 4). */
-function be(b: Uint8Array, off: number, v: number, w: number): number {
-  for (var i = w; i--; v >>>= 8) b[off + i] = v & 255;
-  return off + w;
 }
 
 /** Bytes of composite `code` (a performative, SASL body, delivery state, source, target, error, header or properties) from `o`, or a negative code. */
@@ -233,8 +226,8 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
     if (x != 0xc0 && x != 0xd0) return E_AMQP_BODY;
     w = x == 0xc0 ? 1 : 4;
     if (off + 2 * w > end) return E_AMQP_BODY;
-    e = off + w + be32(b, off, w);
-    n = be32(b, off + w, w);
+    e = off + w + readN(b, off, w);
+    n = readN(b, off + w, w);
     off += 2 * w;
     if (e > end || e < off || n > e - off) return E_AMQP_BODY;
   }
@@ -283,10 +276,6 @@ function readAny(b: Uint8Array, off: number, end: number, depth: number): any {
   var x = readValue(b, off, end, depth, 0);
   END_AT = decodeEnd();
   return END_AT < 0 ? END_AT : x;
-}
-
-function be32(b: Uint8Array, off: number, w: number): number {
-  return w == 1 ? b[off] : ((b[off] << 24) >>> 0) + (b[off + 1] << 16) + (b[off + 2] << 8) + b[off + 3];
 }
 
 /**

@@ -71,8 +71,8 @@ function put(b: Uint8Array | null, off: number, c: number): number {
   return off + 1;
 }
 
-/** Writes integer `v` big-endian in `w` bytes (1, 2, 4 or 8; negative ones in two's complement). */
-function putN(b: Uint8Array | null, off: number, v: number, w: number): number {
+/** Writes integer `v` big-endian in `w` bytes (1, 2, 4 or 8; negative ones in two's complement); with `b` null, only counts. */
+export function putN(b: Uint8Array | null, off: number, v: number, w: number): number {
   var hi: number, i: number;
   if (w == 8) {
     hi = Math.floor(v / TWO32);
