@@ -39,3 +39,11 @@ export var UPLOAD = true;
  * them out (encoding one there is E_ARGUMENT). Decoding always takes every kind: the peer may send any.
  */
 export var AMQP_ALL_TYPES = true;
+
+/**
+ * AMQP: the names of the composites' fields an IoT Hub device never reads or writes (the capabilities and properties of
+ * open and begin, a source's durability or filter, a transfer's resume, a message's group...; src/amqp/performatives.ts).
+ * The device bundles leave them out: such a field is still checked by its type when it arrives, but not kept in the
+ * decoded object, and never written.
+ */
+export var AMQP_ALL_FIELDS = true;

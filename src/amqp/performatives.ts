@@ -1,15 +1,19 @@
 // AMQP 1.0 composite types as plain objects: the performatives (Part 2 §2.7), SASL frame bodies (Part 5 §5.3.3),
 // delivery states (Part 3 §3.4), source and target (§3.5), error (§2.8.14), and the message sections (§3.2).
 // A composite is a described list (§1.4): 0x00, its ulong descriptor, then its fields in order; trailing null
-// fields are left out. Each schema below lists the fields: name, then a type letter, "!" when mandatory:
+// fields are left out. Each composite's fields are listed below: a letter per field giving its type, upper case
+// when mandatory,
 //   S string  Y symbol  B boolean  Z ubyte  H ushort  U uint  L ulong  T timestamp  N binary (a string: its UTF-8)
 //   Q symbols: one or an array (decoded: an array of strings)   M map with symbol keys from a plain object
 //   V any value (src/amqp/types.ts shape), or a composite: a plain object with its descriptor code as `type`
-// Decoded composites are plain objects with `type` (the descriptor code) and every field of the schema (null when absent); numbers
+// then their names. The device builds (src/features.ts AMQP_ALL_FIELDS) name only the fields the IoT Hub session
+// reads or writes: the others are checked by type the same, but neither written nor kept.
+// Decoded composites are plain objects with `type` (the descriptor code) and every named field (null when absent); numbers
 // of typed fields come bare (a uint is a number), binary as a view into the buffer.
 import { encode, putN, readN, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
 import { writeFrameHeader, FRAME_AMQP, FRAME_SASL } from "./frame";
 import { E_BUFFER, E_ARGUMENT, E_AMQP_BODY, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
+import { AMQP_ALL_FIELDS } from "../features";
 
 /** Descriptor codes (ulong) of the composites (§2.7, §5.3.3, §3.4, §3.5, §3.2). */
 export var OPEN = 0x10, BEGIN = 0x11, ATTACH = 0x12, FLOW = 0x13, TRANSFER = 0x14, DISPOSITION = 0x15, DETACH = 0x16, END = 0x17,
@@ -18,49 +22,73 @@ export var OPEN = 0x10, BEGIN = 0x11, ATTACH = 0x12, FLOW = 0x13, TRANSFER = 0x1
   HEADER = 0x70, DELIVERY_ANNOTATIONS = 0x71, MESSAGE_ANNOTATIONS = 0x72, PROPERTIES = 0x73, APPLICATION_PROPERTIES = 0x74,
   DATA = 0x75, AMQP_SEQUENCE = 0x76, AMQP_VALUE = 0x77, FOOTER = 0x78;
 
-var CAPS = " offeredCapabilities:Q desiredCapabilities:Q properties:M";
-var SCHEMAS: { [code: number]: string } = {
-  0x10: "containerId:!S hostname:S maxFrameSize:U channelMax:H idleTimeOut:U outgoingLocales:Q incomingLocales:Q" + CAPS,
-  0x11: "remoteChannel:H nextOutgoingId:!U incomingWindow:!U outgoingWindow:!U handleMax:U" + CAPS,
-  0x12: "name:!S handle:!U role:!B sndSettleMode:Z rcvSettleMode:Z source:V target:V unsettled:V incompleteUnsettled:B initialDeliveryCount:U maxMessageSize:L" + CAPS,
-  0x13: "nextIncomingId:U incomingWindow:!U nextOutgoingId:!U outgoingWindow:!U handle:U deliveryCount:U linkCredit:U available:U drain:B echo:B properties:M",
-  0x14: "handle:!U deliveryId:U deliveryTag:N messageFormat:U settled:B more:B rcvSettleMode:Z state:V resume:B aborted:B batchable:B",
-  0x15: "role:!B first:!U last:U settled:B state:V batchable:B",
-  0x16: "handle:!U closed:B error:V",
-  0x17: "error:V",
-  0x18: "error:V",
-  0x1d: "condition:!Y description:S info:M",
-  0x23: "sectionNumber:!U sectionOffset:!L",
-  0x24: "",
-  0x25: "error:V",
-  0x26: "",
-  0x27: "deliveryFailed:B undeliverableHere:B messageAnnotations:M",
-  0x28: "address:V durable:U expiryPolicy:Y timeout:U dynamic:B dynamicNodeProperties:M distributionMode:Y filter:M defaultOutcome:V outcomes:Q capabilities:Q",
-  0x29: "address:V durable:U expiryPolicy:Y timeout:U dynamic:B dynamicNodeProperties:M capabilities:Q",
-  0x40: "saslServerMechanisms:!Q",
-  0x41: "mechanism:!Y initialResponse:N hostname:S",
-  0x42: "challenge:!N",
-  0x43: "response:!N",
-  0x44: "code:!Z additionalData:N",
-  0x70: "durable:B priority:Z ttl:U firstAcquirer:B deliveryCount:U",
-  0x73: "messageId:V userId:N to:V subject:S replyTo:V correlationId:V contentType:Y contentEncoding:Y absoluteExpiryTime:T creationTime:T groupId:S groupSequence:U replyToGroupId:S",
+var TYPES: { [code: number]: string } = {
+  0x10: "Ssuhuqqqqm", 0x11: "hUUUuqqm", 0x12: "SUBzzvvvbulqqm", 0x13: "uUUUuuuubbm", 0x14: "Uunubbzvbbb", 0x15: "BUubvb", 0x16: "Ubv", 0x17: "v",
+  0x18: "v", 0x1d: "Ysm", 0x23: "UL", 0x24: "", 0x25: "v", 0x26: "", 0x27: "bbm", 0x28: "vuyubmymvqq", 0x29: "vuyubmq", 0x40: "Q", 0x41: "Yns",
+  0x42: "N", 0x43: "N", 0x44: "Zn", 0x70: "bzubu", 0x73: "vnvsvvyyttsus",
 };
+var CAPS = " offeredCapabilities desiredCapabilities properties";
+var NAMES: { [code: number]: string } = AMQP_ALL_FIELDS
+  ? {
+      0x10: "containerId hostname maxFrameSize channelMax idleTimeOut outgoingLocales incomingLocales" + CAPS,
+      0x11: "remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax" + CAPS,
+      0x12: "name handle role sndSettleMode rcvSettleMode source target unsettled incompleteUnsettled initialDeliveryCount maxMessageSize" + CAPS,
+      0x13: "nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit available drain echo properties",
+      0x14: "handle deliveryId deliveryTag messageFormat settled more rcvSettleMode state resume aborted batchable",
+      0x15: "role first last settled state batchable",
+      0x16: "handle closed error",
+      0x17: "error",
+      0x18: "error",
+      0x1d: "condition description info",
+      0x23: "sectionNumber sectionOffset",
+      0x25: "error",
+      0x27: "deliveryFailed undeliverableHere messageAnnotations",
+      0x28: "address durable expiryPolicy timeout dynamic dynamicNodeProperties distributionMode filter defaultOutcome outcomes capabilities",
+      0x29: "address durable expiryPolicy timeout dynamic dynamicNodeProperties capabilities",
+      0x40: "saslServerMechanisms",
+      0x41: "mechanism initialResponse hostname",
+      0x42: "challenge",
+      0x43: "response",
+      0x44: "code additionalData",
+      0x70: "durable priority ttl firstAcquirer deliveryCount",
+      0x73: "messageId userId to subject replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime groupId groupSequence replyToGroupId",
+    }
+  : {
+      // one space between names, so an unnamed field in the middle is two; the ones after the last name are unnamed
+      0x10: "containerId hostname maxFrameSize channelMax idleTimeOut",
+      0x11: "remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax",
+      0x12: "name handle role sndSettleMode rcvSettleMode source target   initialDeliveryCount    properties",
+      0x13: "nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit  drain echo",
+      0x14: "handle deliveryId deliveryTag messageFormat settled more    aborted",
+      0x15: "role first last settled state",
+      0x16: "handle closed error",
+      0x17: "error",
+      0x18: "error",
+      0x1d: "condition description",
+      0x25: "error",
+      0x28: "address",
+      0x29: "address",
+      0x40: "saslServerMechanisms",
+      0x41: "mechanism initialResponse hostname",
+      0x44: "code",
+      0x73: "messageId userId to  replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime",
+    };
 // the kind of each type letter
 var LETTERS = "SYBZHULTNQMV", KINDS = [STRING, SYMBOL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, ARRAY, OBJ_SYM, DESCRIBED];
 // parsed schemas by code: [names, kinds (negative: mandatory)], made on first use
 var PARSED: { [code: number]: [string[], number[]] } = {};
 
-/** The fields of composite `code`, or null for a code this codec does not know. */
-function fields(code: number): [string[], number[]] | null {
-  var s = SCHEMAS[code], f = PARSED[code], parts: string[], i: number, t: string, k: number;
-  if (f || s == null) return f || null;
+/** The fields of composite `code`: their names ("" unnamed) and kinds (negative: mandatory, -kind - 1), or null for a code this codec does not know. */
+export function fields(code: number): [string[], number[]] | null {
+  var t = TYPES[code], f = PARSED[code], names: string[], i: number, c: string, k: number;
+  if (f || t == null) return f || null;
   f = PARSED[code] = [[], []];
-  parts = s ? s.split(" ") : [];
-  for (i = 0; i < parts.length; i++) {
-    t = parts[i].split(":")[1];
-    k = KINDS[LETTERS.indexOf(t.charAt(t.length - 1))];
-    f[0].push(parts[i].split(":")[0]);
-    f[1].push(t.charAt(0) == "!" ? -k - 1 : k);
+  names = (NAMES[code] || "").split(" ");
+  for (i = 0; i < t.length; i++) {
+    c = t.charAt(i);
+    k = KINDS[LETTERS.indexOf(c.toUpperCase())];
+    f[0].push(names[i] || "");
+    f[1].push(c < "a" ? -k - 1 : k);
   }
   return f;
 }
@@ -263,7 +291,7 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
     }
     if (i < f[0].length) {
       if (x == null && kind < 0) return E_AMQP_BODY; // a mandatory field missing (§1.4)
-      out[f[0][i]] = x;
+      if (f[0][i]) out[f[0][i]] = x;
     }
   }
   if (off != e) return E_AMQP_BODY;

@@ -98,12 +98,13 @@ function symLength(s: string): number {
 
 /** Counts (b null) or writes one encoded value of kind `k` and payload `x`; `ac` is the element constructor inside an array (no constructor written), 0 alone. */
 export function encode(b: Uint8Array | null, off: number, k: number, x: any, depth: number, ac: number): number {
-  var n = 0, i: number, c = 0, w: number, s = 0, m = 0, key: string, r: number;
+  // (only an array's elements have one: none in the device builds, which encode no arrays)
+  var el = AMQP_ALL_TYPES ? ac : 0, n = 0, i: number, c = 0, w: number, s = 0, m = 0, key: string, r: number;
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
   if (k == NULL || k == BOOLEAN) {
     if (k == BOOLEAN && typeof x != "boolean") return E_ARGUMENT;
-    if (ac == BOOLEAN) return put(b, off, x ? 1 : 0);
-    return ac ? off : put(b, off, k == NULL ? NULL : x ? 0x41 : 0x42);
+    if (el == BOOLEAN) return put(b, off, x ? 1 : 0);
+    return el ? off : put(b, off, k == NULL ? NULL : x ? 0x41 : 0x42);
   }
   if (k >= 0x50 && k < 0xa0) {
     // fixed width (§1.2): integers in their range, floats any number, uuid and decimals their raw bytes
@@ -115,7 +116,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
       if (typeof x != "number") return E_ARGUMENT;
     } else if (k != UUID && (!AMQP_ALL_TYPES || k != DECIMAL32 && k != DECIMAL64 && k != DECIMAL128) || !(x instanceof Uint8Array) || x.length != w) return E_ARGUMENT;
     c = k;
-    if (!ac) {
+    if (!el) {
       // uint0 0x43, smalluint 0x52, ulong0 0x44, smallulong 0x53 (§1.6.5, §1.6.6); smallint 0x54, smalllong 0x55 (§1.6.9, §1.6.10)
       if (k == UINT || k == ULONG) c = (x as number) == 0 ? (k == UINT ? 0x43 : 0x44) : (x as number) < 256 ? (k == UINT ? 0x52 : 0x53) : k;
       if ((k == INT || k == LONG) && (x as number) >= -128 && (x as number) < 128) c = k == INT ? 0x54 : 0x55;
@@ -138,8 +139,8 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     else if (k == BINARY && x instanceof Uint8Array) n = x.length;
     else return E_ARGUMENT;
     if (n < 0) return n == -1 ? E_UTF8 : n;
-    c = ac || (n < 256 ? k : k + 0x10);
-    if (!ac) off = put(b, off, c);
+    c = el || (n < 256 ? k : k + 0x10);
+    if (!el) off = put(b, off, c);
     off = putN(b, off, n, c & 0x10 ? 4 : 1);
     if (!b) return off + n;
     if (typeof x != "string") return b.set(x, off), off + n;
@@ -168,10 +169,10 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
         s += r;
       }
     }
-    if (!n && k == LIST && !ac) return put(b, off, 0x45); // list0
-    c = ac || (n < 256 && s < 255 ? (k == LIST ? LIST : MAP) : k == LIST ? 0xd0 : 0xd1);
+    if (!n && k == LIST && !el) return put(b, off, 0x45); // list0
+    c = el || (n < 256 && s < 255 ? (k == LIST ? LIST : MAP) : k == LIST ? 0xd0 : 0xd1);
     w = c & 0x10 ? 4 : 1;
-    if (!ac) off = put(b, off, c);
+    if (!el) off = put(b, off, c);
     off = putN(b, putN(b, off, s + w, w), n, w);
     if (!b) return off + s;
     if (k < LIST) {
@@ -199,9 +200,9 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     }
     if (c != e && c < 0xc0 && m < 260) c = e, s -= 3 * n; // all fit vbin8 / str8 / sym8
     s += 1; // the constructor
-    r = ac || (n < 256 && s < 255 ? ARRAY : 0xf0);
+    r = el || (n < 256 && s < 255 ? ARRAY : 0xf0);
     w = r & 0x10 ? 4 : 1;
-    if (!ac) off = put(b, off, r);
+    if (!el) off = put(b, off, r);
     off = put(b, putN(b, putN(b, off, s + w, w), n, w), c);
     if (!b) return off + s - 1;
     for (i = 0; i < n; i++) off = encode(b, off, e, payload(items[i]), depth + 1, c);
