@@ -47,3 +47,12 @@ export var AMQP_ALL_TYPES = true;
  * decoded object, and never written.
  */
 export var AMQP_ALL_FIELDS = true;
+
+/**
+ * AMQP: what only the Node build's users of the connection client itself reach (the gateway, src/sessions/gateway.ts,
+ * and callers of createAmqpClient), never an IoT Hub device session: the client's detach(), credit() and remoteError(),
+ * SASL PLAIN or none, a source or target of the caller's, SND_MIXED, a rejection with an error, and the device's
+ * `client` option (a gateway's connection). The device bundles leave them out: their `amqp` has connect, attach, send,
+ * flow, settle, end and connected.
+ */
+export var AMQP_CLIENT_ALL = true;

@@ -15,6 +15,7 @@ import {
 } from "./performatives";
 import { readN, putN } from "./types";
 import { moveBytes } from "../bytes";
+import { AMQP_CLIENT_ALL } from "../features";
 
 export { ACCEPTED, REJECTED, RELEASED };
 
@@ -22,7 +23,7 @@ export { ACCEPTED, REJECTED, RELEASED };
 export var SND_UNSETTLED = 0, SND_SETTLED = 1, SND_MIXED = 2;
 
 export interface SaslOptions {
-  /** "ANONYMOUS" (IoT Hub then takes a token on $cbs) or "PLAIN" (a SAS token as the password). */
+  /** "ANONYMOUS" (IoT Hub then takes a token on $cbs) or "PLAIN" (a SAS token as the password; not in the device bundles, src/features.ts AMQP_CLIENT_ALL). */
   mechanism: string;
   username?: string;
   password?: string;
@@ -36,7 +37,7 @@ export interface AmqpClientOptions {
   containerId?: string;
   /** The hostname in open and sasl-init; default host. */
   hostname?: string;
-  /** SASL (Part 5); null or absent: none, the AMQP header at once. */
+  /** SASL (Part 5); null or absent: none, the AMQP header at once (the device bundles: always SASL). */
   sasl?: SaslOptions | null;
   /** Ms: the idle-time-out announced in open; the connection closes with E_AMQP_IDLE after so long without a frame. 0: none. Default 60000. */
   idleTimeout?: number;
@@ -72,11 +73,11 @@ export interface AmqpClientOptions {
 export interface LinkOptions {
   /** Link properties (§2.7.3), symbol keys: {"com.microsoft:api-version": "2020-09-30"}. */
   properties?: any;
-  /** A sender's settle mode: SND_UNSETTLED (default), SND_SETTLED or SND_MIXED. */
+  /** A sender's settle mode: SND_UNSETTLED (default), SND_SETTLED or SND_MIXED (SND_UNSETTLED in the device bundles). */
   sndSettleMode?: number;
   /** A receiver's initial credit (default 0: grant it with flow()). */
   credit?: number;
-  /** The source and target as composites, instead of {address} and {} (filters, capabilities...). */
+  /** The source and target as composites, instead of {address} and {} (filters, capabilities...; not in the device bundles). */
   source?: any;
   target?: any;
 }
@@ -90,7 +91,7 @@ export interface AmqpClient {
    * done(0) when the peer attaches, or the code of the error it detaches with.
    */
   attach(name: string, receiver: boolean, address: string, opt?: LinkOptions | null, done?: Done): number;
-  /** Detaches (closes) link `handle`; done when the peer answers. Unsettled sends get E_AMQP_DETACHED. */
+  /** Detaches (closes) link `handle`; done when the peer answers. Unsettled sends get E_AMQP_DETACHED. (Not in the device bundles: src/features.ts AMQP_CLIENT_ALL.) */
   detach(handle: number, done?: Done): number;
   /**
    * Sends message `m` on sender link `handle` (one frame, within the peer's credit and session window); returns its
@@ -100,15 +101,15 @@ export interface AmqpClient {
   send(handle: number, m: Message, done?: Done): number;
   /** Sets the credit of receiver link `handle` to `credit` messages (§2.6.7). */
   flow(handle: number, credit: number): number;
-  /** Settles received delivery `id` (§2.6.12): ACCEPTED, REJECTED (with an error composite if given) or RELEASED. */
+  /** Settles received delivery `id` (§2.6.12): ACCEPTED, REJECTED (with an error composite if given, but in the device bundles) or RELEASED. */
   settle(id: number, outcome: number, error?: any): number;
   /** Closes (§2.4.3): pending callbacks get E_ENDED; done once the peer's close comes (or after a second). */
   end(done?: () => void): void;
   /** The session is up. */
   connected(): boolean;
-  /** The credit the peer gives sender link `handle` now (-1 no such link). */
+  /** The credit the peer gives sender link `handle` now (-1 no such link). (Not in the device bundles.) */
   credit(handle: number): number;
-  /** The error composite of the peer's last close, end or detach ({condition, description, info}), or null. */
+  /** The error composite of the peer's last close, end or detach ({condition, description, info}), or null. (Not in the device bundles.) */
   remoteError(): any;
 }
 
@@ -214,14 +215,14 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   /** The code of a peer's error composite (§2.8.15), remembered for remoteError(); 0 for none. */
   function code(e: any): number {
     if (!e || e.type != ERROR) return 0;
-    rerr = e;
+    if (AMQP_CLIENT_ALL) rerr = e;
     return e.condition == "amqp:unauthorized-access" ? E_AMQP_UNAUTHORIZED : e.condition == "amqp:not-found" ? E_AMQP_NOT_FOUND : E_AMQP_ERROR;
   }
 
   /** The protocol header(s) after the transport opened: SASL's, or AMQP's with open and begin pipelined (§2.4.1). */
   function hello() {
     var q: number;
-    if (o.sasl) {
+    if (!AMQP_CLIENT_ALL || o.sasl) {
       st = SASL;
       reader.reset(PROTO_SASL);
       if ((q = room(8, 0)) >= 0) writeProtocolHeader(b, q, PROTO_SASL), (tail = q + 8);
@@ -525,7 +526,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       for (j = 0; j < x.saslServerMechanisms.length; j++) ok = ok || x.saslServerMechanisms[j] == s.mechanism;
       if (!ok) return E_AMQP_SASL;
       // PLAIN (RFC 4616): authzid NUL authcid NUL password; ANONYMOUS (RFC 4505): an optional trace, none here
-      frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: o.hostname || o.host });
+      frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: AMQP_CLIENT_ALL && s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: o.hostname || o.host });
       flush();
       return 0;
     }
@@ -552,7 +553,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     return l && l._st == 2 ? l : null;
   }
 
-  return {
+  var api = {
     connect: function () {
       if (st != IDLE) return;
       st = OPENING;
@@ -576,7 +577,8 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       if (h == maxLinks) return E_BUSY;
       n = {
         name: name, handle: h, role: !!receiver, sndSettleMode: receiver ? null : opt.sndSettleMode || 0, rcvSettleMode: 0,
-        source: opt.source || { type: SOURCE, address: receiver ? address : null }, target: opt.target || { type: TARGET, address: receiver ? null : address },
+        source: (AMQP_CLIENT_ALL && opt.source) || { type: SOURCE, address: receiver ? address : null },
+        target: (AMQP_CLIENT_ALL && opt.target) || { type: TARGET, address: receiver ? null : address },
         initialDeliveryCount: receiver ? null : 0, properties: opt.properties || null,
       };
       if ((k = sizeFrame(ATTACH, n)) < 0 || (k = room(k, SPARE)) < 0) return k;
@@ -585,22 +587,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       flush();
       return h;
     },
-    detach: function (h, done) {
-      var l = h >= 0 ? links[h] : null;
-      if (!l || l._st == 3) return E_ARGUMENT;
-      if (st != UP) return E_NOT_CONNECTED;
-      if (room(32, 0) < 0) return E_OUTBOX_FULL;
-      frame(0, DETACH, { handle: h, closed: true });
-      l._st = 3;
-      l._done = done || null;
-      flush();
-      return 0;
-    },
     send: function (h, m, done) {
       var l = link(h), n: number, q: number, id = outNext, pre: boolean;
       if (st != UP) return E_NOT_CONNECTED;
       if (!l || l._rcv) return E_ARGUMENT;
-      pre = l._mode == SND_SETTLED || (l._mode == SND_MIXED && !done);
+      pre = l._mode == SND_SETTLED || (AMQP_CLIENT_ALL && l._mode == SND_MIXED && !done);
       putN(tag, 0, id, 4);
       tf.handle = h;
       tf.deliveryId = id;
@@ -633,6 +624,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     settle: function (id, outcome, err) {
       if (st != UP) return E_NOT_CONNECTED;
       if (outcome != ACCEPTED && outcome != REJECTED && outcome != RELEASED) return E_ARGUMENT;
+      if (!AMQP_CLIENT_ALL) err = null;
       if (room(48 + (err ? sizeFrame(ERROR, err) : 0), 0) < 0) return E_OUTBOX_FULL;
       dp.first = id;
       st0.type = outcome;
@@ -667,12 +659,26 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     connected: function () {
       return st == UP;
     },
-    credit: function (h) {
+  } as AmqpClient;
+  if (AMQP_CLIENT_ALL) {
+    api.detach = function (h, done) {
+      var l = h >= 0 ? links[h] : null;
+      if (!l || l._st == 3) return E_ARGUMENT;
+      if (st != UP) return E_NOT_CONNECTED;
+      if (room(32, 0) < 0) return E_OUTBOX_FULL;
+      frame(0, DETACH, { handle: h, closed: true });
+      l._st = 3;
+      l._done = done || null;
+      flush();
+      return 0;
+    };
+    api.credit = function (h) {
       var l = link(h);
       return l ? l._credit : -1;
-    },
-    remoteError: function () {
+    };
+    api.remoteError = function () {
       return rerr;
-    },
-  };
+    };
+  }
+  return api;
 }

@@ -13,7 +13,7 @@ import { sysWire } from "../iothub/sysprops";
 import { MessageProperties } from "../iothub/telemetry";
 import { Bag } from "../iothub/bag";
 import { hubConnectHost } from "../iothub/mqtt";
-import { EDGE } from "../features";
+import { EDGE, AMQP_CLIENT_ALL } from "../features";
 import { connectionInfo, tokenSource } from "./credentials";
 import { DeviceOptions, Device, callMethod } from "./device";
 
@@ -36,7 +36,7 @@ export interface AmqpDeviceOptions extends Omit<DeviceOptions, "onMessage" | "st
   onMessage?: (msg: { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number; lockToken: string }) => number | void;
   /** Ms of the AMQP idle-time-out announced (default 60000). */
   idleTimeout?: number;
-  /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts). */
+  /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts; the Node build only: AMQP_CLIENT_ALL). */
   client?: (o: AmqpClientOptions) => AmqpClient;
 }
 
@@ -267,7 +267,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     return e;
   }
 
-  a = (o.client || createAmqpClient)({
+  a = ((AMQP_CLIENT_ALL && o.client) || createAmqpClient)({
     host: hubConnectHost(info),
     hostname: info.host,
     port: o.port || HUB_AMQP_PORT,

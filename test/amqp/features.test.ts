@@ -10,6 +10,7 @@ import typescript from "@rollup/plugin-typescript";
 import { featuresOf } from "../../tools/build-plugins.js";
 import * as full from "../../src/amqp/types";
 import * as P from "../../src/amqp/performatives";
+import { FakeTransport, ManualClock } from "../helpers/fake";
 
 const T = full;
 let lean: typeof full, leanP: typeof P, code = "";
@@ -167,6 +168,19 @@ test("every field of every composite from the full codec: the device build keeps
       assert.type(r, "number", `${c} ${f}: a wrong type refused`);
       assert.is(r, decode(P, bad), `${c} ${f}`);
     });
+  }
+});
+
+test("the device build's connection client (AMQP_CLIENT_ALL false): the API a device session uses, SASL always", async () => {
+  const C = await build("src/amqp/client.ts", { ...LEAN, AMQP_CLIENT_ALL: false }), Full = await import("../../src/amqp/client");
+  for (const [mod, sasl] of [[C, false], [Full, false], [C, true]] as [any, boolean][]) {
+    const tr = new FakeTransport(), clock = new ManualClock(1000);
+    tr.clock = clock;
+    const c = mod.createAmqpClient({ host: "h", transport: tr, clock, containerId: "d", sasl: sasl ? { mechanism: "ANONYMOUS" } : null });
+    c.connect();
+    // the SASL protocol header (3) when asked for, and in the device build even when not; else the AMQP one (0) with open
+    assert.is(tr.written[4], mod == C || sasl ? 3 : 0);
+    assert.equal(Object.keys(c).sort(), mod == C ? ["attach", "connect", "connected", "end", "flow", "send", "settle"] : ["attach", "connect", "connected", "credit", "detach", "end", "flow", "remoteError", "send", "settle"]);
   }
 });
 
