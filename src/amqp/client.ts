@@ -138,6 +138,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   var size = o.buffer ? o.buffer.length : o.bufferSize || 4096,
     b = o.buffer || new Uint8Array(size),
     rx = o.rxSize || size >> 1,
+    // the hostname in open and sasl-init, ms to get the peer's begin
+    host = o.hostname || o.host,
+    timeout = o.timeout || 30000,
+    // the delivery tag of the transfer written: its delivery-id
+    tag = new Uint8Array(4),
     tr = o.transport,
     clock = o.clock,
     idle = o.idleTimeout == null ? 60000 : o.idleTimeout,
@@ -177,11 +182,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     // reused: the performative read, the message read, the frames written, a delivery tag
     pf: any = {},
     msg: any = {},
-    tf: any = { handle: 0, deliveryId: 0, deliveryTag: null, messageFormat: 0, settled: false },
-    fl: any = { nextIncomingId: 0, incomingWindow: WINDOW, nextOutgoingId: 0, outgoingWindow: WINDOW, handle: 0, deliveryCount: 0, linkCredit: 0 },
-    dp: any = { role: true, first: 0, settled: true, state: null },
+    // (their other fields set at each use)
+    tf: any = { messageFormat: 0, deliveryTag: tag },
+    fl: any = { incomingWindow: WINDOW, outgoingWindow: WINDOW },
+    dp: any = { role: true, settled: true },
     st0: any = { type: 0 },
-    tag = new Uint8Array(4),
     reader = createAmqpReader(b, rx, PROTO_SASL, onFrame, onHeader),
     ev: TransportEvents = {
       onOpen: function () {
@@ -240,7 +245,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     // the frames we take are whole frame bodies in the receive region (§2.7.1)
     reader.setMaxFrameSize(rx + FRAME_HEADER);
     frame(0, OPEN, {
-      containerId: o.containerId || "tinyhub", hostname: o.hostname || o.host, maxFrameSize: rx + FRAME_HEADER, channelMax: 0,
+      containerId: o.containerId || "tinyhub", hostname: host, maxFrameSize: rx + FRAME_HEADER, channelMax: 0,
       idleTimeOut: idle || null,
     });
     frame(0, BEGIN, { nextOutgoingId: 0, incomingWindow: WINDOW, outgoingWindow: WINDOW, handleMax: maxLinks - 1 });
@@ -352,7 +357,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   /** Idle-time-out (§2.4.5): ours closes a silent connection, the peer's gets an empty frame within half of it. */
   function onTick() {
     var p = period();
-    if (st < UP ? elapsed(openAt) >= (o.timeout || 30000) : idle && elapsed(lastRx) >= idle) return fail(st < UP ? E_TIMEOUT : E_AMQP_IDLE);
+    if (st < UP ? elapsed(openAt) >= (timeout) : idle && elapsed(lastRx) >= idle) return fail(st < UP ? E_TIMEOUT : E_AMQP_IDLE);
     if (st == UP && ridle && elapsed(lastTx) + p >= ridle >> 1 && head == tail) {
       // an empty frame: 8 bytes, DOFF 2, type 0, channel 0 (§2.3.1)
       if (room(8, 0) >= 0) (tail = writeFrameHeader(b, tail, 8, 0, 0)), flush();
@@ -362,7 +367,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
 
   /** How often onTick runs: a quarter of the shortest idle-time-out (the open timeout before). */
   function period(): number {
-    var p = st < UP ? o.timeout || 30000 : 0x7fffffff;
+    var p = st < UP ? timeout : 0x7fffffff;
     if (idle && idle < p) p = idle;
     if (st == UP && ridle && ridle < p) p = ridle;
     return p >> 2 || 1;
@@ -382,9 +387,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     if (pend && i != DETACH) attached();
     if ((type == FRAME_SASL) != (st == SASL)) return E_PROTOCOL;
     if (st == SASL) return sasl(x);
-    // the peer's frames of our session come on its channel (§2.5.1); open and close on 0
+    // the peer's frames of our session come on its channel (§2.5.1), once it began; open and close on 0
     if (i != OPEN && i != CLOSE && i != BEGIN && ch != rch) return E_PROTOCOL;
-    if (st == OPENING && i != OPEN && i != BEGIN && i != CLOSE) return E_PROTOCOL;
+    // the link of a detach, flow or transfer: the peer's handle -> ours
+    h = peers[x.handle];
+    l = h >= 0 ? links[h] : null;
     switch (i) {
       case OPEN:
         if (st != OPENING || rmax) return E_PROTOCOL;
@@ -440,8 +447,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         else if (!pend++) clock.set(attached, 1000);
         return 0;
       case DETACH:
-        h = peers[x.handle];
-        if (h == null || h < 0 || !(l = links[h])) return E_PROTOCOL;
+        if (!l) return E_PROTOCOL;
         r = code(x.error);
         if (l._st != 3) frame(0, DETACH, { handle: h, closed: true });
         flush();
@@ -451,8 +457,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       case FLOW:
         if (x.nextIncomingId != null) rwin = (x.nextIncomingId + x.incomingWindow - outNext) >>> 0;
         if (x.handle == null) return 0;
-        h = peers[x.handle];
-        if (h == null || h < 0 || !(l = links[h])) return E_PROTOCOL;
+        if (!l) return E_PROTOCOL;
         if (!l._rcv) {
           // the sender's credit: delivery-count(rcv) + link-credit(rcv) - delivery-count(snd) (§2.6.7)
           l._credit = ((x.deliveryCount == null ? 0 : x.deliveryCount) + x.linkCredit - l._count) | 0;
@@ -471,7 +476,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         flush();
         return 0;
       case TRANSFER:
-        return transfer(x, len);
+        return transfer(x, len, h, l);
       case DISPOSITION:
         // the peer as a sender settling what we received: nothing to do (we settle first, §3.8.2)
         if (!x.role) return 0;
@@ -486,9 +491,9 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   }
 
   /** A transfer (§2.7.5) on a receiver link: within our credit, one frame per message, to onMessage. */
-  function transfer(x: any, len: number): number {
-    var h = peers[x.handle], l: Link | null, id: number, m: any, k: number;
-    if (h == null || h < 0 || !(l = links[h]) || !l._rcv) return E_PROTOCOL;
+  function transfer(x: any, len: number, h: number, l: Link | null): number {
+    var id: number, m: any, k: number;
+    if (!l || !l._rcv) return E_PROTOCOL;
     inNext = (inNext + 1) >>> 0;
     id = x.deliveryId;
     // the rest of a delivery too large for us, or its next frame (§2.6.14: the delivery-id only on the first)
@@ -526,7 +531,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       for (j = 0; j < x.saslServerMechanisms.length; j++) ok = ok || x.saslServerMechanisms[j] == s.mechanism;
       if (!ok) return E_AMQP_SASL;
       // PLAIN (RFC 4616): authzid NUL authcid NUL password; ANONYMOUS (RFC 4505): an optional trace, none here
-      frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: AMQP_CLIENT_ALL && s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: o.hostname || o.host });
+      frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: AMQP_CLIENT_ALL && s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: host });
       flush();
       return 0;
     }
@@ -595,7 +600,6 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       putN(tag, 0, id, 4);
       tf.handle = h;
       tf.deliveryId = id;
-      tf.deliveryTag = tag;
       tf.settled = pre;
       if ((n = sizeFrame(TRANSFER, tf, m)) < 0) return n;
       if (n > rmax) return E_TOO_LARGE;

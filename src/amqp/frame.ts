@@ -10,16 +10,15 @@ export var FRAME_AMQP = 0, FRAME_SASL = 1, PROTO_AMQP = 0, PROTO_SASL = 3;
 /** Bytes of a frame header with no extended header (doff 2), and the largest frame before open is agreed (MIN-MAX-FRAME-SIZE, §2.7.1). */
 export var FRAME_HEADER = 8, MIN_MAX_FRAME_SIZE = 512;
 
-/** Writes the protocol header "AMQP" id 1 0 0 (§2.2: id 0 AMQP, 3 SASL); returns the new offset or E_BUFFER. */
+/** The protocol header "AMQP" id 1 0 0 (§2.2: id 0 AMQP, 3 SASL). */
+function protocolHeader(id: number): number[] {
+  return [0x41, 0x4d, 0x51, 0x50, id, 1, 0, 0];
+}
+
+/** Writes the protocol header `id`; returns the new offset or E_BUFFER. */
 export function writeProtocolHeader(b: Uint8Array, off: number, id: number): number {
   if (off + 8 > b.length) return E_BUFFER;
-  b[off] = 0x41;
-  b[off + 1] = 0x4d;
-  b[off + 2] = 0x51;
-  b[off + 3] = 0x50;
-  b[off + 4] = id;
-  b[off + 5] = 1;
-  b[off + 6] = b[off + 7] = 0;
+  b.set(protocolHeader(id), off);
   return off + 8;
 }
 
@@ -64,10 +63,10 @@ export function createAmqpReader(buf: Uint8Array, cap: number, id: number, onFra
 
   /** Parses the 8 header bytes in buf: 0 or a negative code. */
   var header = function (): number {
-    var size: number, doff: number;
+    var size: number, doff: number, h: number[], i: number;
     if (!_s) {
       // "AMQP", the id expected, version 1.0.0 (§2.2)
-      if (buf[0] != 0x41 || buf[1] != 0x4d || buf[2] != 0x51 || buf[3] != 0x50 || buf[4] != _id || buf[5] != 1 || buf[6] || buf[7]) return E_AMQP_HEADER;
+      for (h = protocolHeader(_id), i = 0; i < 8; i++) if (buf[i] != h[i]) return E_AMQP_HEADER;
       _s = 1;
       return onHeader(_id);
     }
