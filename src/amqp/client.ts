@@ -179,9 +179,8 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     pend = 0,
     endDone: (() => void) | null = null,
     conn = 0,
-    // reused: the performative read, the message read, the frames written, a delivery tag
+    // reused: the performative read, the frames written
     pf: any = {},
-    msg: any = {},
     // (their other fields set at each use)
     tf: any = { messageFormat: 0, deliveryTag: tag },
     fl: any = { incomingWindow: WINDOW, outgoingWindow: WINDOW },
@@ -499,7 +498,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     // the rest of a delivery too large for us, or its next frame (§2.6.14: the delivery-id only on the first)
     if (skip >= 0 || (id == null && x.more)) {
       if (!x.more) {
-        if (!x.settled && !x.aborted) (dp.first = skip), (st0.type = REJECTED), (st0.error = null), (dp.state = st0), frame(0, DISPOSITION, dp), flush();
+        if (!x.settled && !x.aborted) dispose(skip, REJECTED, null);
         skip = -1;
       }
       return 0;
@@ -508,8 +507,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     if (l._credit <= 0) return E_PROTOCOL; // over the credit we gave (§2.6.7: amqp:link:transfer-limit-exceeded)
     l._credit--;
     l._count = (l._count + 1) >>> 0;
-    m = msg;
-    m.header = m.deliveryAnnotations = m.messageAnnotations = m.properties = m.applicationProperties = m.data = m.sequence = m.value = m.footer = undefined;
+    m = {};
     k = decodedTo();
     if (x.more) {
       // larger than the receive region: skipped to its end and rejected there; what its first frame holds goes up (id -2)
@@ -522,6 +520,16 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     if (typeof (m = decodeMessage(b, k, len, m)) == "number") return m;
     if (o.onMessage) o.onMessage(h, m.data instanceof Uint8Array ? m.data : null, m, x.settled ? -1 : id);
     return 0;
+  }
+
+  /** Settles delivery `id` (§2.7.6): a disposition with the outcome (and a rejection's error, if any). */
+  function dispose(id: number, outcome: number, err: any) {
+    dp.first = id;
+    st0.type = outcome;
+    st0.error = err || null;
+    dp.state = st0;
+    frame(0, DISPOSITION, dp);
+    flush();
   }
 
   /** SASL (§5.3.2): mechanisms -> init, then the outcome. */
@@ -630,12 +638,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       if (outcome != ACCEPTED && outcome != REJECTED && outcome != RELEASED) return E_ARGUMENT;
       if (!AMQP_CLIENT_ALL) err = null;
       if (room(48 + (err ? sizeFrame(ERROR, err) : 0), 0) < 0) return E_OUTBOX_FULL;
-      dp.first = id;
-      st0.type = outcome;
-      st0.error = outcome == REJECTED ? err || null : null;
-      dp.state = st0;
-      frame(0, DISPOSITION, dp);
-      flush();
+      dispose(id, outcome, outcome == REJECTED ? err : null);
       return 0;
     },
     end: function (done) {

@@ -1,12 +1,12 @@
 // AMQP 1.0 composite types as plain objects: the performatives (Part 2 §2.7), SASL frame bodies (Part 5 §5.3.3),
 // delivery states (Part 3 §3.4), source and target (§3.5), error (§2.8.14), and the message sections (§3.2).
 // A composite is a described list (§1.4): 0x00, its ulong descriptor, then its fields in order; trailing null
-// fields are left out. Each composite's fields are listed below: a letter per field giving its type, upper case
-// when mandatory,
+// fields are left out. Each composite's fields are listed below in one string: a letter per field giving its type,
+// upper case when mandatory,
 //   S string  Y symbol  B boolean  Z ubyte  H ushort  U uint  L ulong  T timestamp  N binary (a string: its UTF-8)
 //   Q symbols: one or an array (decoded: an array of strings)   M map with symbol keys from a plain object
 //   V any value (src/amqp/types.ts shape), or a composite: a plain object with its descriptor code as `type`
-// then their names. The device builds (src/features.ts AMQP_ALL_FIELDS) name only the fields the IoT Hub session
+// then a space and their names. The device builds (src/features.ts AMQP_ALL_FIELDS) name only the fields the IoT Hub session
 // reads or writes: the others are checked by type the same, but neither written nor kept.
 // Decoded composites are plain objects with `type` (the descriptor code) and every named field (null when absent); numbers
 // of typed fields come bare (a uint is a number), binary as a view into the buffer.
@@ -22,56 +22,60 @@ export var OPEN = 0x10, BEGIN = 0x11, ATTACH = 0x12, FLOW = 0x13, TRANSFER = 0x1
   HEADER = 0x70, DELIVERY_ANNOTATIONS = 0x71, MESSAGE_ANNOTATIONS = 0x72, PROPERTIES = 0x73, APPLICATION_PROPERTIES = 0x74,
   DATA = 0x75, AMQP_SEQUENCE = 0x76, AMQP_VALUE = 0x77, FOOTER = 0x78;
 
-var TYPES: { [code: number]: string } = {
-  0x10: "Ssuhuqqqqm", 0x11: "hUUUuqqm", 0x12: "SUBzzvvvbulqqm", 0x13: "uUUUuuuubbm", 0x14: "Uunubbzvbbb", 0x15: "BUubvb", 0x16: "Ubv", 0x17: "v",
-  0x18: "v", 0x1d: "Ysm", 0x23: "UL", 0x24: "", 0x25: "v", 0x26: "", 0x27: "bbm", 0x28: "vuyubmymvqq", 0x29: "vuyubmq", 0x40: "Q", 0x41: "Yns",
-  0x42: "N", 0x43: "N", 0x44: "Zn", 0x70: "bzubu", 0x73: "vnvsvvyyttsus",
-};
 var CAPS = " offeredCapabilities desiredCapabilities properties";
-var NAMES: { [code: number]: string } = AMQP_ALL_FIELDS
+var SCHEMAS: { [code: number]: string } = AMQP_ALL_FIELDS
   ? {
-      0x10: "containerId hostname maxFrameSize channelMax idleTimeOut outgoingLocales incomingLocales" + CAPS,
-      0x11: "remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax" + CAPS,
-      0x12: "name handle role sndSettleMode rcvSettleMode source target unsettled incompleteUnsettled initialDeliveryCount maxMessageSize" + CAPS,
-      0x13: "nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit available drain echo properties",
-      0x14: "handle deliveryId deliveryTag messageFormat settled more rcvSettleMode state resume aborted batchable",
-      0x15: "role first last settled state batchable",
-      0x16: "handle closed error",
-      0x17: "error",
-      0x18: "error",
-      0x1d: "condition description info",
-      0x23: "sectionNumber sectionOffset",
-      0x25: "error",
-      0x27: "deliveryFailed undeliverableHere messageAnnotations",
-      0x28: "address durable expiryPolicy timeout dynamic dynamicNodeProperties distributionMode filter defaultOutcome outcomes capabilities",
-      0x29: "address durable expiryPolicy timeout dynamic dynamicNodeProperties capabilities",
-      0x40: "saslServerMechanisms",
-      0x41: "mechanism initialResponse hostname",
-      0x42: "challenge",
-      0x43: "response",
-      0x44: "code additionalData",
-      0x70: "durable priority ttl firstAcquirer deliveryCount",
-      0x73: "messageId userId to subject replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime groupId groupSequence replyToGroupId",
+      0x10: "Ssuhuqqqqm containerId hostname maxFrameSize channelMax idleTimeOut outgoingLocales incomingLocales" + CAPS,
+      0x11: "hUUUuqqm remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax" + CAPS,
+      0x12: "SUBzzvvvbulqqm name handle role sndSettleMode rcvSettleMode source target unsettled incompleteUnsettled initialDeliveryCount maxMessageSize" + CAPS,
+      0x13: "uUUUuuuubbm nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit available drain echo properties",
+      0x14: "Uunubbzvbbb handle deliveryId deliveryTag messageFormat settled more rcvSettleMode state resume aborted batchable",
+      0x15: "BUubvb role first last settled state batchable",
+      0x16: "Ubv handle closed error",
+      0x17: "v error",
+      0x18: "v error",
+      0x1d: "Ysm condition description info",
+      0x23: "UL sectionNumber sectionOffset",
+      0x24: "",
+      0x25: "v error",
+      0x26: "",
+      0x27: "bbm deliveryFailed undeliverableHere messageAnnotations",
+      0x28: "vuyubmymvqq address durable expiryPolicy timeout dynamic dynamicNodeProperties distributionMode filter defaultOutcome outcomes capabilities",
+      0x29: "vuyubmq address durable expiryPolicy timeout dynamic dynamicNodeProperties capabilities",
+      0x40: "Q saslServerMechanisms",
+      0x41: "Yns mechanism initialResponse hostname",
+      0x42: "N challenge",
+      0x43: "N response",
+      0x44: "Zn code additionalData",
+      0x70: "bzubu durable priority ttl firstAcquirer deliveryCount",
+      0x73: "vnvsvvyyttsus messageId userId to subject replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime groupId groupSequence replyToGroupId",
     }
   : {
-      // one space between names, so an unnamed field in the middle is two; the ones after the last name are unnamed
-      0x10: "containerId hostname maxFrameSize channelMax idleTimeOut",
-      0x11: "remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax",
-      0x12: "name handle role sndSettleMode rcvSettleMode source target   initialDeliveryCount    properties",
-      0x13: "nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit  drain echo",
-      0x14: "handle deliveryId deliveryTag messageFormat settled more    aborted",
-      0x15: "role first last settled state",
-      0x16: "handle closed error",
-      0x17: "error",
-      0x18: "error",
-      0x1d: "condition description",
-      0x25: "error",
-      0x28: "address",
-      0x29: "address",
-      0x40: "saslServerMechanisms",
-      0x41: "mechanism initialResponse hostname",
-      0x44: "code",
-      0x73: "messageId userId to  replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime",
+      // the same letters; one space between names, so an unnamed field in the middle is two, and the ones after the last name are unnamed
+      0x10: "Ssuhuqqqqm containerId hostname maxFrameSize channelMax idleTimeOut",
+      0x11: "hUUUuqqm remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax",
+      0x12: "SUBzzvvvbulqqm name handle role sndSettleMode rcvSettleMode source target   initialDeliveryCount    properties",
+      0x13: "uUUUuuuubbm nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit  drain echo",
+      0x14: "Uunubbzvbbb handle deliveryId deliveryTag messageFormat settled more    aborted",
+      0x15: "BUubvb role first last settled state",
+      0x16: "Ubv handle closed error",
+      0x17: "v error",
+      0x18: "v error",
+      0x1d: "Ysm condition description",
+      0x23: "UL",
+      0x24: "",
+      0x25: "v error",
+      0x26: "",
+      0x27: "bbm",
+      0x28: "vuyubmymvqq address",
+      0x29: "vuyubmq address",
+      0x40: "Q saslServerMechanisms",
+      0x41: "Yns mechanism initialResponse hostname",
+      0x42: "N",
+      0x43: "N",
+      0x44: "Zn code",
+      0x70: "bzubu",
+      0x73: "vnvsvvyyttsus messageId userId to  replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime",
     };
 // the kind of each type letter
 var LETTERS = "SYBZHULTNQMV", KINDS = [STRING, SYMBOL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, ARRAY, OBJ_SYM, DESCRIBED];
@@ -80,14 +84,14 @@ var PARSED: { [code: number]: [string[], number[]] } = {};
 
 /** The fields of composite `code`: their names ("" unnamed) and kinds (negative: mandatory, -kind - 1), or null for a code this codec does not know. */
 export function fields(code: number): [string[], number[]] | null {
-  var t = TYPES[code], f = PARSED[code], names: string[], i: number, c: string, k: number;
-  if (f || t == null) return f || null;
+  var s = SCHEMAS[code], f = PARSED[code], names: string[], t: string, i: number, c: string, k: number;
+  if (f || s == null) return f || null;
   f = PARSED[code] = [[], []];
-  names = (NAMES[code] || "").split(" ");
-  for (i = 0; i < t.length; i++) {
+  names = s.split(" ");
+  for (t = names[0], i = 0; i < t.length; i++) {
     c = t.charAt(i);
     k = KINDS[LETTERS.indexOf(c.toUpperCase())];
-    f[0].push(names[i] || "");
+    f[0].push(names[i + 1] || "");
     f[1].push(c < "a" ? -k - 1 : k);
   }
   return f;

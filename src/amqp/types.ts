@@ -275,12 +275,10 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
       case 0x40: return null;
       case 0x41: case 0x42: return c == 0x41;
       case 0x56: return b[off] > 1 ? fail(E_AMQP_VALUE) : b[off] == 1; // §1.6.2
-      case 0x43: case 0x44: return 0;
-      case 0x52: case 0x53: return b[off];
-      case 0x54: case 0x55: return readN(b, off, 1, true);
       case 0x45: return [];
-      case 0x50: case 0x60: case 0x70: case 0x80: return readN(b, off, w);
-      case 0x51: case 0x61: case 0x71: case 0x81: case 0x83: return readN(b, off, w, true);
+      // unsigned (uint0 and ulong0 of no bytes), then signed
+      case 0x43: case 0x44: case 0x50: case 0x52: case 0x53: case 0x60: case 0x70: case 0x80: return readN(b, off, w);
+      case 0x51: case 0x54: case 0x55: case 0x61: case 0x71: case 0x81: case 0x83: return readN(b, off, w, true);
       case 0x73: return (x = readN(b, off, 4)) > 0x10ffff ? fail(E_AMQP_VALUE) : x; // a UTF-32 code point (§1.6.16)
       case 0x72: case 0x82:
         dv = new DataView(b.buffer, b.byteOffset + off, w);
