@@ -300,13 +300,15 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
 
   /** Closes with `err`: a close frame naming it when the connection is open, then the transport. */
   function fail(err: number) {
-    var s = st, x: any, q: number;
+    var s = st, x: any;
     if (s == IDLE || s == CLOSING && err == E_OUTBOX_FULL) return;
     st = CLOSING;
     if (s == UP && err != E_TRANSPORT && err != E_AMQP_IDLE) {
       // what the peer did wrong (§2.8.15, §2.8.19), best effort: the transport goes at once
       x = { error: { type: ERROR, condition: err == E_PROTOCOL ? "amqp:not-allowed" : err <= -78 && err >= -80 ? "amqp:connection:framing-error" : "amqp:decode-error" } };
-      if ((q = room(sizeFrame(CLOSE, x), 0)) >= 0) (tail = writeFrame(b, q, 0, CLOSE, x)), flush();
+      // (no room: frame() fails again, which does nothing now)
+      frame(0, CLOSE, x);
+      flush();
     }
     error(err);
     tr.close();
@@ -534,10 +536,9 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
 
   /** SASL (§5.3.2): mechanisms -> init, then the outcome. */
   function sasl(x: any): number {
-    var s = o.sasl!, i = x.type, ok = false, j: number;
+    var s = o.sasl!, i = x.type;
     if (i == SASL_MECHANISMS) {
-      for (j = 0; j < x.saslServerMechanisms.length; j++) ok = ok || x.saslServerMechanisms[j] == s.mechanism;
-      if (!ok) return E_AMQP_SASL;
+      if (x.saslServerMechanisms.indexOf(s.mechanism) < 0) return E_AMQP_SASL;
       // PLAIN (RFC 4616): authzid NUL authcid NUL password; ANONYMOUS (RFC 4505): an optional trace, none here
       frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: AMQP_CLIENT_ALL && s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: host });
       flush();

@@ -10,10 +10,10 @@
 // reads or writes: the others are checked by type the same, but neither written nor kept.
 // Decoded composites are plain objects with `type` (the descriptor code) and every named field (null when absent); numbers
 // of typed fields come bare (a uint is a number), binary as a view into the buffer.
-import { encode, putN, readN, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
+import { encode, payload, putN, readN, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
 import { writeFrameHeader, FRAME_AMQP, FRAME_SASL } from "./frame";
 import { E_BUFFER, E_ARGUMENT, E_AMQP_BODY, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
-import { AMQP_ALL_FIELDS } from "../features";
+import { AMQP_ALL_FIELDS, AMQP_ALL_TYPES } from "../features";
 
 /** Descriptor codes (ulong) of the composites (§2.7, §5.3.3, §3.4, §3.5, §3.2). */
 export var OPEN = 0x10, BEGIN = 0x11, ATTACH = 0x12, FLOW = 0x13, TRANSFER = 0x14, DISPOSITION = 0x15, DETACH = 0x16, END = 0x17,
@@ -105,6 +105,7 @@ function field(b: Uint8Array | null, off: number, k: number, x: any, depth: numb
   if (x == null) return encode(b, off, NULL, null, depth, 0);
   if (k == ARRAY) {
     if (typeof x == "string") return encode(b, off, SYMBOL, x, depth, 0);
+    if (!AMQP_ALL_TYPES) return E_ARGUMENT; // (the device builds encode no arrays)
     SYMS.v = x;
     return encode(b, off, ARRAY, SYMS, depth, 0);
   }
@@ -112,7 +113,7 @@ function field(b: Uint8Array | null, off: number, k: number, x: any, depth: numb
     // a composite object, or any value
     if (typeof x == "object" && typeof x.type == "number" && !(x instanceof Uint8Array) && !Array.isArray(x)) return composite(b, off, x.type, x, depth);
     k = kindOf(x);
-    if (k != ARRAY && k != DESCRIBED && typeof x == "object" && !(x instanceof Uint8Array) && !Array.isArray(x)) x = x.v;
+    x = payload(x);
   }
   return encode(b, off, k, x, depth, 0);
 }

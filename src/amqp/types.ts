@@ -56,7 +56,7 @@ export function kindOf(v: Value): number {
 }
 
 /** What encode() takes for a value of the plain shape: v of a {t, v}, the value itself for the rest (arrays and described values whole). */
-function payload(v: Value): any {
+export function payload(v: Value): any {
   var t = kindOf(v);
   return v != null && typeof v == "object" && !(v instanceof Uint8Array) && !Array.isArray(v) && t != ARRAY && t != DESCRIBED ? (v as Typed).v : v;
 }
@@ -124,7 +124,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
       w = WIDTH[(c >> 4) - 4];
     }
     if (!b) return off + w;
-    if (k == FLOAT || k == DOUBLE) {
+    if ((AMQP_ALL_TYPES && k == FLOAT) || k == DOUBLE) {
       var dv = new DataView(b.buffer, b.byteOffset + off, w);
       if (AMQP_ALL_TYPES && w == 4) dv.setFloat32(0, (x as number));
       else dv.setFloat64(0, (x as number));
@@ -150,7 +150,9 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
   }
   if ((AMQP_ALL_TYPES && (k == LIST || k == MAP)) || k == OBJ_SYM || k == OBJ_STR) {
     // compound: size, count, then each item with its constructor (§1.6.22, §1.6.23); a map counts keys and values
-    if (k < LIST) {
+    // (the device builds: maps from plain objects only)
+    var list = AMQP_ALL_TYPES && k == LIST, obj = !AMQP_ALL_TYPES || k < LIST;
+    if (obj) {
       if (x == null || typeof x != "object") return E_ARGUMENT;
       for (key in x) {
         if (!Object.prototype.hasOwnProperty.call(x, key)) continue;
@@ -169,13 +171,13 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
         s += r;
       }
     }
-    if (!n && k == LIST && !el) return put(b, off, 0x45); // list0
-    c = el || (n < 256 && s < 255 ? (k == LIST ? LIST : MAP) : k == LIST ? 0xd0 : 0xd1);
+    if (!n && list && !el) return put(b, off, 0x45); // list0
+    c = el || (n < 256 && s < 255 ? (list ? LIST : MAP) : list ? 0xd0 : 0xd1);
     w = c & 0x10 ? 4 : 1;
     if (!el) off = put(b, off, c);
     off = putN(b, putN(b, off, s + w, w), n, w);
     if (!b) return off + s;
-    if (k < LIST) {
+    if (obj) {
       for (key in x)
         if (Object.prototype.hasOwnProperty.call(x, key))
           off = encode(b, encode(b, off, k == OBJ_SYM ? SYMBOL : STRING, key, depth + 1, 0), kindOf(x[key]), payload(x[key]), depth + 1, 0);

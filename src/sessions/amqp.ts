@@ -275,7 +275,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     containerId: info.deviceId,
     sasl: { mechanism: "ANONYMOUS" },
     idleTimeout: o.idleTimeout,
-    bufferSize: o.bufferSize || 4096,
+    bufferSize: o.bufferSize,
     buffer: o.buffer,
     rxSize: o.rxSize,
     transport: o.transport,
