@@ -198,9 +198,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         r = reader.feed(chunk);
         if (r < 0 && c == conn && st != IDLE) fail(r);
       },
-      onWritable: function () {
-        flush();
-      },
+      onWritable: flush,
       onClose: function (err: number) {
         // the transport failing (a TLS handshake, a reset) is an error the application hears, not only a close
         if (err && st != IDLE && st != CLOSING) error(err);
@@ -225,22 +223,22 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
 
   /** The protocol header(s) after the transport opened: SASL's, or AMQP's with open and begin pipelined (§2.4.1). */
   function hello() {
-    var q: number;
-    if (!AMQP_CLIENT_ALL || o.sasl) {
-      st = SASL;
-      reader.reset(PROTO_SASL);
-      if ((q = room(8, 0)) >= 0) writeProtocolHeader(b, q, PROTO_SASL), (tail = q + 8);
-      flush();
-    } else amqp();
+    if (!AMQP_CLIENT_ALL || o.sasl) header(SASL, PROTO_SASL), flush();
+    else amqp();
+  }
+
+  /** Enters state `s`, queueing the protocol header `id` and expecting the peer's; false when there is no room. */
+  function header(s: number, id: number): boolean {
+    var q = room(8, 0);
+    st = s;
+    reader.reset(id);
+    if (q < 0) return false;
+    tail = writeProtocolHeader(b, q, id);
+    return true;
   }
 
   function amqp() {
-    var q: number;
-    st = OPENING;
-    reader.reset(PROTO_AMQP);
-    if ((q = room(8, 0)) < 0) return;
-    writeProtocolHeader(b, q, PROTO_AMQP);
-    tail = q + 8;
+    if (!header(OPENING, PROTO_AMQP)) return;
     // the frames we take are whole frame bodies in the receive region (§2.7.1)
     reader.setMaxFrameSize(rx + FRAME_HEADER);
     frame(0, OPEN, {

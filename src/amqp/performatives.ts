@@ -79,20 +79,20 @@ var SCHEMAS: { [code: number]: string } = AMQP_ALL_FIELDS
     };
 // the kind of each type letter
 var LETTERS = "SYBZHULTNQMV", KINDS = [STRING, SYMBOL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, ARRAY, OBJ_SYM, DESCRIBED];
-// parsed schemas by code: [names, kinds (negative: mandatory)], made on first use
-var PARSED: { [code: number]: [string[], number[]] } = {};
+// parsed schemas by code: [names, kinds, mandatory], made on first use
+var PARSED: { [code: number]: [string[], number[], boolean[]] } = {};
 
-/** The fields of composite `code`: their names ("" unnamed) and kinds (negative: mandatory, -kind - 1), or null for a code this codec does not know. */
-export function fields(code: number): [string[], number[]] | null {
-  var s = SCHEMAS[code], f = PARSED[code], names: string[], t: string, i: number, c: string, k: number;
+/** The fields of composite `code`: their names ("" unnamed), kinds and whether each is mandatory; null for a code this codec does not know. */
+export function fields(code: number): [string[], number[], boolean[]] | null {
+  var s = SCHEMAS[code], f = PARSED[code], names: string[], t: string, i: number, c: string;
   if (f || s == null) return f || null;
-  f = PARSED[code] = [[], []];
+  f = PARSED[code] = [[], [], []];
   names = s.split(" ");
   for (t = names[0], i = 0; i < t.length; i++) {
     c = t.charAt(i);
-    k = KINDS[LETTERS.indexOf(c.toUpperCase())];
     f[0].push(names[i + 1] || "");
-    f[1].push(c < "a" ? -k - 1 : k);
+    f[1].push(KINDS[LETTERS.indexOf(c.toUpperCase())]);
+    f[2].push(c < "a");
   }
   return f;
 }
@@ -100,7 +100,7 @@ export function fields(code: number): [string[], number[]] | null {
 // the array a Q field is encoded as (symbols), reused
 var SYMS = { t: ARRAY, v: null as any, e: SYMBOL };
 
-/** Counts (b null) or writes field value `x` of kind `k` (a schema kind, not negative). */
+/** Counts (b null) or writes field value `x` of kind `k`. */
 function field(b: Uint8Array | null, off: number, k: number, x: any, depth: number): number {
   if (x == null) return encode(b, off, NULL, null, depth, 0);
   if (k == ARRAY) {
@@ -126,12 +126,11 @@ export function composite(b: Uint8Array | null, off: number, code: number, o: an
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
   // fields up to the last one present; a mandatory one missing is refused
   for (i = 0; i < f[0].length; i++) {
-    k = f[1][i];
     if (o[f[0][i]] != null) n = i + 1;
-    else if (k < 0) return E_ARGUMENT;
+    else if (f[2][i]) return E_ARGUMENT;
   }
   for (i = 0; i < n; i++) {
-    if ((r = field(null, 0, (k = f[1][i]) < 0 ? -k - 1 : k, o[f[0][i]], depth + 2)) < 0) return r;
+    if ((r = field(null, 0, f[1][i], o[f[0][i]], depth + 2)) < 0) return r;
     s += r;
   }
   w = n < 256 && s < 255 ? 1 : 4;
@@ -145,7 +144,7 @@ export function composite(b: Uint8Array | null, off: number, code: number, o: an
   if (!n) return off;
   off = putN(b, putN(b, off, s + w, w), n, w);
   if (!b) return off + s;
-  for (i = 0; i < n; i++) off = field(b, off, (k = f[1][i]) < 0 ? -k - 1 : k, o[f[0][i]], depth + 2);
+  for (i = 0; i < n; i++) off = field(b, off, f[1][i], o[f[0][i]], depth + 2);
   return off;
 }
 
@@ -245,7 +244,7 @@ function toObject(pairs: Value[]): any {
 
 /** Reads the composite at `off` as a plain object (into `out` when given); returns it or a negative code. */
 function decodeComposite(b: Uint8Array, off: number, end: number, depth: number, out: any): any {
-  var code: number, f: [string[], number[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any, kind: number;
+  var code: number, f: [string[], number[], boolean[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any;
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
   if (off >= end || b[off] !== 0) return E_AMQP_BODY;
   code = readRaw(b, off + 1, end, depth + 1, 0);
@@ -267,8 +266,7 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
   out = out || {};
   out.type = code;
   for (i = 0; i < f[0].length || i < n; i++) {
-    kind = i < f[0].length ? f[1][i] : DESCRIBED;
-    k = kind < 0 ? -kind - 1 : kind;
+    k = i < f[0].length ? f[1][i] : DESCRIBED;
     x = null;
     if (i < n) {
       if (k == DESCRIBED && off + 1 < e && b[off] === 0) {
@@ -295,7 +293,7 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
       }
     }
     if (i < f[0].length) {
-      if (x == null && kind < 0) return E_AMQP_BODY; // a mandatory field missing (§1.4)
+      if (x == null && f[2][i]) return E_AMQP_BODY; // a mandatory field missing (§1.4)
       if (f[0][i]) out[f[0][i]] = x;
     }
   }

@@ -8,19 +8,18 @@ import { utf8Read, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED, E_TOO_LARGE, E_AMQP_DETACHED } from "../errors";
 import { E_CLOCK, E_HUB_STATUS, E_PROPERTY } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
-import { deviceResourceUri } from "../iothub/sas";
+import { devicePath } from "../iothub/topic";
 import { sysWire } from "../iothub/sysprops";
 import { MessageProperties } from "../iothub/telemetry";
 import { Bag } from "../iothub/bag";
-import { hubConnectHost } from "../iothub/mqtt";
+// the service API version the SDK announces on the twin and method links: MQTT's
+import { hubConnectHost, HUB_API_VERSION as API } from "../iothub/mqtt";
 import { EDGE, AMQP_CLIENT_ALL } from "../features";
 import { connectionInfo, tokenSource } from "./credentials";
 import { DeviceOptions, Device, callMethod } from "./device";
 
 /** IoT Hub AMQP port (TLS); AMQP over WebSockets uses 443. */
 export var HUB_AMQP_PORT = 5671;
-/** The service API version the SDK announces on the twin and method links. */
-var API = "2021-04-12";
 /**
  * onMessage's answer (as over HTTPS): complete (also undefined), reject, abandon, settling with accepted, rejected,
  * released; or later, with complete/reject/abandon(lockToken) on this connection.
@@ -106,8 +105,8 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     a: AmqpClient;
   if (typeof c == "number") return c;
   info = c;
-  base = "/devices/" + info.deviceId + (info.moduleId ? "/modules/" + info.moduleId : "");
-  uri = deviceResourceUri(info.host, info.deviceId, info.moduleId);
+  base = "/" + devicePath(info.deviceId, info.moduleId);
+  uri = info.host + base;
   tokens = tokenSource(info, uri, o);
 
   function err(code: number) {

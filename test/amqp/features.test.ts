@@ -113,8 +113,9 @@ const SAMPLE: Record<number, any> = {
 
 test("the device build names the fields a device uses, as the full codec does, and no others; the same kinds", () => {
   for (const c of CODES) {
-    const [names, kinds] = P.fields(c)!, [ln, lk] = leanP.fields(c)!;
+    const [names, kinds, must] = P.fields(c)!, [ln, lk, lm] = leanP.fields(c)!;
     assert.equal(lk, kinds, `kinds of ${c}`);
+    assert.equal(lm, must, `mandatory fields of ${c}`);
     assert.is(ln.length, names.length);
     ln.forEach((n, i) => assert.ok(n == "" || n == names[i], `${c} field ${i}: ${n} is ${names[i]} in the full codec`));
     assert.equal(ln.filter((n) => n), USED[c] ? USED[c].split(" ") : [], `named fields of ${c}`);
@@ -138,7 +139,7 @@ function decode(p: typeof P, c: number[]): any {
 test("every field of every composite from the full codec: the device build keeps the named ones, equal, checks the unnamed ones by type as the full codec does, writes only the named ones", () => {
   for (const c of CODES) {
     const [names, kinds] = P.fields(c)!, named = leanP.fields(c)![0].filter((f) => f), o: any = {}, only: any = {};
-    names.forEach((n, i) => (o[n] = SAMPLE[kinds[i] < 0 ? -kinds[i] - 1 : kinds[i]]));
+    names.forEach((n, i) => (o[n] = SAMPLE[kinds[i]]));
     for (const f of named) only[f] = o[f];
     const b = new Uint8Array(1024), n = P.writeComposite(b, 0, c, o);
     assert.ok(n > 0, `${c}: ${n}`);
@@ -151,7 +152,7 @@ test("every field of every composite from the full codec: the device build keeps
     assert.equal(Array.from(a.subarray(0, k)), Array.from(z.subarray(0, k)));
     // each unnamed field of a wrong type (a uint, or a string where a uint goes) in its place: refused by both
     names.forEach((f, i) => {
-      const kind = kinds[i] < 0 ? -kinds[i] - 1 : kinds[i];
+      const kind = kinds[i];
       if (leanP.fields(c)![0][i] || kind == T.DESCRIBED) return;
       // the list: 0x00 0x53 code, then list8 (size, count 1 byte) or list32 (4 bytes each), every field present
       const wide = bytes[3] == 0xd0;
