@@ -243,13 +243,16 @@ function toObject(pairs: Value[]): any {
 }
 
 /** Reads the composite at `off` as a plain object (into `out` when given); returns it or a negative code. */
-function decodeComposite(b: Uint8Array, off: number, end: number, depth: number, out: any): any {
-  var code: number, f: [string[], number[], boolean[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any;
+function decodeComposite(b: Uint8Array, off: number, end: number, depth: number, out: any, any?: boolean): any {
+  var code: number, f: [string[], number[], boolean[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any, at = off;
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
-  if (off >= end || b[off] !== 0) return E_AMQP_BODY;
-  code = readRaw(b, off + 1, end, depth + 1, 0);
-  if ((off = decodeEnd()) < 0) return off;
-  if (rawKind() != ULONG || !(f = fields(code))) return E_AMQP_BODY;
+  if (off < end && b[off] === 0) {
+    code = readRaw(b, off + 1, end, depth + 1, 0);
+    if ((off = decodeEnd()) < 0) return off;
+    f = rawKind() == ULONG ? fields(code) : null;
+  }
+  // not a composite this codec knows: any value where `any`
+  if (!f) return any ? readAny(b, at, end, depth) : E_AMQP_BODY;
   // the list: list0, or a size and a count of 1 or 4 bytes (§1.6.22)
   if (off >= end) return E_AMQP_BODY;
   x = b[off++];
@@ -269,17 +272,15 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
     k = i < f[0].length ? f[1][i] : DESCRIBED;
     x = null;
     if (i < n) {
-      if (k == DESCRIBED && off + 1 < e && b[off] === 0) {
+      if (k == DESCRIBED) {
         // a composite this codec knows, or any value
-        j = readRaw(b, off + 1, e, depth + 2, 0);
-        x = decodeEnd() >= 0 && rawKind() == ULONG && fields(j) ? decodeComposite(b, off, e, depth + 1, null) : readAny(b, off, e, depth + 1);
-        if (typeof x == "number") return x;
+        if (typeof (x = decodeComposite(b, off, e, depth + 1, null, true)) == "number") return x;
         off = END_AT;
       } else {
-        x = k == DESCRIBED ? readAny(b, off, e, depth + 1) : readRaw(b, off, e, depth + 1, 0);
-        if ((off = k == DESCRIBED ? END_AT : decodeEnd()) < 0) return off;
+        x = readRaw(b, off, e, depth + 1, 0);
+        if ((off = decodeEnd()) < 0) return off;
         j = rawKind();
-        if (x != null && k != DESCRIBED) {
+        if (x != null) {
           if (k == ARRAY) {
             // Q: one symbol, or an array of symbols
             if (j == SYMBOL) x = [x];

@@ -117,9 +117,11 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     } else if (k != UUID && (!AMQP_ALL_TYPES || k != DECIMAL32 && k != DECIMAL64 && k != DECIMAL128) || !(x instanceof Uint8Array) || x.length != w) return E_ARGUMENT;
     c = k;
     if (!el) {
-      // uint0 0x43, smalluint 0x52, ulong0 0x44, smallulong 0x53 (§1.6.5, §1.6.6); smallint 0x54, smalllong 0x55 (§1.6.9, §1.6.10)
-      if (k == UINT || k == ULONG) c = (x as number) == 0 ? (k == UINT ? 0x43 : 0x44) : (x as number) < 256 ? (k == UINT ? 0x52 : 0x53) : k;
-      if ((k == INT || k == LONG) && (x as number) >= -128 && (x as number) < 128) c = k == INT ? 0x54 : 0x55;
+      // uint0 0x43, smalluint 0x52, ulong0 0x44, smallulong 0x53 (§1.6.5, §1.6.6); smallint 0x54, smalllong 0x55 (§1.6.9, §1.6.10):
+      // the 64-bit kinds' one more
+      i = k >> 7;
+      if (k == UINT || k == ULONG) c = (x as number) == 0 ? 0x43 + i : (x as number) < 256 ? 0x52 + i : k;
+      if ((k == INT || k == LONG) && (x as number) >= -128 && (x as number) < 128) c = 0x54 + i;
       off = put(b, off, c);
       w = WIDTH[(c >> 4) - 4];
     }

@@ -287,7 +287,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
       attached(0);
     },
     onMessage: function (h, p, m, id) {
-      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = m.properties && m.properties.correlationId, s: number, v: any;
+      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = val(m.properties && m.properties.correlationId), s: number, v: any;
       if (h == L[1]) {
         // the put-token answer: status-code 200, else the token was refused
         s = val(ap && ap["status-code"]);
@@ -296,15 +296,15 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
       } else if (h == L[5]) {
         v = json(p);
         // a document larger than the receive region (id -2, onError has had E_TOO_LARGE): its request gets E_TOO_LARGE
-        if (id == -2) settle(val(cid), E_TOO_LARGE);
+        if (id == -2) settle(cid, E_TOO_LARGE);
         else if (cid == null) {
           // a desired-properties patch pushed by the hub
           if (v && v.$version > dver) dver = v.$version;
           if (o.onDesired) o.onDesired(v, v && v.$version);
         } else {
           s = val(ma && ma.status);
-          if (s < 200 || s > 299) settle(val(cid), E_HUB_STATUS, s);
-          else settle(val(cid), 0, s == 204 ? val(ma.version) : v);
+          if (s < 200 || s > 299) settle(cid, E_HUB_STATUS, s);
+          else settle(cid, 0, s == 204 ? val(ma.version) : v);
         }
       } else if (h == L[7]) method(m, p, id == -2);
       else if (h == L[3]) {
