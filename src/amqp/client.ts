@@ -356,10 +356,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   /** Idle-time-out (§2.4.5): ours closes a silent connection, the peer's gets an empty frame within half of it. */
   function onTick() {
     var p = period();
-    if (st < UP ? elapsed(openAt) >= (timeout) : idle && elapsed(lastRx) >= idle) return fail(st < UP ? E_TIMEOUT : E_AMQP_IDLE);
+    if (st < UP ? elapsed(openAt) >= timeout : idle && elapsed(lastRx) >= idle) return fail(st < UP ? E_TIMEOUT : E_AMQP_IDLE);
     if (st == UP && ridle && elapsed(lastTx) + p >= ridle >> 1 && head == tail) {
-      // an empty frame: 8 bytes, DOFF 2, type 0, channel 0 (§2.3.1)
-      if (room(8, 0) >= 0) (tail = writeFrameHeader(b, tail, 8, 0, 0)), flush();
+      // an empty frame: 8 bytes, DOFF 2, type 0, channel 0 (§2.3.1), in the empty outbox
+      tail = writeFrameHeader(b, tail, 8, 0, 0);
+      flush();
     }
     tick = clock.set(onTick, p);
   }

@@ -159,7 +159,8 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
       for (key in x) {
         if (!Object.prototype.hasOwnProperty.call(x, key)) continue;
         r = kindOf(x[key]);
-        if (k == OBJ_STR && (r == LIST || r == MAP || r == ARRAY || r == DESCRIBED)) return E_ARGUMENT; // §3.2.5: simple values only
+        // §3.2.5: simple values only (the device builds encode no compound values at all)
+        if (AMQP_ALL_TYPES && k == OBJ_STR && (r == LIST || r == MAP || r == ARRAY || r == DESCRIBED)) return E_ARGUMENT;
         if ((r = encode(null, 0, k == OBJ_SYM ? SYMBOL : STRING, key, depth + 1, 0)) < 0) return r;
         s += r;
         if ((r = encode(null, 0, kindOf(x[key]), payload(x[key]), depth + 1, 0)) < 0) return r;
