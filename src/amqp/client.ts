@@ -592,7 +592,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         name: name, handle: h, role: !!receiver, sndSettleMode: receiver ? null : opt.sndSettleMode || 0, rcvSettleMode: 0,
         source: (AMQP_CLIENT_ALL && opt.source) || { type: SOURCE, address: receiver ? address : null },
         target: (AMQP_CLIENT_ALL && opt.target) || { type: TARGET, address: receiver ? null : address },
-        initialDeliveryCount: receiver ? null : 0, properties: opt.properties || null,
+        initialDeliveryCount: receiver ? null : 0, properties: opt.properties,
       };
       if ((k = sizeFrame(ATTACH, n)) < 0 || (k = room(k, SPARE)) < 0) return k;
       tail = writeFrame(b, k, 0, ATTACH, n);

@@ -17,7 +17,7 @@
 //   a bare number        (encode only) INT if a 32-bit integer, LONG if a safe integer, else DOUBLE
 // The encoder picks the smallest form (uint0, smalluint, smallint, list0, str8, ...); an array's elements
 // take one constructor: the full width of fixed types, the 8-bit form of variable ones when all fit.
-import { utf8Length, utf8Write, utf8Read } from "../platform";
+import { utf8Write, utf8Read } from "../platform";
 import { E_BUFFER, E_MALFORMED, E_UTF8, E_ARGUMENT, E_AMQP_CODE, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
 import { AMQP_ALL_TYPES } from "../features";
 
@@ -137,7 +137,7 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
   }
   if (k == BINARY || k == STRING || k == SYMBOL) {
     // variable width: a size then the bytes (§1.2); binary also takes a string, sent as its UTF-8 bytes
-    if (typeof x == "string") n = k == SYMBOL ? symLength(x) : utf8Length(x);
+    if (typeof x == "string") n = k == SYMBOL ? symLength(x) : utf8Write(null, 0, x);
     else if (k == BINARY && x instanceof Uint8Array) n = x.length;
     else return E_ARGUMENT;
     if (n < 0) return n == -1 ? E_UTF8 : n;
@@ -146,9 +146,8 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     off = putN(b, off, n, c & 0x10 ? 4 : 1);
     if (!b) return off + n;
     if (typeof x != "string") return b.set(x, off), off + n;
-    if (k != SYMBOL) return utf8Write(b, off, x);
-    for (i = 0; i < n; i++) b[off + i] = x.charCodeAt(i);
-    return off + n;
+    // (a symbol's ASCII: the same bytes)
+    return utf8Write(b, off, x);
   }
   if ((AMQP_ALL_TYPES && (k == LIST || k == MAP)) || k == OBJ_SYM || k == OBJ_STR) {
     // compound: size, count, then each item with its constructor (§1.6.22, §1.6.23); a map counts keys and values
@@ -271,11 +270,11 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
     }
   } else c = ac;
   h = c >> 4;
+  K = canon(c);
   if (h >= 4 && h <= 9) {
     w = WIDTH[h - 4];
     if (off + w > end) return fail(E_MALFORMED);
     P = off + w;
-    K = canon(c);
     switch (c) {
       case 0x40: return null;
       case 0x41: case 0x42: return c == 0x41;
@@ -292,7 +291,6 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
     }
     return fail(E_AMQP_CODE);
   }
-  K = canon(c);
   if (h < 0xa || (K != BINARY && K != STRING && K != SYMBOL && K != LIST && K != MAP && K != ARRAY)) return fail(E_AMQP_CODE);
   // variable, compound and array: a size of 1 byte (0xa, 0xc, 0xe) or 4 (0xb, 0xd, 0xf), bounding what follows (§1.2)
   w = h & 1 ? 4 : 1;
@@ -301,12 +299,8 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
   e = P = off + n;
   if (h < 0xc) {
     if (K == BINARY) return b.subarray(off, e);
-    if (K == STRING) return (x = utf8Read(b, off, n)) == null ? fail(E_UTF8) : x;
-    for (x = "", i = off; i < e; i++) {
-      if (b[i] > 127) return fail(E_AMQP_VALUE); // §1.6.21: ASCII
-      x += String.fromCharCode(b[i]);
-    }
-    return x;
+    if (K == SYMBOL) for (i = off; i < e; i++) if (b[i] > 127) return fail(E_AMQP_VALUE); // §1.6.21: ASCII
+    return (x = utf8Read(b, off, n)) == null ? fail(E_UTF8) : x;
   }
   // a count, then the items: each at least one byte, except an array's zero-width elements (capped the same way here)
   if (n < w || (i = readN(b, off, w)) > n - w) return fail(E_MALFORMED);
