@@ -378,7 +378,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   }
 
   function onFrame(type: number, ch: number, len: number): number {
-    var x: any, i: number, h: number, l: Link | null, r: number, d: Done | null;
+    var x: any, i: number, h: number, l: Link | null, r: number, d: Done | null, mine: boolean;
     if (st == IDLE) return E_CLOSED; // closed by a callback or a failed write: the rest of the chunk is not for us
     if (!len) return pend && attached(), 0; // a heartbeat (§2.4.5)
     x = decodePerformative(b, 0, len, pf);
@@ -438,7 +438,8 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         l._peer = h;
         peers[h] = i;
         if (l._rcv) l._count = x.initialDeliveryCount || 0;
-        if (l._st != 1) return 0;
+        // (detached by us before the answer: only where detach() is, AMQP_CLIENT_ALL)
+        if (AMQP_CLIENT_ALL && l._st != 1) return 0;
         l._st = 2;
         if (l._rcv && l._credit) credit(i, l), flush();
         // a refusal is an attach with a null terminus, then a detach with the error (§2.6.3); some peers (rhea) leave
@@ -449,9 +450,10 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       case DETACH:
         if (!l) return E_PROTOCOL;
         r = code(x.error);
-        if (l._st != 3) frame(0, DETACH, { handle: h, closed: true });
+        mine = AMQP_CLIENT_ALL && l._st == 3; // the answer to ours
+        if (!mine) frame(0, DETACH, { handle: h, closed: true });
         flush();
-        unlink(h, r || (l._st == 3 ? 0 : E_AMQP_DETACHED));
+        unlink(h, r || (mine ? 0 : E_AMQP_DETACHED));
         if (pend) attached();
         return 0;
       case FLOW:
