@@ -244,7 +244,7 @@ function toObject(pairs: Value[]): any {
 
 /** Reads the composite at `off` as a plain object (into `out` when given); returns it or a negative code. */
 function decodeComposite(b: Uint8Array, off: number, end: number, depth: number, out: any, any?: boolean): any {
-  var code: number, f: [string[], number[], boolean[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any, at = off;
+  var code!: number, f!: [string[], number[], boolean[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any, at = off;
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
   if (off < end && b[off] === 0) {
     code = readRaw(b, off + 1, end, depth + 1, 0);
