@@ -25,7 +25,7 @@ const BOTH = ["espruino", "moddable"];
 const NO_QOS2 = { QOS2: false, EDGE: false, UPLOAD: false, FAST: false };
 const LEAN = { QOS2: false, SOURCES: false, EDGE: false, UPLOAD: false };
 // AMQP devices: the encoder without the kinds of value a device never sends (src/features.ts AMQP_ALL_TYPES)
-const AMQP_DEVICE = { ...NO_QOS2, AMQP_ALL_TYPES: false };
+const AMQP_DEVICE = { ...NO_QOS2, AMQP_ALL_TYPES: false, AMQP_ALL_FIELDS: false, AMQP_CLIENT_ALL: false };
 const WS = `function (o) { return wsTransport(platformTransport(), o.ws || { path: "/mqtt" }); }`;
 const ENTRIES = {
   mqtt: ["MQTT 3.1.1: QoS 0/1/2, will, streaming receive, in-order resend, keep-alive, reconnect", BOTH, {}, `import { createClient as core } from "src/mqtt/client";

@@ -39,3 +39,20 @@ export var UPLOAD = true;
  * them out (encoding one there is E_ARGUMENT). Decoding always takes every kind: the peer may send any.
  */
 export var AMQP_ALL_TYPES = true;
+
+/**
+ * AMQP: the names of the composites' fields an IoT Hub device never reads or writes (the capabilities and properties of
+ * open and begin, a source's durability or filter, a transfer's resume, a message's group...; src/amqp/performatives.ts).
+ * The device bundles leave them out: such a field is still checked by its type when it arrives, but not kept in the
+ * decoded object, and never written.
+ */
+export var AMQP_ALL_FIELDS = true;
+
+/**
+ * AMQP: what only the Node build's users of the connection client itself reach (the gateway, src/sessions/gateway.ts,
+ * and callers of createAmqpClient), never an IoT Hub device session: the client's detach(), credit() and remoteError(),
+ * SASL PLAIN or none, a source or target of the caller's, SND_MIXED, a rejection with an error, and the device's
+ * `client` option (a gateway's connection). The device bundles leave them out: their `amqp` has connect, attach, send,
+ * flow, settle, end and connected.
+ */
+export var AMQP_CLIENT_ALL = true;

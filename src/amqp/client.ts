@@ -13,7 +13,9 @@ import {
   writeFrame, sizeFrame, decodePerformative, decodeMessage, decodedTo, Message, OPEN, BEGIN, ATTACH, FLOW, TRANSFER, DISPOSITION,
   DETACH, END, CLOSE, ERROR, ACCEPTED, REJECTED, RELEASED, MODIFIED, SOURCE, TARGET, SASL_MECHANISMS, SASL_INIT, SASL_OUTCOME,
 } from "./performatives";
+import { readN, putN } from "./types";
 import { moveBytes } from "../bytes";
+import { AMQP_CLIENT_ALL } from "../features";
 
 export { ACCEPTED, REJECTED, RELEASED };
 
@@ -21,7 +23,7 @@ export { ACCEPTED, REJECTED, RELEASED };
 export var SND_UNSETTLED = 0, SND_SETTLED = 1, SND_MIXED = 2;
 
 export interface SaslOptions {
-  /** "ANONYMOUS" (IoT Hub then takes a token on $cbs) or "PLAIN" (a SAS token as the password). */
+  /** "ANONYMOUS" (IoT Hub then takes a token on $cbs) or "PLAIN" (a SAS token as the password; not in the device bundles, src/features.ts AMQP_CLIENT_ALL). */
   mechanism: string;
   username?: string;
   password?: string;
@@ -35,7 +37,7 @@ export interface AmqpClientOptions {
   containerId?: string;
   /** The hostname in open and sasl-init; default host. */
   hostname?: string;
-  /** SASL (Part 5); null or absent: none, the AMQP header at once. */
+  /** SASL (Part 5); null or absent: none, the AMQP header at once (the device bundles: always SASL). */
   sasl?: SaslOptions | null;
   /** Ms: the idle-time-out announced in open; the connection closes with E_AMQP_IDLE after so long without a frame. 0: none. Default 60000. */
   idleTimeout?: number;
@@ -71,11 +73,11 @@ export interface AmqpClientOptions {
 export interface LinkOptions {
   /** Link properties (§2.7.3), symbol keys: {"com.microsoft:api-version": "2020-09-30"}. */
   properties?: any;
-  /** A sender's settle mode: SND_UNSETTLED (default), SND_SETTLED or SND_MIXED. */
+  /** A sender's settle mode: SND_UNSETTLED (default), SND_SETTLED or SND_MIXED (SND_UNSETTLED in the device bundles). */
   sndSettleMode?: number;
   /** A receiver's initial credit (default 0: grant it with flow()). */
   credit?: number;
-  /** The source and target as composites, instead of {address} and {} (filters, capabilities...). */
+  /** The source and target as composites, instead of {address} and {} (filters, capabilities...; not in the device bundles). */
   source?: any;
   target?: any;
 }
@@ -89,7 +91,7 @@ export interface AmqpClient {
    * done(0) when the peer attaches, or the code of the error it detaches with.
    */
   attach(name: string, receiver: boolean, address: string, opt?: LinkOptions | null, done?: Done): number;
-  /** Detaches (closes) link `handle`; done when the peer answers. Unsettled sends get E_AMQP_DETACHED. */
+  /** Detaches (closes) link `handle`; done when the peer answers. Unsettled sends get E_AMQP_DETACHED. (Not in the device bundles: src/features.ts AMQP_CLIENT_ALL.) */
   detach(handle: number, done?: Done): number;
   /**
    * Sends message `m` on sender link `handle` (one frame, within the peer's credit and session window); returns its
@@ -99,15 +101,15 @@ export interface AmqpClient {
   send(handle: number, m: Message, done?: Done): number;
   /** Sets the credit of receiver link `handle` to `credit` messages (§2.6.7). */
   flow(handle: number, credit: number): number;
-  /** Settles received delivery `id` (§2.6.12): ACCEPTED, REJECTED (with an error composite if given) or RELEASED. */
+  /** Settles received delivery `id` (§2.6.12): ACCEPTED, REJECTED (with an error composite if given, but in the device bundles) or RELEASED. */
   settle(id: number, outcome: number, error?: any): number;
   /** Closes (§2.4.3): pending callbacks get E_ENDED; done once the peer's close comes (or after a second). */
   end(done?: () => void): void;
   /** The session is up. */
   connected(): boolean;
-  /** The credit the peer gives sender link `handle` now (-1 no such link). */
+  /** The credit the peer gives sender link `handle` now (-1 no such link). (Not in the device bundles.) */
   credit(handle: number): number;
-  /** The error composite of the peer's last close, end or detach ({condition, description, info}), or null. */
+  /** The error composite of the peer's last close, end or detach ({condition, description, info}), or null. (Not in the device bundles.) */
   remoteError(): any;
 }
 
@@ -136,6 +138,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   var size = o.buffer ? o.buffer.length : o.bufferSize || 4096,
     b = o.buffer || new Uint8Array(size),
     rx = o.rxSize || size >> 1,
+    // the hostname in open and sasl-init, ms to get the peer's begin
+    host = o.hostname || o.host,
+    timeout = o.timeout || 30000,
+    // the delivery tag of the transfer written: its delivery-id
+    tag = new Uint8Array(4),
     tr = o.transport,
     clock = o.clock,
     idle = o.idleTimeout == null ? 60000 : o.idleTimeout,
@@ -172,14 +179,13 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     pend = 0,
     endDone: (() => void) | null = null,
     conn = 0,
-    // reused: the performative read, the message read, the frames written, a delivery tag
+    // reused: the performative read, the frames written
     pf: any = {},
-    msg: any = {},
-    tf: any = { handle: 0, deliveryId: 0, deliveryTag: null, messageFormat: 0, settled: false },
-    fl: any = { nextIncomingId: 0, incomingWindow: WINDOW, nextOutgoingId: 0, outgoingWindow: WINDOW, handle: 0, deliveryCount: 0, linkCredit: 0 },
-    dp: any = { role: true, first: 0, settled: true, state: null },
+    // (their other fields set at each use)
+    tf: any = { messageFormat: 0, deliveryTag: tag },
+    fl: any = { incomingWindow: WINDOW, outgoingWindow: WINDOW },
+    dp: any = { role: true, settled: true },
     st0: any = { type: 0 },
-    tag = new Uint8Array(4),
     reader = createAmqpReader(b, rx, PROTO_SASL, onFrame, onHeader),
     ev: TransportEvents = {
       onOpen: function () {
@@ -192,9 +198,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         r = reader.feed(chunk);
         if (r < 0 && c == conn && st != IDLE) fail(r);
       },
-      onWritable: function () {
-        flush();
-      },
+      onWritable: flush,
       onClose: function (err: number) {
         // the transport failing (a TLS handshake, a reset) is an error the application hears, not only a close
         if (err && st != IDLE && st != CLOSING) error(err);
@@ -213,32 +217,32 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   /** The code of a peer's error composite (§2.8.15), remembered for remoteError(); 0 for none. */
   function code(e: any): number {
     if (!e || e.type != ERROR) return 0;
-    rerr = e;
+    if (AMQP_CLIENT_ALL) rerr = e;
     return e.condition == "amqp:unauthorized-access" ? E_AMQP_UNAUTHORIZED : e.condition == "amqp:not-found" ? E_AMQP_NOT_FOUND : E_AMQP_ERROR;
   }
 
   /** The protocol header(s) after the transport opened: SASL's, or AMQP's with open and begin pipelined (§2.4.1). */
   function hello() {
-    var q: number;
-    if (o.sasl) {
-      st = SASL;
-      reader.reset(PROTO_SASL);
-      if ((q = room(8, 0)) >= 0) writeProtocolHeader(b, q, PROTO_SASL), (tail = q + 8);
-      flush();
-    } else amqp();
+    if (!AMQP_CLIENT_ALL || o.sasl) header(SASL, PROTO_SASL), flush();
+    else amqp();
+  }
+
+  /** Enters state `s`, queueing the protocol header `id` and expecting the peer's; false when there is no room. */
+  function header(s: number, id: number): boolean {
+    var q = room(8, 0);
+    st = s;
+    reader.reset(id);
+    if (q < 0) return false;
+    tail = writeProtocolHeader(b, q, id);
+    return true;
   }
 
   function amqp() {
-    var q: number;
-    st = OPENING;
-    reader.reset(PROTO_AMQP);
-    if ((q = room(8, 0)) < 0) return;
-    writeProtocolHeader(b, q, PROTO_AMQP);
-    tail = q + 8;
+    if (!header(OPENING, PROTO_AMQP)) return;
     // the frames we take are whole frame bodies in the receive region (§2.7.1)
     reader.setMaxFrameSize(rx + FRAME_HEADER);
     frame(0, OPEN, {
-      containerId: o.containerId || "tinyhub", hostname: o.hostname || o.host, maxFrameSize: rx + FRAME_HEADER, channelMax: 0,
+      containerId: o.containerId || "tinyhub", hostname: host, maxFrameSize: rx + FRAME_HEADER, channelMax: 0,
       idleTimeOut: idle || null,
     });
     frame(0, BEGIN, { nextOutgoingId: 0, incomingWindow: WINDOW, outgoingWindow: WINDOW, handleMax: maxLinks - 1 });
@@ -273,7 +277,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     var n: number, r: number, freed = false;
     while (head < tail && st != IDLE) {
       // a protocol header is 8 bytes; a frame says its size
-      n = b[head] == 0x41 ? 8 : ((b[head] << 24) >>> 0) + (b[head + 1] << 16) + (b[head + 2] << 8) + b[head + 3];
+      n = b[head] == 0x41 ? 8 : readN(b, head, 4);
       r = tr.write(b, head, n);
       if (!r) break;
       if (r < 0) return fail(E_TRANSPORT);
@@ -294,13 +298,15 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
 
   /** Closes with `err`: a close frame naming it when the connection is open, then the transport. */
   function fail(err: number) {
-    var s = st, x: any, q: number;
+    var s = st, x: any;
     if (s == IDLE || s == CLOSING && err == E_OUTBOX_FULL) return;
     st = CLOSING;
     if (s == UP && err != E_TRANSPORT && err != E_AMQP_IDLE) {
       // what the peer did wrong (§2.8.15, §2.8.19), best effort: the transport goes at once
       x = { error: { type: ERROR, condition: err == E_PROTOCOL ? "amqp:not-allowed" : err <= -78 && err >= -80 ? "amqp:connection:framing-error" : "amqp:decode-error" } };
-      if ((q = room(sizeFrame(CLOSE, x), 0)) >= 0) (tail = writeFrame(b, q, 0, CLOSE, x)), flush();
+      // (no room: frame() fails again, which does nothing now)
+      frame(0, CLOSE, x);
+      flush();
     }
     error(err);
     tr.close();
@@ -350,17 +356,18 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   /** Idle-time-out (§2.4.5): ours closes a silent connection, the peer's gets an empty frame within half of it. */
   function onTick() {
     var p = period();
-    if (st < UP ? elapsed(openAt) >= (o.timeout || 30000) : idle && elapsed(lastRx) >= idle) return fail(st < UP ? E_TIMEOUT : E_AMQP_IDLE);
+    if (st < UP ? elapsed(openAt) >= timeout : idle && elapsed(lastRx) >= idle) return fail(st < UP ? E_TIMEOUT : E_AMQP_IDLE);
     if (st == UP && ridle && elapsed(lastTx) + p >= ridle >> 1 && head == tail) {
-      // an empty frame: 8 bytes, DOFF 2, type 0, channel 0 (§2.3.1)
-      if (room(8, 0) >= 0) (tail = writeFrameHeader(b, tail, 8, 0, 0)), flush();
+      // an empty frame: 8 bytes, DOFF 2, type 0, channel 0 (§2.3.1), in the empty outbox
+      tail = writeFrameHeader(b, tail, 8, 0, 0);
+      flush();
     }
     tick = clock.set(onTick, p);
   }
 
   /** How often onTick runs: a quarter of the shortest idle-time-out (the open timeout before). */
   function period(): number {
-    var p = st < UP ? o.timeout || 30000 : 0x7fffffff;
+    var p = st < UP ? timeout : 0x7fffffff;
     if (idle && idle < p) p = idle;
     if (st == UP && ridle && ridle < p) p = ridle;
     return p >> 2 || 1;
@@ -371,7 +378,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   }
 
   function onFrame(type: number, ch: number, len: number): number {
-    var x: any, i: number, h: number, l: Link | null, r: number, d: Done | null;
+    var x: any, i: number, h: number, l: Link | null, r: number, d: Done | null, mine: boolean;
     if (st == IDLE) return E_CLOSED; // closed by a callback or a failed write: the rest of the chunk is not for us
     if (!len) return pend && attached(), 0; // a heartbeat (§2.4.5)
     x = decodePerformative(b, 0, len, pf);
@@ -380,9 +387,11 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     if (pend && i != DETACH) attached();
     if ((type == FRAME_SASL) != (st == SASL)) return E_PROTOCOL;
     if (st == SASL) return sasl(x);
-    // the peer's frames of our session come on its channel (§2.5.1); open and close on 0
+    // the peer's frames of our session come on its channel (§2.5.1), once it began; open and close on 0
     if (i != OPEN && i != CLOSE && i != BEGIN && ch != rch) return E_PROTOCOL;
-    if (st == OPENING && i != OPEN && i != BEGIN && i != CLOSE) return E_PROTOCOL;
+    // the link of a detach, flow or transfer: the peer's handle -> ours
+    h = peers[x.handle];
+    l = h >= 0 ? links[h] : null;
     switch (i) {
       case OPEN:
         if (st != OPENING || rmax) return E_PROTOCOL;
@@ -429,7 +438,8 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         l._peer = h;
         peers[h] = i;
         if (l._rcv) l._count = x.initialDeliveryCount || 0;
-        if (l._st != 1) return 0;
+        // (detached by us before the answer: only where detach() is, AMQP_CLIENT_ALL)
+        if (AMQP_CLIENT_ALL && l._st != 1) return 0;
         l._st = 2;
         if (l._rcv && l._credit) credit(i, l), flush();
         // a refusal is an attach with a null terminus, then a detach with the error (§2.6.3); some peers (rhea) leave
@@ -438,19 +448,18 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         else if (!pend++) clock.set(attached, 1000);
         return 0;
       case DETACH:
-        h = peers[x.handle];
-        if (h == null || h < 0 || !(l = links[h])) return E_PROTOCOL;
+        if (!l) return E_PROTOCOL;
         r = code(x.error);
-        if (l._st != 3) frame(0, DETACH, { handle: h, closed: true });
+        mine = AMQP_CLIENT_ALL && l._st == 3; // the answer to ours
+        if (!mine) frame(0, DETACH, { handle: h, closed: true });
         flush();
-        unlink(h, r || (l._st == 3 ? 0 : E_AMQP_DETACHED));
+        unlink(h, r || (mine ? 0 : E_AMQP_DETACHED));
         if (pend) attached();
         return 0;
       case FLOW:
         if (x.nextIncomingId != null) rwin = (x.nextIncomingId + x.incomingWindow - outNext) >>> 0;
         if (x.handle == null) return 0;
-        h = peers[x.handle];
-        if (h == null || h < 0 || !(l = links[h])) return E_PROTOCOL;
+        if (!l) return E_PROTOCOL;
         if (!l._rcv) {
           // the sender's credit: delivery-count(rcv) + link-credit(rcv) - delivery-count(snd) (§2.6.7)
           l._credit = ((x.deliveryCount == null ? 0 : x.deliveryCount) + x.linkCredit - l._count) | 0;
@@ -469,7 +478,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
         flush();
         return 0;
       case TRANSFER:
-        return transfer(x, len);
+        return transfer(x, len, h, l);
       case DISPOSITION:
         // the peer as a sender settling what we received: nothing to do (we settle first, §3.8.2)
         if (!x.role) return 0;
@@ -484,15 +493,15 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
   }
 
   /** A transfer (§2.7.5) on a receiver link: within our credit, one frame per message, to onMessage. */
-  function transfer(x: any, len: number): number {
-    var h = peers[x.handle], l: Link | null, id: number, m: any, k: number;
-    if (h == null || h < 0 || !(l = links[h]) || !l._rcv) return E_PROTOCOL;
+  function transfer(x: any, len: number, h: number, l: Link | null): number {
+    var id: number, m: any, k: number;
+    if (!l || !l._rcv) return E_PROTOCOL;
     inNext = (inNext + 1) >>> 0;
     id = x.deliveryId;
     // the rest of a delivery too large for us, or its next frame (§2.6.14: the delivery-id only on the first)
     if (skip >= 0 || (id == null && x.more)) {
       if (!x.more) {
-        if (!x.settled && !x.aborted) (dp.first = skip), (st0.type = REJECTED), (st0.error = null), (dp.state = st0), frame(0, DISPOSITION, dp), flush();
+        if (!x.settled && !x.aborted) dispose(skip, REJECTED, null);
         skip = -1;
       }
       return 0;
@@ -501,8 +510,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     if (l._credit <= 0) return E_PROTOCOL; // over the credit we gave (§2.6.7: amqp:link:transfer-limit-exceeded)
     l._credit--;
     l._count = (l._count + 1) >>> 0;
-    m = msg;
-    m.header = m.deliveryAnnotations = m.messageAnnotations = m.properties = m.applicationProperties = m.data = m.sequence = m.value = m.footer = undefined;
+    m = {};
     k = decodedTo();
     if (x.more) {
       // larger than the receive region: skipped to its end and rejected there; what its first frame holds goes up (id -2)
@@ -517,14 +525,23 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     return 0;
   }
 
+  /** Settles delivery `id` (§2.7.6): a disposition with the outcome (and a rejection's error, if any). */
+  function dispose(id: number, outcome: number, err: any) {
+    dp.first = id;
+    st0.type = outcome;
+    st0.error = err || null;
+    dp.state = st0;
+    frame(0, DISPOSITION, dp);
+    flush();
+  }
+
   /** SASL (§5.3.2): mechanisms -> init, then the outcome. */
   function sasl(x: any): number {
-    var s = o.sasl!, i = x.type, ok = false, j: number;
+    var s = o.sasl!, i = x.type;
     if (i == SASL_MECHANISMS) {
-      for (j = 0; j < x.saslServerMechanisms.length; j++) ok = ok || x.saslServerMechanisms[j] == s.mechanism;
-      if (!ok) return E_AMQP_SASL;
+      if (x.saslServerMechanisms.indexOf(s.mechanism) < 0) return E_AMQP_SASL;
       // PLAIN (RFC 4616): authzid NUL authcid NUL password; ANONYMOUS (RFC 4505): an optional trace, none here
-      frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: o.hostname || o.host });
+      frame(0, SASL_INIT, { mechanism: s.mechanism, initialResponse: AMQP_CLIENT_ALL && s.mechanism == "PLAIN" ? "\0" + (s.username || "") + "\0" + (s.password || "") : null, hostname: host });
       flush();
       return 0;
     }
@@ -551,7 +568,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     return l && l._st == 2 ? l : null;
   }
 
-  return {
+  var api = {
     connect: function () {
       if (st != IDLE) return;
       st = OPENING;
@@ -575,8 +592,9 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       if (h == maxLinks) return E_BUSY;
       n = {
         name: name, handle: h, role: !!receiver, sndSettleMode: receiver ? null : opt.sndSettleMode || 0, rcvSettleMode: 0,
-        source: opt.source || { type: SOURCE, address: receiver ? address : null }, target: opt.target || { type: TARGET, address: receiver ? null : address },
-        initialDeliveryCount: receiver ? null : 0, properties: opt.properties || null,
+        source: (AMQP_CLIENT_ALL && opt.source) || { type: SOURCE, address: receiver ? address : null },
+        target: (AMQP_CLIENT_ALL && opt.target) || { type: TARGET, address: receiver ? null : address },
+        initialDeliveryCount: receiver ? null : 0, properties: opt.properties,
       };
       if ((k = sizeFrame(ATTACH, n)) < 0 || (k = room(k, SPARE)) < 0) return k;
       tail = writeFrame(b, k, 0, ATTACH, n);
@@ -584,29 +602,14 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       flush();
       return h;
     },
-    detach: function (h, done) {
-      var l = h >= 0 ? links[h] : null;
-      if (!l || l._st == 3) return E_ARGUMENT;
-      if (st != UP) return E_NOT_CONNECTED;
-      if (room(32, 0) < 0) return E_OUTBOX_FULL;
-      frame(0, DETACH, { handle: h, closed: true });
-      l._st = 3;
-      l._done = done || null;
-      flush();
-      return 0;
-    },
     send: function (h, m, done) {
       var l = link(h), n: number, q: number, id = outNext, pre: boolean;
       if (st != UP) return E_NOT_CONNECTED;
       if (!l || l._rcv) return E_ARGUMENT;
-      pre = l._mode == SND_SETTLED || (l._mode == SND_MIXED && !done);
-      tag[0] = id >>> 24;
-      tag[1] = (id >> 16) & 255;
-      tag[2] = (id >> 8) & 255;
-      tag[3] = id & 255;
+      pre = l._mode == SND_SETTLED || (AMQP_CLIENT_ALL && l._mode == SND_MIXED && !done);
+      putN(tag, 0, id, 4);
       tf.handle = h;
       tf.deliveryId = id;
-      tf.deliveryTag = tag;
       tf.settled = pre;
       if ((n = sizeFrame(TRANSFER, tf, m)) < 0) return n;
       if (n > rmax) return E_TOO_LARGE;
@@ -635,13 +638,9 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     settle: function (id, outcome, err) {
       if (st != UP) return E_NOT_CONNECTED;
       if (outcome != ACCEPTED && outcome != REJECTED && outcome != RELEASED) return E_ARGUMENT;
+      if (!AMQP_CLIENT_ALL) err = null;
       if (room(48 + (err ? sizeFrame(ERROR, err) : 0), 0) < 0) return E_OUTBOX_FULL;
-      dp.first = id;
-      st0.type = outcome;
-      st0.error = outcome == REJECTED ? err || null : null;
-      dp.state = st0;
-      frame(0, DISPOSITION, dp);
-      flush();
+      dispose(id, outcome, outcome == REJECTED ? err : null);
       return 0;
     },
     end: function (done) {
@@ -669,12 +668,26 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     connected: function () {
       return st == UP;
     },
-    credit: function (h) {
+  } as AmqpClient;
+  if (AMQP_CLIENT_ALL) {
+    api.detach = function (h, done) {
+      var l = h >= 0 ? links[h] : null;
+      if (!l || l._st == 3) return E_ARGUMENT;
+      if (st != UP) return E_NOT_CONNECTED;
+      if (room(32, 0) < 0) return E_OUTBOX_FULL;
+      frame(0, DETACH, { handle: h, closed: true });
+      l._st = 3;
+      l._done = done || null;
+      flush();
+      return 0;
+    };
+    api.credit = function (h) {
       var l = link(h);
       return l ? l._credit : -1;
-    },
-    remoteError: function () {
+    };
+    api.remoteError = function () {
       return rerr;
-    },
-  };
+    };
+  }
+  return api;
 }

@@ -3,37 +3,32 @@
 // the caller's buffer. The max-frame-size is negotiated, so a frame is never handed over in parts: a larger one
 // is refused with E_AMQP_FRAME_SIZE.
 import { E_BUFFER, E_AMQP_FRAME_SIZE, E_AMQP_FRAME, E_AMQP_HEADER } from "../errors";
+import { putN, readN } from "./types";
 
 /** Frame types (§2.3.1, §5.3.1) and protocol ids of the protocol header (§2.2, §5.3.2). */
 export var FRAME_AMQP = 0, FRAME_SASL = 1, PROTO_AMQP = 0, PROTO_SASL = 3;
 /** Bytes of a frame header with no extended header (doff 2), and the largest frame before open is agreed (MIN-MAX-FRAME-SIZE, §2.7.1). */
 export var FRAME_HEADER = 8, MIN_MAX_FRAME_SIZE = 512;
 
-/** Writes the protocol header "AMQP" id 1 0 0 (§2.2: id 0 AMQP, 3 SASL); returns the new offset or E_BUFFER. */
+/** The protocol header "AMQP" id 1 0 0 (§2.2: id 0 AMQP, 3 SASL). */
+function protocolHeader(id: number): number[] {
+  return [0x41, 0x4d, 0x51, 0x50, id, 1, 0, 0];
+}
+
+/** Writes the protocol header `id`; returns the new offset or E_BUFFER. */
 export function writeProtocolHeader(b: Uint8Array, off: number, id: number): number {
   if (off + 8 > b.length) return E_BUFFER;
-  b[off] = 0x41;
-  b[off + 1] = 0x4d;
-  b[off + 2] = 0x51;
-  b[off + 3] = 0x50;
-  b[off + 4] = id;
-  b[off + 5] = 1;
-  b[off + 6] = b[off + 7] = 0;
+  b.set(protocolHeader(id), off);
   return off + 8;
 }
 
 /** Writes a frame header (§2.3.1): SIZE of the whole frame, DOFF 2, TYPE, CHANNEL (0 for SASL, §5.3.1); returns the body offset or E_BUFFER. */
 export function writeFrameHeader(b: Uint8Array, off: number, size: number, type: number, channel: number): number {
   if (off + size > b.length || size < 8) return E_BUFFER;
-  b[off] = size >>> 24;
-  b[off + 1] = (size >> 16) & 255;
-  b[off + 2] = (size >> 8) & 255;
-  b[off + 3] = size & 255;
+  putN(b, off, size, 4);
   b[off + 4] = 2;
   b[off + 5] = type;
-  b[off + 6] = channel >> 8;
-  b[off + 7] = channel & 255;
-  return off + 8;
+  return putN(b, off + 6, channel, 2);
 }
 
 /**
@@ -68,17 +63,17 @@ export function createAmqpReader(buf: Uint8Array, cap: number, id: number, onFra
 
   /** Parses the 8 header bytes in buf: 0 or a negative code. */
   var header = function (): number {
-    var size: number, doff: number;
+    var size: number, doff: number, h: number[], i: number;
     if (!_s) {
       // "AMQP", the id expected, version 1.0.0 (§2.2)
-      if (buf[0] != 0x41 || buf[1] != 0x4d || buf[2] != 0x51 || buf[3] != 0x50 || buf[4] != _id || buf[5] != 1 || buf[6] || buf[7]) return E_AMQP_HEADER;
+      for (h = protocolHeader(_id), i = 0; i < 8; i++) if (buf[i] != h[i]) return E_AMQP_HEADER;
       _s = 1;
       return onHeader(_id);
     }
-    size = ((buf[0] << 24) >>> 0) + (buf[1] << 16) + (buf[2] << 8) + buf[3];
+    size = readN(buf, 0, 4);
     doff = buf[4] * 4;
     _type = buf[5];
-    _ch = (buf[6] << 8) | buf[7];
+    _ch = readN(buf, 6, 2);
     if (size < 8 || size > _max) return E_AMQP_FRAME_SIZE; // §2.3.1, §2.7.1
     if (doff < 8 || doff > size || _type > FRAME_SASL) return E_AMQP_FRAME; // §2.3.1: DOFF at least 2; §5.3.1
     _skip = doff - 8; // the extended header is ignored (§2.3.1)

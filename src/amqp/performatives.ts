@@ -1,15 +1,19 @@
 // AMQP 1.0 composite types as plain objects: the performatives (Part 2 §2.7), SASL frame bodies (Part 5 §5.3.3),
 // delivery states (Part 3 §3.4), source and target (§3.5), error (§2.8.14), and the message sections (§3.2).
 // A composite is a described list (§1.4): 0x00, its ulong descriptor, then its fields in order; trailing null
-// fields are left out. Each schema below lists the fields: name, then a type letter, "!" when mandatory:
+// fields are left out. Each composite's fields are listed below in one string: a letter per field giving its type,
+// upper case when mandatory,
 //   S string  Y symbol  B boolean  Z ubyte  H ushort  U uint  L ulong  T timestamp  N binary (a string: its UTF-8)
 //   Q symbols: one or an array (decoded: an array of strings)   M map with symbol keys from a plain object
 //   V any value (src/amqp/types.ts shape), or a composite: a plain object with its descriptor code as `type`
-// Decoded composites are plain objects with `type` (the descriptor code) and every field of the schema (null when absent); numbers
+// then a space and their names. The device builds (src/features.ts AMQP_ALL_FIELDS) name only the fields the IoT Hub session
+// reads or writes: the others are checked by type the same, but neither written nor kept.
+// Decoded composites are plain objects with `type` (the descriptor code) and every named field (null when absent); numbers
 // of typed fields come bare (a uint is a number), binary as a view into the buffer.
-import { encode, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
+import { encode, payload, putN, readN, readRaw, readValue, rawKind, decodeEnd, kindOf, Value, NULL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, STRING, SYMBOL, MAP, ARRAY, DESCRIBED, OBJ_SYM, OBJ_STR, MAX_DEPTH } from "./types";
 import { writeFrameHeader, FRAME_AMQP, FRAME_SASL } from "./frame";
 import { E_BUFFER, E_ARGUMENT, E_AMQP_BODY, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
+import { AMQP_ALL_FIELDS, AMQP_ALL_TYPES } from "../features";
 
 /** Descriptor codes (ulong) of the composites (§2.7, §5.3.3, §3.4, §3.5, §3.2). */
 export var OPEN = 0x10, BEGIN = 0x11, ATTACH = 0x12, FLOW = 0x13, TRANSFER = 0x14, DISPOSITION = 0x15, DETACH = 0x16, END = 0x17,
@@ -18,49 +22,77 @@ export var OPEN = 0x10, BEGIN = 0x11, ATTACH = 0x12, FLOW = 0x13, TRANSFER = 0x1
   HEADER = 0x70, DELIVERY_ANNOTATIONS = 0x71, MESSAGE_ANNOTATIONS = 0x72, PROPERTIES = 0x73, APPLICATION_PROPERTIES = 0x74,
   DATA = 0x75, AMQP_SEQUENCE = 0x76, AMQP_VALUE = 0x77, FOOTER = 0x78;
 
-var CAPS = " offeredCapabilities:Q desiredCapabilities:Q properties:M";
-var SCHEMAS: { [code: number]: string } = {
-  0x10: "containerId:!S hostname:S maxFrameSize:U channelMax:H idleTimeOut:U outgoingLocales:Q incomingLocales:Q" + CAPS,
-  0x11: "remoteChannel:H nextOutgoingId:!U incomingWindow:!U outgoingWindow:!U handleMax:U" + CAPS,
-  0x12: "name:!S handle:!U role:!B sndSettleMode:Z rcvSettleMode:Z source:V target:V unsettled:V incompleteUnsettled:B initialDeliveryCount:U maxMessageSize:L" + CAPS,
-  0x13: "nextIncomingId:U incomingWindow:!U nextOutgoingId:!U outgoingWindow:!U handle:U deliveryCount:U linkCredit:U available:U drain:B echo:B properties:M",
-  0x14: "handle:!U deliveryId:U deliveryTag:N messageFormat:U settled:B more:B rcvSettleMode:Z state:V resume:B aborted:B batchable:B",
-  0x15: "role:!B first:!U last:U settled:B state:V batchable:B",
-  0x16: "handle:!U closed:B error:V",
-  0x17: "error:V",
-  0x18: "error:V",
-  0x1d: "condition:!Y description:S info:M",
-  0x23: "sectionNumber:!U sectionOffset:!L",
-  0x24: "",
-  0x25: "error:V",
-  0x26: "",
-  0x27: "deliveryFailed:B undeliverableHere:B messageAnnotations:M",
-  0x28: "address:V durable:U expiryPolicy:Y timeout:U dynamic:B dynamicNodeProperties:M distributionMode:Y filter:M defaultOutcome:V outcomes:Q capabilities:Q",
-  0x29: "address:V durable:U expiryPolicy:Y timeout:U dynamic:B dynamicNodeProperties:M capabilities:Q",
-  0x40: "saslServerMechanisms:!Q",
-  0x41: "mechanism:!Y initialResponse:N hostname:S",
-  0x42: "challenge:!N",
-  0x43: "response:!N",
-  0x44: "code:!Z additionalData:N",
-  0x70: "durable:B priority:Z ttl:U firstAcquirer:B deliveryCount:U",
-  0x73: "messageId:V userId:N to:V subject:S replyTo:V correlationId:V contentType:Y contentEncoding:Y absoluteExpiryTime:T creationTime:T groupId:S groupSequence:U replyToGroupId:S",
-};
+var CAPS = " offeredCapabilities desiredCapabilities properties";
+var SCHEMAS: { [code: number]: string } = AMQP_ALL_FIELDS
+  ? {
+      0x10: "Ssuhuqqqqm containerId hostname maxFrameSize channelMax idleTimeOut outgoingLocales incomingLocales" + CAPS,
+      0x11: "hUUUuqqm remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax" + CAPS,
+      0x12: "SUBzzvvvbulqqm name handle role sndSettleMode rcvSettleMode source target unsettled incompleteUnsettled initialDeliveryCount maxMessageSize" + CAPS,
+      0x13: "uUUUuuuubbm nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit available drain echo properties",
+      0x14: "Uunubbzvbbb handle deliveryId deliveryTag messageFormat settled more rcvSettleMode state resume aborted batchable",
+      0x15: "BUubvb role first last settled state batchable",
+      0x16: "Ubv handle closed error",
+      0x17: "v error",
+      0x18: "v error",
+      0x1d: "Ysm condition description info",
+      0x23: "UL sectionNumber sectionOffset",
+      0x24: "",
+      0x25: "v error",
+      0x26: "",
+      0x27: "bbm deliveryFailed undeliverableHere messageAnnotations",
+      0x28: "vuyubmymvqq address durable expiryPolicy timeout dynamic dynamicNodeProperties distributionMode filter defaultOutcome outcomes capabilities",
+      0x29: "vuyubmq address durable expiryPolicy timeout dynamic dynamicNodeProperties capabilities",
+      0x40: "Q saslServerMechanisms",
+      0x41: "Yns mechanism initialResponse hostname",
+      0x42: "N challenge",
+      0x43: "N response",
+      0x44: "Zn code additionalData",
+      0x70: "bzubu durable priority ttl firstAcquirer deliveryCount",
+      0x73: "vnvsvvyyttsus messageId userId to subject replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime groupId groupSequence replyToGroupId",
+    }
+  : {
+      // the same letters; one space between names, so an unnamed field in the middle is two, and the ones after the last name are unnamed
+      0x10: "Ssuhuqqqqm containerId hostname maxFrameSize channelMax idleTimeOut",
+      0x11: "hUUUuqqm remoteChannel nextOutgoingId incomingWindow outgoingWindow handleMax",
+      0x12: "SUBzzvvvbulqqm name handle role sndSettleMode rcvSettleMode source target   initialDeliveryCount    properties",
+      0x13: "uUUUuuuubbm nextIncomingId incomingWindow nextOutgoingId outgoingWindow handle deliveryCount linkCredit  drain echo",
+      0x14: "Uunubbzvbbb handle deliveryId deliveryTag messageFormat settled more    aborted",
+      0x15: "BUubvb role first last settled state",
+      0x16: "Ubv handle closed error",
+      0x17: "v error",
+      0x18: "v error",
+      0x1d: "Ysm condition description",
+      0x23: "UL",
+      0x24: "",
+      0x25: "v error",
+      0x26: "",
+      0x27: "bbm",
+      0x28: "vuyubmymvqq address",
+      0x29: "vuyubmq address",
+      0x40: "Q saslServerMechanisms",
+      0x41: "Yns mechanism initialResponse hostname",
+      0x42: "N",
+      0x43: "N",
+      0x44: "Zn code",
+      0x70: "bzubu",
+      0x73: "vnvsvvyyttsus messageId userId to  replyTo correlationId contentType contentEncoding absoluteExpiryTime creationTime",
+    };
 // the kind of each type letter
 var LETTERS = "SYBZHULTNQMV", KINDS = [STRING, SYMBOL, BOOLEAN, UBYTE, USHORT, UINT, ULONG, TIMESTAMP, BINARY, ARRAY, OBJ_SYM, DESCRIBED];
-// parsed schemas by code: [names, kinds (negative: mandatory)], made on first use
-var PARSED: { [code: number]: [string[], number[]] } = {};
+// parsed schemas by code: [names, kinds, mandatory], made on first use
+var PARSED: { [code: number]: [string[], number[], boolean[]] } = {};
 
-/** The fields of composite `code`, or null for a code this codec does not know. */
-function fields(code: number): [string[], number[]] | null {
-  var s = SCHEMAS[code], f = PARSED[code], parts: string[], i: number, t: string, k: number;
+/** The fields of composite `code`: their names ("" unnamed), kinds and whether each is mandatory; null for a code this codec does not know. */
+export function fields(code: number): [string[], number[], boolean[]] | null {
+  var s = SCHEMAS[code], f = PARSED[code], names: string[], t: string, i: number, c: string;
   if (f || s == null) return f || null;
-  f = PARSED[code] = [[], []];
-  parts = s ? s.split(" ") : [];
-  for (i = 0; i < parts.length; i++) {
-    t = parts[i].split(":")[1];
-    k = KINDS[LETTERS.indexOf(t.charAt(t.length - 1))];
-    f[0].push(parts[i].split(":")[0]);
-    f[1].push(t.charAt(0) == "!" ? -k - 1 : k);
+  f = PARSED[code] = [[], [], []];
+  names = s.split(" ");
+  for (t = names[0], i = 0; i < t.length; i++) {
+    c = t.charAt(i);
+    f[0].push(names[i + 1] || "");
+    f[1].push(KINDS[LETTERS.indexOf(c.toUpperCase())]);
+    f[2].push(c < "a");
   }
   return f;
 }
@@ -68,11 +100,12 @@ function fields(code: number): [string[], number[]] | null {
 // the array a Q field is encoded as (symbols), reused
 var SYMS = { t: ARRAY, v: null as any, e: SYMBOL };
 
-/** Counts (b null) or writes field value `x` of kind `k` (a schema kind, not negative). */
+/** Counts (b null) or writes field value `x` of kind `k`. */
 function field(b: Uint8Array | null, off: number, k: number, x: any, depth: number): number {
   if (x == null) return encode(b, off, NULL, null, depth, 0);
   if (k == ARRAY) {
     if (typeof x == "string") return encode(b, off, SYMBOL, x, depth, 0);
+    if (!AMQP_ALL_TYPES) return E_ARGUMENT; // (the device builds encode no arrays)
     SYMS.v = x;
     return encode(b, off, ARRAY, SYMS, depth, 0);
   }
@@ -80,7 +113,7 @@ function field(b: Uint8Array | null, off: number, k: number, x: any, depth: numb
     // a composite object, or any value
     if (typeof x == "object" && typeof x.type == "number" && !(x instanceof Uint8Array) && !Array.isArray(x)) return composite(b, off, x.type, x, depth);
     k = kindOf(x);
-    if (k != ARRAY && k != DESCRIBED && typeof x == "object" && !(x instanceof Uint8Array) && !Array.isArray(x)) x = x.v;
+    x = payload(x);
   }
   return encode(b, off, k, x, depth, 0);
 }
@@ -93,12 +126,11 @@ export function composite(b: Uint8Array | null, off: number, code: number, o: an
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
   // fields up to the last one present; a mandatory one missing is refused
   for (i = 0; i < f[0].length; i++) {
-    k = f[1][i];
     if (o[f[0][i]] != null) n = i + 1;
-    else if (k < 0) return E_ARGUMENT;
+    else if (f[2][i]) return E_ARGUMENT;
   }
   for (i = 0; i < n; i++) {
-    if ((r = field(null, 0, (k = f[1][i]) < 0 ? -k - 1 : k, o[f[0][i]], depth + 2)) < 0) return r;
+    if ((r = field(null, 0, f[1][i], o[f[0][i]], depth + 2)) < 0) return r;
     s += r;
   }
   w = n < 256 && s < 255 ? 1 : 4;
@@ -110,17 +142,10 @@ export function composite(b: Uint8Array | null, off: number, code: number, o: an
   }
   off += 4;
   if (!n) return off;
-  if (b) be(b, be(b, off, s + w, w), n, w);
-  off += 2 * w;
+  off = putN(b, putN(b, off, s + w, w), n, w);
   if (!b) return off + s;
-  for (i = 0; i < n; i++) off = field(b, off, (k = f[1][i]) < 0 ? -k - 1 : k, o[f[0][i]], depth + 2);
+  for (i = 0; i < n; i++) off = field(b, off, f[1][i], o[f[0][i]], depth + 2);
   return off;
-}
-
-/** Writes `v` big-endian in `w` bytes (1 or 4). */
-function be(b: Uint8Array, off: number, v: number, w: number): number {
-  for (var i = w; i--; v >>>= 8) b[off + i] = v & 255;
-  return off + w;
 }
 
 /** Bytes of composite `code` (a performative, SASL body, delivery state, source, target, error, header or properties) from `o`, or a negative code. */
@@ -218,13 +243,16 @@ function toObject(pairs: Value[]): any {
 }
 
 /** Reads the composite at `off` as a plain object (into `out` when given); returns it or a negative code. */
-function decodeComposite(b: Uint8Array, off: number, end: number, depth: number, out: any): any {
-  var code: number, f: [string[], number[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any, kind: number;
+function decodeComposite(b: Uint8Array, off: number, end: number, depth: number, out: any, any?: boolean): any {
+  var code!: number, f!: [string[], number[], boolean[]] | null, n: number, w: number, e: number, i: number, j: number, k: number, x: any, at = off;
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
-  if (off >= end || b[off] !== 0) return E_AMQP_BODY;
-  code = readRaw(b, off + 1, end, depth + 1, 0);
-  if ((off = decodeEnd()) < 0) return off;
-  if (rawKind() != ULONG || !(f = fields(code))) return E_AMQP_BODY;
+  if (off < end && b[off] === 0) {
+    code = readRaw(b, off + 1, end, depth + 1, 0);
+    if ((off = decodeEnd()) < 0) return off;
+    f = rawKind() == ULONG ? fields(code) : null;
+  }
+  // not a composite this codec knows: any value where `any`
+  if (!f) return any ? readAny(b, at, end, depth) : E_AMQP_BODY;
   // the list: list0, or a size and a count of 1 or 4 bytes (§1.6.22)
   if (off >= end) return E_AMQP_BODY;
   x = b[off++];
@@ -233,29 +261,26 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
     if (x != 0xc0 && x != 0xd0) return E_AMQP_BODY;
     w = x == 0xc0 ? 1 : 4;
     if (off + 2 * w > end) return E_AMQP_BODY;
-    e = off + w + be32(b, off, w);
-    n = be32(b, off + w, w);
+    e = off + w + readN(b, off, w);
+    n = readN(b, off + w, w);
     off += 2 * w;
     if (e > end || e < off || n > e - off) return E_AMQP_BODY;
   }
   out = out || {};
   out.type = code;
   for (i = 0; i < f[0].length || i < n; i++) {
-    kind = i < f[0].length ? f[1][i] : DESCRIBED;
-    k = kind < 0 ? -kind - 1 : kind;
+    k = i < f[0].length ? f[1][i] : DESCRIBED;
     x = null;
     if (i < n) {
-      if (k == DESCRIBED && off + 1 < e && b[off] === 0) {
+      if (k == DESCRIBED) {
         // a composite this codec knows, or any value
-        j = readRaw(b, off + 1, e, depth + 2, 0);
-        x = decodeEnd() >= 0 && rawKind() == ULONG && fields(j) ? decodeComposite(b, off, e, depth + 1, null) : readAny(b, off, e, depth + 1);
-        if (typeof x == "number") return x;
+        if (typeof (x = decodeComposite(b, off, e, depth + 1, null, true)) == "number") return x;
         off = END_AT;
       } else {
-        x = k == DESCRIBED ? readAny(b, off, e, depth + 1) : readRaw(b, off, e, depth + 1, 0);
-        if ((off = k == DESCRIBED ? END_AT : decodeEnd()) < 0) return off;
+        x = readRaw(b, off, e, depth + 1, 0);
+        if ((off = decodeEnd()) < 0) return off;
         j = rawKind();
-        if (x != null && k != DESCRIBED) {
+        if (x != null) {
           if (k == ARRAY) {
             // Q: one symbol, or an array of symbols
             if (j == SYMBOL) x = [x];
@@ -269,8 +294,8 @@ function decodeComposite(b: Uint8Array, off: number, end: number, depth: number,
       }
     }
     if (i < f[0].length) {
-      if (x == null && kind < 0) return E_AMQP_BODY; // a mandatory field missing (§1.4)
-      out[f[0][i]] = x;
+      if (x == null && f[2][i]) return E_AMQP_BODY; // a mandatory field missing (§1.4)
+      if (f[0][i]) out[f[0][i]] = x;
     }
   }
   if (off != e) return E_AMQP_BODY;
@@ -283,10 +308,6 @@ function readAny(b: Uint8Array, off: number, end: number, depth: number): any {
   var x = readValue(b, off, end, depth, 0);
   END_AT = decodeEnd();
   return END_AT < 0 ? END_AT : x;
-}
-
-function be32(b: Uint8Array, off: number, w: number): number {
-  return w == 1 ? b[off] : ((b[off] << 24) >>> 0) + (b[off + 1] << 16) + (b[off + 2] << 8) + b[off + 3];
 }
 
 /**

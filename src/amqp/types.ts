@@ -17,7 +17,7 @@
 //   a bare number        (encode only) INT if a 32-bit integer, LONG if a safe integer, else DOUBLE
 // The encoder picks the smallest form (uint0, smalluint, smallint, list0, str8, ...); an array's elements
 // take one constructor: the full width of fixed types, the 8-bit form of variable ones when all fit.
-import { utf8Length, utf8Write, utf8Read } from "../platform";
+import { utf8Write, utf8Read } from "../platform";
 import { E_BUFFER, E_MALFORMED, E_UTF8, E_ARGUMENT, E_AMQP_CODE, E_AMQP_VALUE, E_AMQP_DEPTH } from "../errors";
 import { AMQP_ALL_TYPES } from "../features";
 
@@ -56,7 +56,7 @@ export function kindOf(v: Value): number {
 }
 
 /** What encode() takes for a value of the plain shape: v of a {t, v}, the value itself for the rest (arrays and described values whole). */
-function payload(v: Value): any {
+export function payload(v: Value): any {
   var t = kindOf(v);
   return v != null && typeof v == "object" && !(v instanceof Uint8Array) && !Array.isArray(v) && t != ARRAY && t != DESCRIBED ? (v as Typed).v : v;
 }
@@ -71,8 +71,8 @@ function put(b: Uint8Array | null, off: number, c: number): number {
   return off + 1;
 }
 
-/** Writes integer `v` big-endian in `w` bytes (1, 2, 4 or 8; negative ones in two's complement). */
-function putN(b: Uint8Array | null, off: number, v: number, w: number): number {
+/** Writes integer `v` big-endian in `w` bytes (1, 2, 4 or 8; negative ones in two's complement); with `b` null, only counts. */
+export function putN(b: Uint8Array | null, off: number, v: number, w: number): number {
   var hi: number, i: number;
   if (w == 8) {
     hi = Math.floor(v / TWO32);
@@ -98,12 +98,13 @@ function symLength(s: string): number {
 
 /** Counts (b null) or writes one encoded value of kind `k` and payload `x`; `ac` is the element constructor inside an array (no constructor written), 0 alone. */
 export function encode(b: Uint8Array | null, off: number, k: number, x: any, depth: number, ac: number): number {
-  var n = 0, i: number, c = 0, w: number, s = 0, m = 0, key: string, r: number;
+  // (only an array's elements have one: none in the device builds, which encode no arrays)
+  var el = AMQP_ALL_TYPES ? ac : 0, n = 0, i: number, c = 0, w: number, s = 0, m = 0, key: string, r: number;
   if (depth > MAX_DEPTH) return E_AMQP_DEPTH;
   if (k == NULL || k == BOOLEAN) {
     if (k == BOOLEAN && typeof x != "boolean") return E_ARGUMENT;
-    if (ac == BOOLEAN) return put(b, off, x ? 1 : 0);
-    return ac ? off : put(b, off, k == NULL ? NULL : x ? 0x41 : 0x42);
+    if (el == BOOLEAN) return put(b, off, x ? 1 : 0);
+    return el ? off : put(b, off, k == NULL ? NULL : x ? 0x41 : 0x42);
   }
   if (k >= 0x50 && k < 0xa0) {
     // fixed width (§1.2): integers in their range, floats any number, uuid and decimals their raw bytes
@@ -115,15 +116,17 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
       if (typeof x != "number") return E_ARGUMENT;
     } else if (k != UUID && (!AMQP_ALL_TYPES || k != DECIMAL32 && k != DECIMAL64 && k != DECIMAL128) || !(x instanceof Uint8Array) || x.length != w) return E_ARGUMENT;
     c = k;
-    if (!ac) {
-      // uint0 0x43, smalluint 0x52, ulong0 0x44, smallulong 0x53 (§1.6.5, §1.6.6); smallint 0x54, smalllong 0x55 (§1.6.9, §1.6.10)
-      if (k == UINT || k == ULONG) c = (x as number) == 0 ? (k == UINT ? 0x43 : 0x44) : (x as number) < 256 ? (k == UINT ? 0x52 : 0x53) : k;
-      if ((k == INT || k == LONG) && (x as number) >= -128 && (x as number) < 128) c = k == INT ? 0x54 : 0x55;
+    if (!el) {
+      // uint0 0x43, smalluint 0x52, ulong0 0x44, smallulong 0x53 (§1.6.5, §1.6.6); smallint 0x54, smalllong 0x55 (§1.6.9, §1.6.10):
+      // the 64-bit kinds' one more
+      i = k >> 7;
+      if (k == UINT || k == ULONG) c = (x as number) == 0 ? 0x43 + i : (x as number) < 256 ? 0x52 + i : k;
+      if ((k == INT || k == LONG) && (x as number) >= -128 && (x as number) < 128) c = 0x54 + i;
       off = put(b, off, c);
       w = WIDTH[(c >> 4) - 4];
     }
     if (!b) return off + w;
-    if (k == FLOAT || k == DOUBLE) {
+    if ((AMQP_ALL_TYPES && k == FLOAT) || k == DOUBLE) {
       var dv = new DataView(b.buffer, b.byteOffset + off, w);
       if (AMQP_ALL_TYPES && w == 4) dv.setFloat32(0, (x as number));
       else dv.setFloat64(0, (x as number));
@@ -134,27 +137,29 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
   }
   if (k == BINARY || k == STRING || k == SYMBOL) {
     // variable width: a size then the bytes (§1.2); binary also takes a string, sent as its UTF-8 bytes
-    if (typeof x == "string") n = k == SYMBOL ? symLength(x) : utf8Length(x);
+    if (typeof x == "string") n = k == SYMBOL ? symLength(x) : utf8Write(null, 0, x);
     else if (k == BINARY && x instanceof Uint8Array) n = x.length;
     else return E_ARGUMENT;
     if (n < 0) return n == -1 ? E_UTF8 : n;
-    c = ac || (n < 256 ? k : k + 0x10);
-    if (!ac) off = put(b, off, c);
+    c = el || (n < 256 ? k : k + 0x10);
+    if (!el) off = put(b, off, c);
     off = putN(b, off, n, c & 0x10 ? 4 : 1);
     if (!b) return off + n;
     if (typeof x != "string") return b.set(x, off), off + n;
-    if (k != SYMBOL) return utf8Write(b, off, x);
-    for (i = 0; i < n; i++) b[off + i] = x.charCodeAt(i);
-    return off + n;
+    // (a symbol's ASCII: the same bytes)
+    return utf8Write(b, off, x);
   }
   if ((AMQP_ALL_TYPES && (k == LIST || k == MAP)) || k == OBJ_SYM || k == OBJ_STR) {
     // compound: size, count, then each item with its constructor (§1.6.22, §1.6.23); a map counts keys and values
-    if (k < LIST) {
+    // (the device builds: maps from plain objects only)
+    var list = AMQP_ALL_TYPES && k == LIST, obj = !AMQP_ALL_TYPES || k < LIST;
+    if (obj) {
       if (x == null || typeof x != "object") return E_ARGUMENT;
       for (key in x) {
         if (!Object.prototype.hasOwnProperty.call(x, key)) continue;
         r = kindOf(x[key]);
-        if (k == OBJ_STR && (r == LIST || r == MAP || r == ARRAY || r == DESCRIBED)) return E_ARGUMENT; // §3.2.5: simple values only
+        // §3.2.5: simple values only (the device builds encode no compound values at all)
+        if (AMQP_ALL_TYPES && k == OBJ_STR && (r == LIST || r == MAP || r == ARRAY || r == DESCRIBED)) return E_ARGUMENT;
         if ((r = encode(null, 0, k == OBJ_SYM ? SYMBOL : STRING, key, depth + 1, 0)) < 0) return r;
         s += r;
         if ((r = encode(null, 0, kindOf(x[key]), payload(x[key]), depth + 1, 0)) < 0) return r;
@@ -168,13 +173,13 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
         s += r;
       }
     }
-    if (!n && k == LIST && !ac) return put(b, off, 0x45); // list0
-    c = ac || (n < 256 && s < 255 ? (k == LIST ? LIST : MAP) : k == LIST ? 0xd0 : 0xd1);
+    if (!n && list && !el) return put(b, off, 0x45); // list0
+    c = el || (n < 256 && s < 255 ? (list ? LIST : MAP) : list ? 0xd0 : 0xd1);
     w = c & 0x10 ? 4 : 1;
-    if (!ac) off = put(b, off, c);
+    if (!el) off = put(b, off, c);
     off = putN(b, putN(b, off, s + w, w), n, w);
     if (!b) return off + s;
-    if (k < LIST) {
+    if (obj) {
       for (key in x)
         if (Object.prototype.hasOwnProperty.call(x, key))
           off = encode(b, encode(b, off, k == OBJ_SYM ? SYMBOL : STRING, key, depth + 1, 0), kindOf(x[key]), payload(x[key]), depth + 1, 0);
@@ -199,9 +204,9 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
     }
     if (c != e && c < 0xc0 && m < 260) c = e, s -= 3 * n; // all fit vbin8 / str8 / sym8
     s += 1; // the constructor
-    r = ac || (n < 256 && s < 255 ? ARRAY : 0xf0);
+    r = el || (n < 256 && s < 255 ? ARRAY : 0xf0);
     w = r & 0x10 ? 4 : 1;
-    if (!ac) off = put(b, off, r);
+    if (!el) off = put(b, off, r);
     off = put(b, putN(b, putN(b, off, s + w, w), n, w), c);
     if (!b) return off + s - 1;
     for (i = 0; i < n; i++) off = encode(b, off, e, payload(items[i]), depth + 1, c);
@@ -265,21 +270,19 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
     }
   } else c = ac;
   h = c >> 4;
+  K = canon(c);
   if (h >= 4 && h <= 9) {
     w = WIDTH[h - 4];
     if (off + w > end) return fail(E_MALFORMED);
     P = off + w;
-    K = canon(c);
     switch (c) {
       case 0x40: return null;
       case 0x41: case 0x42: return c == 0x41;
       case 0x56: return b[off] > 1 ? fail(E_AMQP_VALUE) : b[off] == 1; // §1.6.2
-      case 0x43: case 0x44: return 0;
-      case 0x52: case 0x53: return b[off];
-      case 0x54: case 0x55: return readN(b, off, 1, true);
       case 0x45: return [];
-      case 0x50: case 0x60: case 0x70: case 0x80: return readN(b, off, w);
-      case 0x51: case 0x61: case 0x71: case 0x81: case 0x83: return readN(b, off, w, true);
+      // unsigned (uint0 and ulong0 of no bytes), then signed
+      case 0x43: case 0x44: case 0x50: case 0x52: case 0x53: case 0x60: case 0x70: case 0x80: return readN(b, off, w);
+      case 0x51: case 0x54: case 0x55: case 0x61: case 0x71: case 0x81: case 0x83: return readN(b, off, w, true);
       case 0x73: return (x = readN(b, off, 4)) > 0x10ffff ? fail(E_AMQP_VALUE) : x; // a UTF-32 code point (§1.6.16)
       case 0x72: case 0x82:
         dv = new DataView(b.buffer, b.byteOffset + off, w);
@@ -288,7 +291,6 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
     }
     return fail(E_AMQP_CODE);
   }
-  K = canon(c);
   if (h < 0xa || (K != BINARY && K != STRING && K != SYMBOL && K != LIST && K != MAP && K != ARRAY)) return fail(E_AMQP_CODE);
   // variable, compound and array: a size of 1 byte (0xa, 0xc, 0xe) or 4 (0xb, 0xd, 0xf), bounding what follows (§1.2)
   w = h & 1 ? 4 : 1;
@@ -297,12 +299,8 @@ export function readRaw(b: Uint8Array, off: number, end: number, depth: number, 
   e = P = off + n;
   if (h < 0xc) {
     if (K == BINARY) return b.subarray(off, e);
-    if (K == STRING) return (x = utf8Read(b, off, n)) == null ? fail(E_UTF8) : x;
-    for (x = "", i = off; i < e; i++) {
-      if (b[i] > 127) return fail(E_AMQP_VALUE); // §1.6.21: ASCII
-      x += String.fromCharCode(b[i]);
-    }
-    return x;
+    if (K == SYMBOL) for (i = off; i < e; i++) if (b[i] > 127) return fail(E_AMQP_VALUE); // §1.6.21: ASCII
+    return (x = utf8Read(b, off, n)) == null ? fail(E_UTF8) : x;
   }
   // a count, then the items: each at least one byte, except an array's zero-width elements (capped the same way here)
   if (n < w || (i = readN(b, off, w)) > n - w) return fail(E_MALFORMED);

@@ -8,19 +8,18 @@ import { utf8Read, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED, E_TOO_LARGE, E_AMQP_DETACHED } from "../errors";
 import { E_CLOCK, E_HUB_STATUS, E_PROPERTY } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
-import { deviceResourceUri } from "../iothub/sas";
+import { devicePath } from "../iothub/topic";
 import { sysWire } from "../iothub/sysprops";
 import { MessageProperties } from "../iothub/telemetry";
 import { Bag } from "../iothub/bag";
-import { hubConnectHost } from "../iothub/mqtt";
-import { EDGE } from "../features";
+// the service API version the SDK announces on the twin and method links: MQTT's
+import { hubConnectHost, HUB_API_VERSION as API } from "../iothub/mqtt";
+import { EDGE, AMQP_CLIENT_ALL } from "../features";
 import { connectionInfo, tokenSource } from "./credentials";
 import { DeviceOptions, Device, callMethod } from "./device";
 
 /** IoT Hub AMQP port (TLS); AMQP over WebSockets uses 443. */
 export var HUB_AMQP_PORT = 5671;
-/** The service API version the SDK announces on the twin and method links. */
-var API = "2021-04-12";
 /**
  * onMessage's answer (as over HTTPS): complete (also undefined), reject, abandon, settling with accepted, rejected,
  * released; or later, with complete/reject/abandon(lockToken) on this connection.
@@ -36,7 +35,7 @@ export interface AmqpDeviceOptions extends Omit<DeviceOptions, "onMessage" | "st
   onMessage?: (msg: { topic: string; payload: Uint8Array; properties: Bag; offset: number; total: number; lockToken: string }) => number | void;
   /** Ms of the AMQP idle-time-out announced (default 60000). */
   idleTimeout?: number;
-  /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts). */
+  /** The connection to use instead of one of its own (a gateway's, src/sessions/gateway.ts; the Node build only: AMQP_CLIENT_ALL). */
   client?: (o: AmqpClientOptions) => AmqpClient;
 }
 
@@ -106,8 +105,8 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     a: AmqpClient;
   if (typeof c == "number") return c;
   info = c;
-  base = "/devices/" + info.deviceId + (info.moduleId ? "/modules/" + info.moduleId : "");
-  uri = deviceResourceUri(info.host, info.deviceId, info.moduleId);
+  base = "/" + devicePath(info.deviceId, info.moduleId);
+  uri = info.host + base;
   tokens = tokenSource(info, uri, o);
 
   function err(code: number) {
@@ -267,7 +266,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     return e;
   }
 
-  a = (o.client || createAmqpClient)({
+  a = ((AMQP_CLIENT_ALL && o.client) || createAmqpClient)({
     host: hubConnectHost(info),
     hostname: info.host,
     port: o.port || HUB_AMQP_PORT,
@@ -275,7 +274,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     containerId: info.deviceId,
     sasl: { mechanism: "ANONYMOUS" },
     idleTimeout: o.idleTimeout,
-    bufferSize: o.bufferSize || 4096,
+    bufferSize: o.bufferSize,
     buffer: o.buffer,
     rxSize: o.rxSize,
     transport: o.transport,
@@ -288,7 +287,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
       attached(0);
     },
     onMessage: function (h, p, m, id) {
-      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = m.properties && m.properties.correlationId, s: number, v: any;
+      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = val(m.properties && m.properties.correlationId), s: number, v: any;
       if (h == L[1]) {
         // the put-token answer: status-code 200, else the token was refused
         s = val(ap && ap["status-code"]);
@@ -297,15 +296,15 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
       } else if (h == L[5]) {
         v = json(p);
         // a document larger than the receive region (id -2, onError has had E_TOO_LARGE): its request gets E_TOO_LARGE
-        if (id == -2) settle(val(cid), E_TOO_LARGE);
+        if (id == -2) settle(cid, E_TOO_LARGE);
         else if (cid == null) {
           // a desired-properties patch pushed by the hub
           if (v && v.$version > dver) dver = v.$version;
           if (o.onDesired) o.onDesired(v, v && v.$version);
         } else {
           s = val(ma && ma.status);
-          if (s < 200 || s > 299) settle(val(cid), E_HUB_STATUS, s);
-          else settle(val(cid), 0, s == 204 ? val(ma.version) : v);
+          if (s < 200 || s > 299) settle(cid, E_HUB_STATUS, s);
+          else settle(cid, 0, s == 204 ? val(ma.version) : v);
         }
       } else if (h == L[7]) method(m, p, id == -2);
       else if (h == L[3]) {

@@ -25,9 +25,9 @@ const ID = `mda-${process.pid}`;
 const E_TRANSPORT = -27;
 /**
  * What the AMQP/TLS session was measured to need on this host (64-bit: slots 32 bytes; each figure bisected with the
- * others ample, nothing growing): 40-48 KB of chunks, 2,304-2,560 slots, 449-464 stack slots; over mcconfig's defaults
- * (32 KB, 2,048 slots, 384 stack slots), which it does not fit. AMQP over wss: 52-56 KB, 2,816-3,072 slots, 497-520
- * stack slots (within the shipped 544, with under 10 % to spare).
+ * others ample, nothing growing; tools/engines/moddable-heap.json): 44,544 B of chunks, 2,400 slots, 428 stack slots;
+ * over mcconfig's defaults (32 KB, 2,048 slots, 384 stack slots), which it does not fit. AMQP over wss: 50,176 B,
+ * 2,880 slots, 492 stack slots (within the shipped 544, with under 10 % to spare).
  */
 const FIXED = { chunks: 49152, slots: 2560 };
 const SHIPPED_STACK = JSON.parse(readFileSync(new URL("../../targets/moddable/manifest.json", import.meta.url), "utf8")).creation.stack;

@@ -48,10 +48,12 @@ export const SESSIONS = {
   "hub-http": { entry: "hub-http", manifest: "manifest.json", what: "IoT Hub over HTTPS", run: (env, app, id) => httpScenario({ app, hub: env.hub, id }) },
   dps: { entry: "dps", manifest: "manifest.json", what: "DPS registration, then the IoT Hub session over MQTT/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "mqtt", dps: true }) },
   "dps-ws": { entry: "dps", manifest: "manifest.json", what: "DPS registration, then the IoT Hub session over MQTT/WebSockets/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "mqtt-ws", dps: true }) },
+  "hub-amqp": { entry: "hub-amqp", manifest: "manifest.json", what: "IoT Hub session over AMQP/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "amqp" }) },
+  "hub-amqp-ws": { entry: "hub-amqp-ws", manifest: "manifest.json", what: "IoT Hub session over AMQP/WebSockets/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "amqp-ws" }) },
 };
 
 /** The primary session of each entry (its figures are the entry's columns). */
-export const PRIMARY = { mqtt: "mqtt", ws: "ws", classic: "classic", hub: "hub", "hub-ws": "hub-ws", "hub-http": "hub-http", dps: "dps" };
+export const PRIMARY = { mqtt: "mqtt", ws: "ws", classic: "classic", hub: "hub", "hub-ws": "hub-ws", "hub-http": "hub-http", dps: "dps", "hub-amqp": "hub-amqp", "hub-amqp-ws": "hub-amqp-ws" };
 
 /** A manifest `creation` with chunks, slots and stack as given and nothing growing. @param {{ chunks: number, slots: number, stack: number }} c */
 export function creationOf(c) {
