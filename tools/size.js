@@ -120,6 +120,12 @@ async function main() {
     entries[name] = e;
   }
 
+  // a goal relative to another entry ({ "over": "espruino/hub", "gzip": 2500 }: at most 2,500 gzip bytes more than it)
+  for (const name of names) {
+    const b = entries[name].budget, g = b && b.goal, base = g && g.over && entries[g.over];
+    if (base && !base.missing) entries[name].budget = { ...b, goal: { gzip: base.gzip + g.gzip, over: `${g.over} + ${g.gzip}` } };
+  }
+
   // table
   const engines = readJson(ENGINES);
   const qemu = readJson(QEMU);
