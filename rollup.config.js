@@ -176,8 +176,11 @@ const builds = [
   ...Object.entries(ENTRIES).flatMap(([name, [, targets, features]]) => targets.map((target) => [target, name, `entry:${target}/${name}`, features])),
   ...FILES.map(([target, name]) => [target, name, `targets/${target}/${name}.ts`, {}]),
 ];
+// TINYHUB_ONLY=espruino/hub-amqp (a regex): only the device bundles it matches (a quicker build while measuring one)
+const only = process.env.TINYHUB_ONLY ? new RegExp(process.env.TINYHUB_ONLY) : null;
 for (const [target, feature, input, features] of builds) {
   const t = TARGETS[target];
+  if (only && !only.test(`${target}/${feature}`)) continue;
   configs.push({
     input,
     external: target === "moddable" ? (id) => MODDABLE_EXTERNAL.test(id) : [],
