@@ -50,7 +50,8 @@ export function featuresOf(values) {
  * 3 slots less, for as long as it lives. A function stays as it is when it uses `this`, `arguments`, `new.target`,
  * `super` or `eval` (an arrow would see its caller's), when it is a generator, async, a method, a getter or a setter
  * (already without a prototype), when a function expression's own name is used inside it, or when its name is
- * called with `new` anywhere in the bundle (by name: any function of that name, conservatively). A function made
+ * called with `new` anywhere in the bundle (by name: its own, or the variable, property or assignment target it is the
+ * value of, conservatively; `new` of anything else keeps every function). A function made
  * inside another and handed out is never constructed by the code it goes to: the bundles hand out callbacks, not
  * classes (a class the platform constructs, such as the TCP class given to the TLS socket, is module-level).
  * Module-level functions stay: Moddable makes them once, when it preloads the module, in flash.
@@ -149,7 +150,11 @@ export function toArrows(code) {
   const runs = new Map();
   const walk = (n, parent, key, grand, depth) => {
     if (!n || typeof n.type != "string") return;
-    if (n.type == "NewExpression" && n.callee.type == "Identifier") constructed.add(n.callee.name);
+    // `new f()`, `new x.f()`: f, by name
+    if (n.type == "NewExpression") {
+      const c = n.callee.type == "MemberExpression" && !n.callee.computed ? n.callee.property : n.callee;
+      constructed.add(c.type == "Identifier" ? c.name : "*");
+    }
     if ((n.type == "FunctionExpression" || n.type == "FunctionDeclaration") && depth > 0) fns.push({ node: n, parent, key, grand });
     const d = depth + (/Function/.test(n.type) ? 1 : 0);
     for (const k in n) {
@@ -163,7 +168,7 @@ export function toArrows(code) {
     if (node.generator || node.async) keep("generator or async");
     else if ((parent.type == "Property" && (parent.method || parent.kind != "init")) || parent.type == "MethodDefinition") keep("method");
     else if (blocksArrow(node)) keep("this, arguments, new.target, super or eval");
-    else if (node.id && constructed.has(node.id.name)) keep("called with new");
+    else if (constructed.has("*") || namesOf(node, parent).some((n) => constructed.has(n))) keep("called with new");
     else if (node.type == "FunctionExpression" && node.id && usesName(node, node.id.name)) keep("uses its own name");
     else if (node.type == "FunctionDeclaration" && !(parent.type == "BlockStatement" && grand && /Function/.test(grand.type) && leading(parent, node))) keep("declaration not first in its function");
     else {
@@ -204,6 +209,15 @@ export function toArrows(code) {
   let out = code;
   for (const e of edits) out = out.slice(0, e.at) + e.text + out.slice(e.at + e.del);
   return { code: out, converted, kept };
+}
+
+/** The names function `node` goes by: its own, the variable, property or assignment target it is the value of. */
+function namesOf(node, parent) {
+  const out = node.id ? [node.id.name] : [];
+  const t = parent.type == "VariableDeclarator" ? parent.id : parent.type == "AssignmentExpression" ? parent.left : parent.type == "Property" ? parent.key : null;
+  if (t && t.type == "Identifier") out.push(t.name);
+  if (t && t.type == "MemberExpression" && !t.computed) out.push(t.property.name);
+  return out;
 }
 
 /** Whether declaration `node` is among the function declarations that open `block` (directives aside). */

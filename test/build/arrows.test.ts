@@ -47,6 +47,8 @@ test("functions that need to be functions stay", () => {
     "function run(){var o={v:1,m:function(){return this.v}};return o.m()}",
     "function run(){function f(){return arguments.length}return f(1,2)}",
     "function run(){function F(){this.x=1}return new F().x}",
+    "function run(){var F=function(){return{x:2}};return new F().x}",
+    "function run(){var o={io:function(){return{x:3}}};return new o.io().x}",
     "function run(){var f=function n(k){return k?n(k-1)+1:0};return f(3)}",
     "function run(){var g=function*(){yield 1};return g().next().value}",
     "function run(){var o={m(){return 1},get z(){return 2}};return o.m()+o.z}",
