@@ -12,7 +12,7 @@ import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
 import { bundleViolations } from "./tools/bundle-rules.js";
-import { platformOf, featuresOf, closuresOf } from "./tools/build-plugins.js";
+import { platformOf, featuresOf, closuresOf, arrowClosures } from "./tools/build-plugins.js";
 
 /**
  * The device entries, one line each: what it offers (the size report's feature column), the targets it is built for, the features it leaves out (src/features.ts;
@@ -197,7 +197,8 @@ for (const [target, feature, input, features] of builds) {
       typescript({ tsconfig: t.tsconfig, compilerOptions: { target: t.target, ...(process.env.TINYHUB_SOURCEMAP ? { sourceMap: true, inlineSources: false } : {}) }, include: ["src/**/*.ts", `targets/${target}/**/*.ts`] }),
     ],
     output: t.module
-      ? { file: `dist/${target}/${feature}.js`, format: "es", plugins: [minify(t.ecma, true), engineRules(target)] }
+      ? // Moddable: closures as arrow functions after the minifier (3 slots less each in XS; tools/build-plugins.js)
+        { file: `dist/${target}/${feature}.js`, format: "es", plugins: [minify(t.ecma, true), arrowClosures(), engineRules(target)] }
       : {
           // Espruino: `exports.createClient = ...` for Modules.addCached + require; no __esModule, no 'use strict'
           file: `dist/${target}/${feature}.js`,

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as acornParse } from "acorn";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PORTABLE = join(ROOT, "src/platform.ts");
@@ -40,6 +41,192 @@ export function featuresOf(values) {
       return code;
     },
   };
+}
+
+/**
+ * Moddable only, after the minifier: every function made inside another function (a closure, made at run time)
+ * that can be an arrow function becomes one. XS gives an ordinary `function` a `prototype` object (an instance and
+ * two property slots: fxDefaultFunctionPrototype) made with the function; an arrow has none, so each closure costs
+ * 3 slots less, for as long as it lives. A function stays as it is when it uses `this`, `arguments`, `new.target`,
+ * `super` or `eval` (an arrow would see its caller's), when it is a generator, async, a method, a getter or a setter
+ * (already without a prototype), when a function expression's own name is used inside it, or when its name is
+ * called with `new` anywhere in the bundle (by name: its own, or the variable, property or assignment target it is the
+ * value of, conservatively; `new` of anything else keeps every function). A function made
+ * inside another and handed out is never constructed by the code it goes to: the bundles hand out callbacks, not
+ * classes (a class the platform constructs, such as the TCP class given to the TLS socket, is module-level).
+ * Module-level functions stay: Moddable makes them once, when it preloads the module, in flash.
+ *
+ * A declaration `function f(a){...}` first in its function's body (the minifier's hoist_funs puts them there, which
+ * is what `var` needs: the value is there before any other statement runs) becomes `var f=(a)=>{...};`; one after
+ * another statement, or inside a block, stays. An expression becomes `(a)=>{...}`, in parentheses where the
+ * grammar asks for them (a callee, an operand).
+ */
+export function arrowClosures() {
+  return {
+    name: "arrow-closures",
+    renderChunk(code) {
+      // (no source map of its own: the Moddable bundles are not broken down by tools/size-breakdown.js)
+      return { code: toArrows(code).code, map: null };
+    },
+  };
+}
+
+/** Where an arrow function stands without parentheses: as an AssignmentExpression. */
+function bareArrowFits(node, parent, key) {
+  switch (parent.type) {
+    case "CallExpression":
+    case "NewExpression":
+      return key == "arguments";
+    case "ArrayExpression": case "SpreadElement": case "ReturnStatement": case "ThrowStatement": case "SequenceExpression":
+    case "VariableDeclarator": case "ArrowFunctionExpression": case "AssignmentPattern": case "YieldExpression":
+      return true;
+    case "Property":
+      return key == "value";
+    case "AssignmentExpression":
+      return key == "right";
+    case "ConditionalExpression":
+      return key != "test";
+    default:
+      return false;
+  }
+}
+
+/** The names of a subtree's nodes that stop the conversion of the function `fn` (its own uses, nested arrows included). */
+function blocksArrow(fn) {
+  let found = false;
+  const visit = (n, top) => {
+    if (found || !n || typeof n.type != "string") return;
+    if (n.type == "ThisExpression" || n.type == "Super" || n.type == "MetaProperty" || (n.type == "Identifier" && (n.name == "arguments" || n.name == "eval"))) {
+      found = true;
+      return;
+    }
+    // an inner ordinary function has its own this and arguments (a class is looked into: its extends and keys are ours)
+    if (!top && (n.type == "FunctionExpression" || n.type == "FunctionDeclaration")) return;
+    for (const k in n) {
+      const v = n[k];
+      if (Array.isArray(v)) for (const c of v) visit(c, false);
+      else if (v && typeof v.type == "string" && k != "id") visit(v, false);
+    }
+  };
+  for (const p of fn.params) visit(p, false);
+  visit(fn.body, true);
+  return found;
+}
+
+/** Whether identifier `name` is used inside `fn` (its own name, for recursion). */
+function usesName(fn, name) {
+  let found = false;
+  const visit = (n) => {
+    if (found || !n || typeof n.type != "string") return;
+    if (n.type == "Identifier" && n.name == name) found = true;
+    for (const k in n) {
+      const v = n[k];
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v.type == "string") visit(v);
+    }
+  };
+  fn.params.forEach(visit);
+  visit(fn.body);
+  return found;
+}
+
+/**
+ * `code` (an ES module) with the functions made inside functions written as arrow functions where that keeps its
+ * meaning (see arrowClosures); `converted`: how many, `kept`: why the others stayed, by reason.
+ * @param {string} code @returns {{ code: string, converted: number, kept: Record<string, number> }}
+ */
+export function toArrows(code) {
+  const ast = acornParse(code, { ecmaVersion: 2022, sourceType: "module" });
+  // names called with `new` anywhere
+  const constructed = new Set();
+  /** @type {{ at: number, del: number, text: string }[]} */
+  const edits = [];
+  const kept = {};
+  let converted = 0;
+  const keep = (why) => (kept[why] = (kept[why] || 0) + 1);
+  /** @type {{ node: any, parent: any, key: string, grand: any }[]} */
+  const fns = [];
+  /** converted declarations by the block they open: their first and last edits */
+  const runs = new Map();
+  const walk = (n, parent, key, grand, depth) => {
+    if (!n || typeof n.type != "string") return;
+    // `new f()`, `new x.f()`: f, by name
+    if (n.type == "NewExpression") {
+      const c = n.callee.type == "MemberExpression" && !n.callee.computed ? n.callee.property : n.callee;
+      constructed.add(c.type == "Identifier" ? c.name : "*");
+    }
+    if ((n.type == "FunctionExpression" || n.type == "FunctionDeclaration") && depth > 0) fns.push({ node: n, parent, key, grand });
+    const d = depth + (/Function/.test(n.type) ? 1 : 0);
+    for (const k in n) {
+      const v = n[k];
+      if (Array.isArray(v)) for (const c of v) walk(c, n, k, parent, d);
+      else if (v && typeof v.type == "string") walk(v, n, k, parent, d);
+    }
+  };
+  walk(ast, null, "", null, 0);
+  for (const { node, parent, key, grand } of fns) {
+    if (node.generator || node.async) keep("generator or async");
+    else if ((parent.type == "Property" && (parent.method || parent.kind != "init")) || parent.type == "MethodDefinition") keep("method");
+    else if (blocksArrow(node)) keep("this, arguments, new.target, super or eval");
+    else if (constructed.has("*") || namesOf(node, parent).some((n) => constructed.has(n))) keep("called with new");
+    else if (node.type == "FunctionExpression" && node.id && usesName(node, node.id.name)) keep("uses its own name");
+    else if (node.type == "FunctionDeclaration" && !(parent.type == "BlockStatement" && grand && /Function/.test(grand.type) && leading(parent, node))) keep("declaration not first in its function");
+    else {
+      const open = code.indexOf("(", node.id ? node.id.end : node.start), p = node.params, b = node.body.body;
+      // `(a)` -> `a`, `{return x}` -> `x` (in parentheses when it is an object literal or a sequence)
+      const bare = p.length == 1 && p[0].type == "Identifier" && code.slice(open, node.body.start) == `(${p[0].name})`;
+      const x = b.length == 1 && b[0].type == "ReturnStatement" && b[0].argument;
+      const first = { at: node.start, del: open - node.start + (bare ? 1 : 0), text: "" };
+      if (node.type == "FunctionDeclaration") {
+        const end = { at: node.end, del: 0, text: ";" };
+        first.text = `var ${node.id.name}=`;
+        edits.push(first, end);
+        (runs.get(parent) || runs.set(parent, []).get(parent)).push({ node, first, end });
+      } else {
+        const wrap = !bareArrowFits(node, parent, key) && !(code[node.start - 1] == "(" && code[node.end] == ")");
+        edits.push(first);
+        if (wrap) (first.text = "("), edits.push({ at: node.end, del: 0, text: ")" });
+      }
+      if (bare) edits.push({ at: p[0].end, del: 1, text: "" });
+      edits.push({ at: node.body.start, del: 0, text: "=>" });
+      if (x) {
+        const paren = x.type == "SequenceExpression" || code[x.start] == "{";
+        edits.push({ at: node.body.start, del: x.start - node.body.start, text: paren ? "(" : "" }, { at: x.end, del: node.body.end - x.end, text: paren ? ")" : "" });
+      }
+      converted++;
+    }
+  }
+  // declarations one after the other: one `var a=...,b=...;`
+  for (const [block, list] of runs)
+    for (let i = 1; i < list.length; i++)
+      if (block.body.indexOf(list[i].node) == block.body.indexOf(list[i - 1].node) + 1) {
+        list[i - 1].end.text = ",";
+        list[i].first.text = `${list[i].node.id.name}=`;
+      }
+  // applied from the end: the ranges replaced (`function name`) never overlap; where an insertion (the `;` after a
+  // declaration) meets the start of a replaced range, the replacement goes first, the insertion then before it
+  edits.sort((a, b) => b.at - a.at || b.del - a.del);
+  let out = code;
+  for (const e of edits) out = out.slice(0, e.at) + e.text + out.slice(e.at + e.del);
+  return { code: out, converted, kept };
+}
+
+/** The names function `node` goes by: its own, the variable, property or assignment target it is the value of. */
+function namesOf(node, parent) {
+  const out = node.id ? [node.id.name] : [];
+  const t = parent.type == "VariableDeclarator" ? parent.id : parent.type == "AssignmentExpression" ? parent.left : parent.type == "Property" ? parent.key : null;
+  if (t && t.type == "Identifier") out.push(t.name);
+  if (t && t.type == "MemberExpression" && !t.computed) out.push(t.property.name);
+  return out;
+}
+
+/** Whether declaration `node` is among the function declarations that open `block` (directives aside). */
+function leading(block, node) {
+  for (const s of block.body) {
+    if (s === node) return true;
+    if (s.type != "FunctionDeclaration" && !(s.type == "ExpressionStatement" && s.directive)) return false;
+  }
+  return false;
 }
 
 /**

@@ -7,16 +7,15 @@ import type { TlsOptions } from "../../src/types";
 /**
  * ca -> certificate (the one CA trusted; none: the certificate store in the app's resources),
  * cert -> clientCertificates, key -> clientKey, servername -> serverName (else the host name),
- * rejectUnauthorized: false -> verify: false. Keys left undefined are what Moddable does without them.
+ * rejectUnauthorized: false -> verify: false. Only the keys given are set: Moddable's session takes a `serverName`
+ * key, even undefined, over the host name, and it and the TLS socket copy the dictionary, each key a slot.
  */
 export function secureOptions(tls: TlsOptions): SecureOptions {
-  const s: SecureOptions = {
-    certificate: tls.ca as DER,
-    clientCertificates: tls.cert ? [tls.cert as DER] : undefined,
-    clientKey: tls.key as DER,
-    verify: tls.rejectUnauthorized !== false
-  };
-  // only when given: Moddable's session takes a `serverName` key, even undefined, over the host name
+  const s: SecureOptions = {};
+  if (tls.ca) s.certificate = tls.ca as DER;
+  if (tls.cert) s.clientCertificates = [tls.cert as DER];
+  if (tls.key) s.clientKey = tls.key as DER;
+  if (tls.rejectUnauthorized === false) s.verify = false;
   if (tls.servername) s.serverName = tls.servername;
   return s;
 }

@@ -20,185 +20,242 @@ const TLS_QUEUE = 1024;
  * for SNI and the address to connect to).
  */
 export function moddableTransport(): Transport {
-  // `events` is set whenever `socket` is; a callback reports only while its socket is the current one
-  let socket: TCP | TLSSocket | null = null, events: TransportEvents | null = null;
-  let writable = 0, opened = false, blocked = false, secure = false;
-  // bumped by open() and close(): a DNS answer or a deferred close from an earlier connection is ignored
-  let gen = 0;
-  // the timer that hands on what the socket has to read
-  let reading: unknown = null;
-  // TLS: copies of what was written, encrypted and sent from a timer (`sending`)
-  let queue: Uint8Array[] = [], queued = 0, sending: unknown = null;
-
-  // Sends what waits: the TLS record layer then runs from a timer, not below the caller (often the
-  // application inside a callback, itself below the receive path)
-  function send() {
-    const s = socket, q = queue;
-    sending = null;
-    queue = [];
-    queued = 0;
-    if (!s) return;
-    try {
-      for (let i = 0; i < q.length; i++) s.write(q[i]);
-    } catch {
-      return fail(E_TRANSPORT);
-    }
-    if (blocked) {
-      blocked = false;
-      events!.onWritable();
-    }
-  }
-
-  // ends the connection once, reporting `code` (deferred: never inside a call into this transport)
-  function fail(code: number) {
-    const ev = events, g = gen;
-    if (socket) try { socket.close(); } catch {}
-    socket = events = null;
-    queue = [];
-    queued = 0;
-    if (ev) Timer.set(() => g == gen && ev.onClose(code), 0);
-  }
-
-  function connect(address: string, port: number, host: string, tls: TlsOptions | null, g: number) {
-    if (!events || g != gen) return;
-    // the TLS socket calls these on an object of its own, not on the socket: `s` (not `this`) is the socket
-    let s: TCP | TLSSocket, thrown: unknown;
-    // What the socket has is read and handed on from a timer, not inside the socket's callback: the
-    // application's callbacks, and the writes they make through the TLS record layer, then start from a
-    // shallow stack instead of below the TLS socket's receive path (XS's default stack is 384 slots).
-    function pump() {
-      reading = null;
-      if (s != socket) return;
-      const data = s.read();
-      if (data && s == socket) events!.onData(new Uint8Array(data));
-    }
-    const o: any = {
-      address,
-      port,
-      nodelay: true,
-      onReadable() {
-        if (s == socket && !reading) reading = Timer.set(pump, 0);
-      },
-      onWritable(count: number) {
-        if (s != socket) return;
-        writable = count;
-        try {
-          if (!opened) {
-            opened = true;
-            // from a timer too: the TLS socket reports the end of its handshake from deep inside it
-            Timer.set(() => s == socket && events!.onOpen(), 0);
-          } else if (blocked) {
-            blocked = false;
-            events!.onWritable();
-          }
-        } catch (e) {
-          // the application's: not the TLS socket's to swallow
-          thrown = e;
-          throw e;
-        }
-      },
-      onError() {
-        if (s == socket) fail(opened ? E_CLOSED : E_TRANSPORT);
-      }
-    };
-    try {
-      if ((secure = !!tls)) {
-        o.host = host;
-        o.secure = secureOptions(tls!);
-        // The TLS socket runs its handshake inside the TCP socket's callbacks and throws when it fails (a
-        // certificate from a CA not trusted, another name): thrown into a native callback, that aborts the
-        // whole machine. It gets a TCP socket whose callbacks catch that and fail this connection instead.
-        o.TCP = {
-          io: guardedTCP((e) => {
-            if (e === thrown) throw e;
-            if (s == socket) fail(opened ? E_CLOSED : E_TRANSPORT);
-          })
-        };
-        s = socket = new TLSSocket(o);
-      } else s = socket = new TCP(o);
-    } catch {
-      fail(E_TRANSPORT);
-    }
-  }
-
-  return {
-    open(host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
-      const dns: ModdableDNS | undefined = (globalThis as any).device?.network?.dns;
-      const g = ++gen;
-      events = ev;
-      writable = queued = 0;
-      queue = [];
-      opened = blocked = false;
-      // from a timer: an application often opens inside a callback (after DPS, an HTTP answer), and the
-      // TLS socket's constructor is deep
-      if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) Timer.set(() => connect(host, port, host, tls, g), 0);
-      else if (!dns) fail(E_TRANSPORT);
-      else
-        new dns.io(dns).resolve({
-          host,
-          onResolved: (_, address) => connect(address, port, host, tls, g),
-          onError: () => g == gen && fail(E_TRANSPORT)
-        });
-    },
-
-    write(buf: Uint8Array, off: number, len: number): number {
-      if (!socket || !opened) return E_CLOSED;
-      if (len > writable || (queued && queued + len > TLS_QUEUE)) {
-        blocked = true;
-        return 0;
-      }
-      if (secure) {
-        queue.push(buf.slice(off, off + len));
-        queued += len;
-        // the TLS socket's answer does not shrink with each write: count the record ourselves
-        writable -= len + TLS_OVERHEAD;
-        if (!sending) sending = Timer.set(send, 0);
-        return len;
-      }
-      try {
-        writable = socket.write(buf.subarray(off, off + len));
-      } catch {
-        return E_TRANSPORT;
-      }
-      return len;
-    },
-
-    // closing from our side reports nothing more: the caller knows
-    close() {
-      // what was written goes out first (the DISCONNECT before the close)
-      if (sending) {
-        Timer.clear(sending);
-        send();
-      }
-      const s = socket;
-      gen++;
-      socket = events = null;
-      if (s) s.close();
-    }
-  };
+  return new ModdableTransport();
 }
 
 /**
- * The TCP class given to the TLS socket: a TCP socket whose readable and writable callbacks (the TLS
- * socket's, which run its handshake and record layer) hand what they throw to `failed` instead of
- * letting it reach the native caller.
+ * The transport: its state in fields, its work in module-level functions. Moddable preloads the bundle, so the
+ * class, its methods and those functions are made once, in flash; a transport costs its fields and two small
+ * closures (the timers' callbacks), a connection its socket's options and their callbacks. (XS copies the byte code
+ * of every function made at run time into the chunk heap and gives it slots: a transport made of closures cost
+ * about 15 of them.) Its users call open, write and close as methods, as the Transport contract's users here do.
  */
-function guardedTCP(failed: (e: unknown) => void): typeof TCP {
-  const guard = (fn: (count: number) => void) =>
-    function (count: number) {
-      try {
-        fn(count);
-      } catch (e) {
-        failed(e);
-      }
-    };
-  return function (o: any) {
-    const t: any = {};
-    for (const k in o) t[k] = o[k];
-    t.onReadable = guard(o.onReadable);
-    t.onWritable = guard(o.onWritable);
-    return new TCP(t);
-  } as any;
+class ModdableTransport implements Transport {
+  // `_events` is set whenever `_socket` is; a callback reports only while its connection is the current one
+  _socket: TCP | TLSSocket | null = null;
+  _events: TransportEvents | null = null;
+  _writable = 0;
+  _opened = false;
+  _blocked = false;
+  _secure = false;
+  // bumped by open() and close(): a DNS answer, a deferred close or a callback of an earlier connection is ignored
+  _gen = 0;
+  // the timer that hands on what the socket has to read
+  _reading: unknown = null;
+  // TLS: a copy of what was written (joined: one TLS record, one set of buffers), encrypted and sent from a timer
+  // (`_sending`)
+  _queue: Uint8Array | null = null;
+  _sending: unknown = null;
+  // what the application threw from onOpen or onWritable inside the TLS socket's callback (not the TLS socket's to swallow)
+  _thrown: unknown;
+  // the timers' callbacks, made once
+  _pump = () => pump(this);
+  _send = () => send(this);
+
+  open(host: string, port: number, tls: TlsOptions | null, ev: TransportEvents) {
+    const t = this, dns: ModdableDNS | undefined = (globalThis as any).device?.network?.dns;
+    const g = ++t._gen;
+    t._events = ev;
+    t._writable = 0;
+    t._queue = null;
+    t._opened = t._blocked = false;
+    // from a timer: an application often opens inside a callback (after DPS, an HTTP answer), and the
+    // TLS socket's constructor is deep
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) Timer.set(() => connect(t, host, port, host, tls, g), 0);
+    else if (!dns) fail(t, E_TRANSPORT);
+    else
+      new dns.io(dns).resolve({
+        host,
+        onResolved: (_, address) => connect(t, address, port, host, tls, g),
+        onError: () => g == t._gen && fail(t, E_TRANSPORT)
+      });
+  }
+
+  write(buf: Uint8Array, off: number, len: number): number {
+    const t = this;
+    if (!t._socket || !t._opened) return E_CLOSED;
+    const q = t._queue;
+    if (len > t._writable || (q && q.length + len > TLS_QUEUE)) {
+      t._blocked = true;
+      return 0;
+    }
+    if (t._secure) {
+      if (q) {
+        (t._queue = new Uint8Array(q.length + len)).set(q);
+        t._queue.set(buf.subarray(off, off + len), q.length);
+      } else t._queue = buf.slice(off, off + len);
+      // the TLS socket's answer does not shrink with each write: count the record ourselves
+      t._writable -= len + TLS_OVERHEAD;
+      if (!t._sending) t._sending = Timer.set(t._send, 0);
+      return len;
+    }
+    try {
+      t._writable = t._socket.write(buf.subarray(off, off + len));
+    } catch {
+      return E_TRANSPORT;
+    }
+    return len;
+  }
+
+  // closing from our side reports nothing more: the caller knows
+  close() {
+    const t = this, s = t._socket;
+    // what was written goes out first (the DISCONNECT before the close)
+    if (t._sending) {
+      Timer.clear(t._sending);
+      send(t);
+    }
+    t._gen++;
+    t._socket = t._events = null;
+    if (s) s.close();
+  }
+}
+
+/**
+ * A connection: what its sockets' callbacks (arrows: the TLS socket calls them on an object of its own) and the TLS
+ * socket's TCP class find their transport by.
+ */
+interface Conn {
+  _t: ModdableTransport;
+  // the open() it belongs to
+  _g: number;
+}
+
+/** Whether `c` is the transport's current connection. */
+function current(c: Conn): boolean {
+  return c._g == c._t._gen && !!c._t._socket;
+}
+
+// Sends what waits: the TLS record layer then runs from a timer, not below the caller (often the
+// application inside a callback, itself below the receive path)
+function send(t: ModdableTransport) {
+  const s = t._socket, q = t._queue;
+  t._sending = t._queue = null;
+  if (!s) return;
+  try {
+    if (q) s.write(q);
+  } catch {
+    return fail(t, E_TRANSPORT);
+  }
+  if (t._blocked) {
+    t._blocked = false;
+    t._events!.onWritable();
+  }
+}
+
+// ends the connection once, reporting `code` (deferred: never inside a call into this transport)
+function fail(t: ModdableTransport, code: number) {
+  const ev = t._events, g = t._gen;
+  if (t._socket) try { t._socket.close(); } catch {}
+  t._socket = t._events = t._queue = null;
+  if (ev) Timer.set(() => g == t._gen && ev.onClose(code), 0);
+}
+
+// What the socket has is read and handed on from a timer, not inside the socket's callback: the
+// application's callbacks, and the writes they make through the TLS record layer, then start from a
+// shallow stack instead of below the TLS socket's receive path (XS's default stack is 384 slots).
+function pump(t: ModdableTransport) {
+  const s = t._socket;
+  t._reading = null;
+  if (!s) return;
+  const data = s.read();
+  if (data && s == t._socket) t._events!.onData(new Uint8Array(data));
+}
+
+function readable(c: Conn) {
+  const t = c._t;
+  if (current(c) && !t._reading) t._reading = Timer.set(t._pump, 0);
+}
+
+function writable(c: Conn, count: number) {
+  const t = c._t;
+  if (!current(c)) return;
+  t._writable = count;
+  try {
+    if (!t._opened) {
+      t._opened = true;
+      // from a timer too: the TLS socket reports the end of its handshake from deep inside it
+      Timer.set(() => current(c) && t._events!.onOpen(), 0);
+    } else if (t._blocked) {
+      t._blocked = false;
+      t._events!.onWritable();
+    }
+  } catch (e) {
+    // the application's: not the TLS socket's to swallow
+    t._thrown = e;
+    throw e;
+  }
+}
+
+function connect(t: ModdableTransport, address: string, port: number, host: string, tls: TlsOptions | null, g: number) {
+  if (!t._events || g != t._gen) return;
+  // the options are the sockets' to read (and the TLS socket's to copy); the callbacks keep only `c`
+  const c: Conn = { _t: t, _g: g }, o: { [k: string]: unknown } = {
+    address,
+    port,
+    nodelay: true,
+    onReadable: () => readable(c),
+    onWritable: (count: number) => writable(c, count),
+    onError: () => current(c) && fail(t, t._opened ? E_CLOSED : E_TRANSPORT)
+  };
+  try {
+    if ((t._secure = !!tls)) {
+      o.host = host;
+      o.secure = secureOptions(tls!);
+      // The TLS socket runs its handshake inside the TCP socket's callbacks and throws when it fails (a
+      // certificate from a CA not trusted, another name): thrown into a native callback, that aborts the
+      // whole machine. It gets a TCP socket whose callbacks catch that and fail this connection instead.
+      o.TCP = GUARDED;
+      o._c = c;
+      t._socket = new TLSSocket(o as any);
+    } else t._socket = new TCP(o as any);
+  } catch {
+    fail(t, E_TRANSPORT);
+  }
+}
+
+/**
+ * The TCP class given to the TLS socket (as `TCP.io`; it constructs it with a copy of the connection's options, `_c`
+ * included, and callbacks of its own): a TCP socket whose readable and writable callbacks (the TLS socket's, which
+ * run its handshake and record layer) fail the connection with what they throw instead of letting it reach the
+ * native caller. The socket calls them on itself (ECMA-419), where they find the TLS socket's callbacks and the
+ * connection. Module-level: made once, in flash, and a constructor, which a function made inside another may not be
+ * (tools/build-plugins.js arrowClosures).
+ */
+function GuardedTCP(o: { [k: string]: any }): TCP {
+  const r = o.onReadable, w = o.onWritable, c = o._c;
+  o.onReadable = guardedReadable;
+  o.onWritable = guardedWritable;
+  const s: any = new TCP(o as any);
+  s._r = r;
+  s._w = w;
+  s._c = c;
+  return s;
+}
+
+const GUARDED = { io: GuardedTCP as unknown as typeof TCP };
+
+// (the try in each: one frame fewer below the TLS handshake, which runs inside them)
+function guardedReadable(this: any, n: number) {
+  try {
+    this._r(n);
+  } catch (e) {
+    failed(this._c, e);
+  }
+}
+
+function guardedWritable(this: any, n: number) {
+  try {
+    this._w(n);
+  } catch (e) {
+    failed(this._c, e);
+  }
+}
+
+function failed(c: Conn, e: unknown) {
+  const t = c._t;
+  if (e === t._thrown) throw e;
+  if (current(c)) fail(t, t._opened ? E_CLOSED : E_TRANSPORT);
 }
 
 /** Milliseconds from Date.now(); timers from XS `Timer`, cleared without its throws. */
