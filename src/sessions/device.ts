@@ -308,9 +308,13 @@ function onWhole(d: HubDevice, topic: string, p: Uint8Array) {
   mt = parseMethodTopic(topic);
   if (typeof mt == "number") return;
   r = mt.rid;
-  callMethod(o, mt.name, v, function (status, body) {
-    reply(d, status, r, body);
-  });
+  // the application's handler (and its response) on the next tick, not under the receive path: on Moddable that
+  // path is deep (the transport's callbacks, TLS), and a handler that publishes from there needed 316 stack slots
+  d._clock.set(function () {
+    callMethod(o, (mt as { name: string }).name, v, function (status, body) {
+      reply(d, status, r, body);
+    });
+  }, 0);
 }
 
 /**
