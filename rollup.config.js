@@ -113,7 +113,9 @@ function minify(ecma, module) {
     // function that calls it. Moddable preloads the bundles: module-level functions are made once, in flash, but
     // XS copies the byte code of every function made at run time (a closure) into the chunk heap, so a helper
     // inlined into createDevice cost its code in RAM for each device (and at each call, inside a callback).
-    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false, hoist_funs: true, reduce_funcs: !module },
+    // keep_fargs off: a parameter no code reads goes (no bundle reads a function's length; Espruino keeps each one
+    // as a variable of the function).
+    compress: { passes: 3, ecma, toplevel: true, unsafe_arrows: false, hoist_funs: true, reduce_funcs: !module, keep_fargs: false },
     mangle: { toplevel: true, properties: { regex: /^_/ } },
     // ascii_only: "\u0100" stays an escape; a raw non-ASCII character in the file reaches Espruino as bytes
     format: { ecma, comments: false, ascii_only: true },

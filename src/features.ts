@@ -34,7 +34,7 @@ export var UPLOAD = true;
 
 /**
  * AMQP: encoding the kinds of value an IoT Hub device never sends: arrays, lists, maps given as pairs, described values
- * other than the performatives and sections, float, decimal32/64/128 (it sends null, booleans, integers, doubles,
+ * other than the performatives and sections, float, decimal32/64/128, byte, short, char (it sends null, booleans, integers, doubles,
  * timestamps, UUIDs, binary, strings, symbols, maps from plain objects, composites). The Node build and the codec's tests have them; the device bundles leave
  * them out (encoding one there is E_ARGUMENT). Decoding always takes every kind: the peer may send any.
  */
@@ -51,8 +51,9 @@ export var AMQP_ALL_FIELDS = true;
 /**
  * AMQP: what only the Node build's users of the connection client itself reach (the gateway, src/sessions/gateway.ts,
  * and callers of createAmqpClient), never an IoT Hub device session: the client's detach(), credit() and remoteError(),
- * SASL PLAIN or none, a source or target of the caller's, SND_MIXED, a rejection with an error, and the device's
- * `client` option (a gateway's connection). The device bundles leave them out: their `amqp` has connect, attach, send,
- * flow, settle, end and connected.
+ * SASL PLAIN or none, a source or target of the caller's, SND_MIXED, a rejection with an error, the options maxLinks
+ * (8) and the defaults of hostname, port and containerId (the session gives them), and the device's `client` option (a
+ * gateway's connection). The device bundles leave them out: their `amqp` has connect, attach, send, flow, settle, end
+ * and connected.
  */
 export var AMQP_CLIENT_ALL = true;

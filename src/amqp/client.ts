@@ -43,7 +43,7 @@ export interface AmqpClientOptions {
   idleTimeout?: number;
   /** Ms to get the peer's begin after connect(), else E_TIMEOUT. Default 30000. */
   timeout?: number;
-  /** Links at most (handle-max + 1). Default 8. */
+  /** Links at most (handle-max + 1). Default 8 (always 8 in the device bundles: src/features.ts AMQP_CLIENT_ALL). */
   maxLinks?: number;
   /** Bytes of the one buffer (default 4096, at least 1024). */
   bufferSize?: number;
@@ -139,14 +139,15 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     b = o.buffer || new Uint8Array(size),
     rx = o.rxSize || size >> 1,
     // the hostname in open and sasl-init, ms to get the peer's begin
-    host = o.hostname || o.host,
+    // (the device builds' session gives the hostname, the port and the container id: src/features.ts AMQP_CLIENT_ALL)
+    host = AMQP_CLIENT_ALL ? o.hostname || o.host : o.hostname,
     timeout = o.timeout || 30000,
     // the delivery tag of the transfer written: its delivery-id
     tag = new Uint8Array(4),
     tr = o.transport,
     clock = o.clock,
     idle = o.idleTimeout == null ? 60000 : o.idleTimeout,
-    maxLinks = o.maxLinks || 8,
+    maxLinks = (AMQP_CLIENT_ALL && o.maxLinks) || 8,
     st = IDLE,
     // the outbox: frames from head to tail
     head = rx,
@@ -242,7 +243,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
     // the frames we take are whole frame bodies in the receive region (§2.7.1)
     reader.setMaxFrameSize(rx + FRAME_HEADER);
     frame(0, OPEN, {
-      containerId: o.containerId || "tinyhub", hostname: host, maxFrameSize: rx + FRAME_HEADER, channelMax: 0,
+      containerId: AMQP_CLIENT_ALL ? o.containerId || "tinyhub" : o.containerId, hostname: host, maxFrameSize: rx + FRAME_HEADER, channelMax: 0,
       idleTimeOut: idle || null,
     });
     frame(0, BEGIN, { nextOutgoingId: 0, incomingWindow: WINDOW, outgoingWindow: WINDOW, handleMax: maxLinks - 1 });
@@ -582,7 +583,7 @@ export function createAmqpClient(o: AmqpClientOptions): AmqpClient {
       peers = [];
       openAt = lastRx = lastTx = clock.now();
       tick = clock.set(onTick, period());
-      tr.open(o.host, o.port || (o.tls ? 5671 : 5672), o.tls || null, ev);
+      tr.open(o.host, AMQP_CLIENT_ALL ? o.port || (o.tls ? 5671 : 5672) : o.port!, o.tls || null, ev);
     },
     attach: function (name, receiver, address, opt, done) {
       var h: number, n: any, k: number;

@@ -36,12 +36,12 @@ export interface Typed { t: number; v?: any; d?: Value; e?: number }
 // fixed widths by the high nibble of a format code, 0x4 to 0x9 (§1.2)
 var WIDTH = [0, 1, 2, 4, 8, 16];
 var TWO32 = 4294967296;
-// smallest and largest values of each integer kind [kind, min, max]
+// smallest and largest values of each integer kind [kind, min, max] (the device builds: the kinds the performatives'
+// fields and a number take; byte, short and char are the Node build's, src/features.ts AMQP_ALL_TYPES)
 var RANGES = [
-  UBYTE, 0, 255, USHORT, 0, 65535, UINT, 0, TWO32 - 1, ULONG, 0, TWO32 * TWO32 - 1, BYTE, -128, 127, SHORT, -32768, 32767,
+  UBYTE, 0, 255, USHORT, 0, 65535, UINT, 0, TWO32 - 1, ULONG, 0, TWO32 * TWO32 - 1,
   INT, -2147483648, 2147483647, LONG, -TWO32 * 2147483648, TWO32 * 2147483648 - 1, TIMESTAMP, -TWO32 * 2147483648, TWO32 * 2147483648 - 1,
-  CHAR, 0, 0x10ffff,
-];
+].concat(AMQP_ALL_TYPES ? [BYTE, -128, 127, SHORT, -32768, 32767, CHAR, 0, 0x10ffff] : []);
 
 /** The kind of a value of the plain shape. */
 export function kindOf(v: Value): number {
@@ -90,12 +90,6 @@ export function readN(b: Uint8Array, off: number, w: number, signed?: boolean): 
   return signed && b[off] & 128 ? n - Math.pow(2, 8 * w) : n;
 }
 
-/** Bytes of a symbol (ASCII only, §1.6.21), or E_ARGUMENT. */
-function symLength(s: string): number {
-  for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return E_ARGUMENT;
-  return s.length;
-}
-
 /** Counts (b null) or writes one encoded value of kind `k` and payload `x`; `ac` is the element constructor inside an array (no constructor written), 0 alone. */
 export function encode(b: Uint8Array | null, off: number, k: number, x: any, depth: number, ac: number): number {
   // (only an array's elements have one: none in the device builds, which encode no arrays)
@@ -137,7 +131,8 @@ export function encode(b: Uint8Array | null, off: number, k: number, x: any, dep
   }
   if (k == BINARY || k == STRING || k == SYMBOL) {
     // variable width: a size then the bytes (§1.2); binary also takes a string, sent as its UTF-8 bytes
-    if (typeof x == "string") n = k == SYMBOL ? symLength(x) : utf8Write(null, 0, x);
+    // (a symbol: ASCII only, §1.6.21)
+    if (typeof x == "string") n = k != SYMBOL ? utf8Write(null, 0, x) : /[^\x00-\x7f]/.test(x) ? E_ARGUMENT : x.length;
     else if (k == BINARY && x instanceof Uint8Array) n = x.length;
     else return E_ARGUMENT;
     if (n < 0) return n == -1 ? E_UTF8 : n;

@@ -3,6 +3,8 @@
 // security) and renewed there on the live connection; telemetry, C2D, twin and methods each on their own links.
 import { createAmqpClient, AmqpClient, AmqpClientOptions, ACCEPTED, REJECTED, RELEASED, SND_SETTLED } from "../amqp/client";
 import { Message } from "../amqp/performatives";
+// a decoded AMQP value as a plain one (the v of {t, v})
+import { payload as val } from "../amqp/types";
 import { Payload } from "../types";
 import { utf8Read, jsonText } from "../platform";
 import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED, E_TOO_LARGE, E_AMQP_DETACHED } from "../errors";
@@ -58,10 +60,6 @@ export interface AmqpDevice extends Omit<Device, "mqtt" | "publish" | "subscribe
 
 interface Request { _done: (err: number, v?: any) => void; _timer: unknown }
 
-/** A decoded AMQP value as a plain one: the v of {t, v}, the rest unchanged. */
-function val(x: any): any {
-  return x && typeof x == "object" && !(x instanceof Uint8Array) ? x.v : x;
-}
 
 function json(p: Uint8Array | null): any {
   var s = p && utf8Read(p, 0, p.length);
@@ -135,19 +133,19 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
 
   /** The token is accepted: the first time, the device's links. */
   function authed() {
-    var cid = rand(), p: any;
+    var cid = rand(), p: any, i: number, n: string;
     if (up > 1) return;
     up = 2;
     pend = 1;
     link(2, false, base + "/messages/events");
     if (o.onMessage || (EDGE && o.inputs)) link(3, true, base + (info.moduleId ? "/messages/events" : "/messages/devicebound"));
-    p = { "com.microsoft:channel-correlation-id": "twin:" + cid, "com.microsoft:api-version": API };
-    link(4, false, base + "/twin", { properties: p, sndSettleMode: SND_SETTLED });
-    link(5, true, base + "/twin", { properties: p });
-    if (methods()) {
-      p = { "com.microsoft:channel-correlation-id": "methods:" + cid, "com.microsoft:api-version": API };
-      link(6, false, base + "/methods/devicebound", { properties: p });
-      link(7, true, base + "/methods/devicebound", { properties: p });
+    // the twin's sender and receiver (4, 5), the methods' (6, 7), each pair with its channel correlation id
+    for (i = 4; i < (methods() ? 8 : 6); i += 2) {
+      n = i < 6 ? "twin" : "methods";
+      p = { "com.microsoft:channel-correlation-id": n + ":" + cid, "com.microsoft:api-version": API };
+      n = base + (i < 6 ? "/twin" : "/methods/devicebound");
+      link(i, false, n, { properties: p, sndSettleMode: i < 6 ? SND_SETTLED : 0 });
+      link(i + 1, true, n, { properties: p });
     }
     attached(0);
   }
