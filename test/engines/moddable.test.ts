@@ -224,15 +224,19 @@ test("the IoT Hub session over TLS within mcconfig's default heaps and stack (32
   checkHub(await hubScenario({ app: fixed, hub, id, protocol: "mqtt", log }), id);
 }));
 
-test("the least heaps written down by tools/engines/moddable-heap.js: recorded for the size report; the IoT Hub session over TLS within the defaults, every session within the shipped manifest's stack with 25 % to spare", () => {
+test("the least heaps written down by tools/engines/moddable-heap.js: recorded for the size report; the IoT Hub session over TLS within the defaults, every MQTT and HTTPS session within the shipped manifest's stack with 25 % to spare (AMQP within the README's)", () => {
   const recorded = recordSaved();
   const saved = JSON.parse(readFileSync(new URL("../../tools/engines/moddable-heap.json", import.meta.url), "utf8"));
   const stack = JSON.parse(readFileSync(new URL("../../targets/moddable/manifest.json", import.meta.url), "utf8")).creation.stack;
   const hub = recorded.hub;
   assert.ok(hub, "figures for hub");
   assert.ok(hub.chunks <= DEFAULTS.chunks && hub.slots <= DEFAULTS.slots && hub.stack <= DEFAULTS.stack, JSON.stringify(hub));
-  for (const [name, r] of Object.entries<any>(saved.sessions))
-    assert.ok(r.stack <= stack * 0.75, `${name} needs ${r.stack} stack slots: over 75 % of the shipped manifest's ${stack}`);
+  // AMQP needs more than the shipped manifest gives: targets/moddable/README.md tells those apps their own creation,
+  // with "stack": 672
+  for (const [name, r] of Object.entries<any>(saved.sessions)) {
+    const given = /amqp/.test(name) ? 672 : stack;
+    assert.ok(r.stack <= given * 0.75, `${name} needs ${r.stack} stack slots: over 75 % of ${given}`);
+  }
   for (const entry of ["mqtt", "ws", "classic", "hub", "hub-ws", "hub-http", "dps"]) assert.ok(recorded[entry]?.chunks > 0, `figures for ${entry}`);
 });
 
