@@ -14,6 +14,14 @@ const PINGRESP = u8(0xd0, 0);
 const publish = (topic: string, payload: string | Uint8Array, qos = 0, more: Partial<Packet> = {}) =>
   refGenerate({ cmd: "publish", topic, payload: Buffer.from(payload as any), qos, messageId: qos ? 7 : undefined, dup: false, retain: false, ...more } as Packet);
 const out = (ps: Packet[]) => ps.map((p) => `${p.cmd} ${p.topic} ${Buffer.from(p.payload as any).toString()} q${p.qos}${p.retain ? " r" : ""}`);
+/** A connected session that has sent two QoS 0 messages to "t": the next one to "t" takes the short path. */
+const onShortPath = (o?: Parameters<typeof session>[0]) => {
+  const s = session(o);
+  s.up();
+  s.client.publish("t", "a");
+  s.client.publish("t", "b");
+  return s;
+};
 
 test("publish QoS 0 to one topic again and again: each message whole and in order, with its flags; other topics, sizes and QoS between", () => {
   const s = session();
@@ -28,10 +36,7 @@ test("publish QoS 0 to one topic again and again: each message whole and in orde
 });
 
 test("publish QoS 0 to the last topic refuses what the general path refuses: an ill-formed payload (E_UTF8), a payload too large (E_TOO_LARGE)", () => {
-  const s = session({ bufferSize: 512 });
-  s.up();
-  s.client.publish("t", "a");
-  s.client.publish("t", "b");
+  const s = onShortPath({ bufferSize: 512 });
   s.t.take();
   assert.is(s.client.publish("t", "x\ud800"), E.E_UTF8);
   assert.is(s.client.publish("t", "x".repeat(300)), E.E_TOO_LARGE);
@@ -41,10 +46,7 @@ test("publish QoS 0 to the last topic refuses what the general path refuses: an 
 });
 
 test("publish QoS 0 to the last topic meets backpressure: it waits in the outbox, later ones behind it, all out in order at onWritable", () => {
-  const s = session();
-  s.up();
-  s.client.publish("t", "a");
-  s.client.publish("t", "b");
+  const s = onShortPath();
   s.t.take();
   s.t.mode = "block";
   for (const p of ["c", "d", "e"]) assert.is(s.client.publish("t", p), 0);
@@ -73,10 +75,7 @@ test("publish QoS 0 to the last topic meets a write error: closed with E_TRANSPO
 });
 
 test("publish QoS 0 while disconnected is queued (not written over), then sent in order after CONNACK", () => {
-  const s = session();
-  s.up();
-  s.client.publish("t", "a");
-  s.client.publish("t", "b");
+  const s = onShortPath();
   s.t.drop(0);
   for (const p of ["c", "d"]) assert.is(s.client.publish("t", p), 0);
   s.clock.advance(1000);
