@@ -91,44 +91,36 @@ function bareArrowFits(node, parent, key) {
   }
 }
 
-/** The names of a subtree's nodes that stop the conversion of the function `fn` (its own uses, nested arrows included). */
+/** Whether `test` holds for a node of the subtree `n`; the nodes `skip` says yes to are tested but not entered. */
+function someNode(n, test, skip) {
+  if (!n || typeof n.type != "string") return false;
+  if (test(n)) return true;
+  if (skip && skip(n)) return false;
+  for (const k in n) {
+    const v = n[k];
+    if (Array.isArray(v) ? v.some((c) => someNode(c, test, skip)) : v && typeof v.type == "string" && someNode(v, test, skip)) return true;
+  }
+  return false;
+}
+
+/** Whether `fn` (its parameters and body) has a node for which `test` holds, inner functions entered unless `skip`. */
+const inFunction = (fn, test, skip) => [...fn.params, fn.body].some((n) => someNode(n, test, skip));
+
+/**
+ * Whether something in `fn` stops its conversion: this, super, new.target, arguments or eval of its own (nested
+ * arrows included; an inner ordinary function has its own this and arguments, a class is looked into: its extends
+ * and keys are ours).
+ */
 function blocksArrow(fn) {
-  let found = false;
-  const visit = (n, top) => {
-    if (found || !n || typeof n.type != "string") return;
-    if (n.type == "ThisExpression" || n.type == "Super" || n.type == "MetaProperty" || (n.type == "Identifier" && (n.name == "arguments" || n.name == "eval"))) {
-      found = true;
-      return;
-    }
-    // an inner ordinary function has its own this and arguments (a class is looked into: its extends and keys are ours)
-    if (!top && (n.type == "FunctionExpression" || n.type == "FunctionDeclaration")) return;
-    for (const k in n) {
-      const v = n[k];
-      if (Array.isArray(v)) for (const c of v) visit(c, false);
-      else if (v && typeof v.type == "string" && k != "id") visit(v, false);
-    }
-  };
-  for (const p of fn.params) visit(p, false);
-  visit(fn.body, true);
-  return found;
+  return inFunction(
+    fn,
+    (n) => n.type == "ThisExpression" || n.type == "Super" || n.type == "MetaProperty" || (n.type == "Identifier" && (n.name == "arguments" || n.name == "eval")),
+    (n) => n.type == "FunctionExpression" || n.type == "FunctionDeclaration",
+  );
 }
 
 /** Whether identifier `name` is used inside `fn` (its own name, for recursion). */
-function usesName(fn, name) {
-  let found = false;
-  const visit = (n) => {
-    if (found || !n || typeof n.type != "string") return;
-    if (n.type == "Identifier" && n.name == name) found = true;
-    for (const k in n) {
-      const v = n[k];
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v.type == "string") visit(v);
-    }
-  };
-  fn.params.forEach(visit);
-  visit(fn.body);
-  return found;
-}
+const usesName = (fn, name) => inFunction(fn, (n) => n.type == "Identifier" && n.name == name);
 
 /**
  * `code` (an ES module) with the functions made inside functions written as arrow functions where that keeps its
