@@ -12,7 +12,7 @@ import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { dts } from "rollup-plugin-dts";
 import { bundleViolations } from "./tools/bundle-rules.js";
-import { platformOf, featuresOf, closuresOf, arrowClosures } from "./tools/build-plugins.js";
+import { platformOf, featuresOf, closuresOf, arrowClosures, inlineConstants } from "./tools/build-plugins.js";
 
 /**
  * The device entries, one line each: what it offers (the size report's feature column), the targets it is built for, the features it leaves out (src/features.ts;
@@ -210,7 +210,7 @@ for (const [target, feature, input, features] of builds) {
           strict: false,
           freeze: false,
           generatedCode: "es5",
-          plugins: [minify(t.ecma, false), engineRules(target)],
+          plugins: [inlineConstants(), minify(t.ecma, false), engineRules(target)],
         },
   });
 }
