@@ -9,6 +9,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startEspruinoEngine } from "../../tools/engines/espruino.js";
+import { record } from "../../tools/engines/index.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -157,6 +158,68 @@ test("hub-amqp-ws in Espruino (linux build) against the emulator: AMQP over wss 
   await e.eval(`d2.end(S.done("ended2")), true`);
   await e.host.until("ended2", 10000);
   assert.is(emu.telemetry.filter((x: any) => x.deviceId == id).length, 3);
+});
+
+/** Variables an ESP32 build has left for JavaScript (as test/engines/espruino.test.ts). */
+const ESP32_VARIABLES = 5000;
+/** Session peaks per entry, from the board-sized runs below, for engines-report.json. */
+const peaks: Record<string, any> = {};
+
+// The board-sized runs: each AMQP bundle's IoT Hub session on the esp32 build (its JsVar format, no Unicode, TLS outside
+// the pool as ESP-IDF has it) with the variables an ESP32 has left for JavaScript; the peak goes to the size report.
+for (const [entry, protocol, port] of [["hub-amqp", "amqp", "amqps"], ["hub-amqp-ws", "amqp-ws", "https"]] as const) {
+  test(`board-sized: ${entry} over ${protocol == "amqp" ? "AMQP/TLS" : "AMQP/WebSockets/TLS"} with ${ESP32_VARIABLES} variables (esp32 build): telemetry, C2D, twin, desired, a method, within the board`, async () => {
+    emu ||= await startHub({ dir, log: false, plainPort: null, mqttsPort: null, dpsPort: null, adminPort: null, httpsPort: 0, amqpsPort: 0 });
+    const id = `esp-b32-${entry}-${process.pid}`;
+    emu.registry.addDevice(id);
+    const e = await startEspruinoEngine({ entry, variant: "esp32", board: ESP32_VARIABLES, targets: { [port]: emu.ports[port] } });
+    engines.push(e);
+    const opts = `S.hubEvents({ connectionString: ${j(emu.registry.connectionString(id))}, protocol: ${j(protocol)}, port: ${e.ports[port]}, tls: { ca: ${j(emu.ca)} }, gatewayHostName: "127.0.0.1", reconnect: false })`;
+    assert.is(await e.eval(`var d = tinyhub.createDevice(${opts}); typeof d == "object" && (d.connect(), true)`), true, "createDevice gave a device");
+    await e.host.until("connect", 30000);
+    await e.eval(`d.sendEvent("board telemetry", { sensor: "th-1" }, S.done("sent")), true`);
+    assert.is((await e.host.until("sent", 10000)).err, 0);
+    const t = emu.telemetry.find((x: any) => x.deviceId == id);
+    assert.equal([t.body.toString(), t.properties], ["board telemetry", { sensor: "th-1" }]);
+    emu.sendC2D(id, "to the board", { color: "blue" });
+    const m = await e.host.until("c2d", 10000);
+    assert.equal([m.text, m.properties.color], ["to the board", "blue"]);
+    await until(() => emu.c2dQueue(id).length == 0, "the C2D message completed");
+    await e.eval(`d.getTwin(S.done("twin")), true`);
+    assert.is((await e.host.until("twin", 10000)).err, 0);
+    await e.eval(`d.patchReported({ fw: "1.0" }, S.done("patched")), true`);
+    assert.is((await e.host.until("patched", 10000)).err, 0);
+    assert.is(emu.getTwin(id).reported.fw, "1.0");
+    const v = emu.updateDesired(id, { mode: "boost" });
+    assert.equal((await e.host.until("desired", 10000)).version, v);
+    assert.equal(await emu.invokeMethod(id, "reboot", { delay: 1 }, 10000), { status: 200, payload: { ok: true, got: { delay: 1 } } });
+    assert.equal(e.host.reports.filter((x: any) => x.name == "close" || x.name == "error" || x.name == "exception"), [], "no close, error or exception");
+    const mem = await e.memory();
+    peaks[entry] = { peak: mem.peak - e.atLoad.scaffold, peakTotal: mem.peak, total: mem.total, board: ESP32_VARIABLES, samples: mem.samples, load: e.atLoad.bundle };
+    assert.ok(mem.peak <= mem.total && mem.samples > 2 && peaks[entry].peak > peaks[entry].load, JSON.stringify(peaks[entry]));
+    await e.eval(`d.end(S.done("ended")), true`);
+    await e.host.until("ended", 10000);
+  });
+}
+
+test("JsVars of hub-amqp and hub-amqp-ws (Storage, addCached, the board-sized session's peak) written to engines-report.json", async () => {
+  for (const entry of ["hub-amqp", "hub-amqp-ws"]) {
+    const load = async (storage: boolean) => {
+      const e = await startEspruinoEngine({ entry, storage, helpers: false });
+      try {
+        return e.atLoad;
+      } finally {
+        await e.close();
+      }
+    };
+    const st = await load(true), ca = await load(false), p = peaks[entry];
+    assert.ok(st.bundle > 0 && ca.bundle > st.bundle, `${entry}: ${st.bundle} / ${ca.bundle}`);
+    record("espruino", entry, {
+      unit: "JsVars", bundle: `dist/espruino/${entry}.js`, build: "linux", storage: st.bundle, cached: ca.bundle, blocksize: st.blocksize,
+      peak: p ? p.peak : null, peakSession: p ? `esp32Tls: esp32 build, ${ESP32_VARIABLES} variables` : null, sessions: p ? { esp32Tls: p } : {},
+    });
+    console.log(`  ${entry}: Storage ${st.bundle}, addCached ${ca.bundle}, session peak ${p ? p.peak : "-"} JsVars`);
+  }
 });
 
 test.run();

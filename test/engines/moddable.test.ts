@@ -237,7 +237,7 @@ test("the least heaps written down by tools/engines/moddable-heap.js: recorded f
     const given = /amqp/.test(name) ? 672 : stack;
     assert.ok(r.stack <= given * 0.75, `${name} needs ${r.stack} stack slots: over 75 % of ${given}`);
   }
-  for (const entry of ["mqtt", "ws", "classic", "hub", "hub-ws", "hub-http", "dps"]) assert.ok(recorded[entry]?.chunks > 0, `figures for ${entry}`);
+  for (const entry of ["mqtt", "ws", "classic", "hub", "hub-ws", "hub-http", "dps", "mqtt-store", "hub-amqp", "hub-amqp-ws"]) assert.ok(recorded[entry]?.chunks > 0, `figures for ${entry}`);
 });
 
 test.run();

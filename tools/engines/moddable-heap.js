@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { buildApp, hubScenario, httpScenario, inputsHash, mqttScenario } from "./moddable.js";
+import { buildApp, hubScenario, httpScenario, inputsHash, mqttScenario, storeScenario } from "./moddable.js";
 import { buildModdable } from "./moddable-build.js";
 import { record } from "./measure.js";
 import { ROOT } from "./paths.js";
@@ -48,12 +48,13 @@ export const SESSIONS = {
   "hub-http": { entry: "hub-http", manifest: "manifest.json", what: "IoT Hub over HTTPS", run: (env, app, id) => httpScenario({ app, hub: env.hub, id }) },
   dps: { entry: "dps", manifest: "manifest.json", what: "DPS registration, then the IoT Hub session over MQTT/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "mqtt", dps: true }) },
   "dps-ws": { entry: "dps", manifest: "manifest.json", what: "DPS registration, then the IoT Hub session over MQTT/WebSockets/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "mqtt-ws", dps: true }) },
+  "mqtt-store": { entry: "mqtt-store", manifest: "manifest.json", what: "MQTT over TCP, the queue in files (30 QoS 1 messages)", run: (env, app, id) => storeScenario({ app, broker: env.broker, id, dir: env.dir }) },
   "hub-amqp": { entry: "hub-amqp", manifest: "manifest.json", what: "IoT Hub session over AMQP/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "amqp" }) },
   "hub-amqp-ws": { entry: "hub-amqp-ws", manifest: "manifest.json", what: "IoT Hub session over AMQP/WebSockets/TLS", run: (env, app, id) => hubScenario({ app, hub: env.hub, id, protocol: "amqp-ws" }) },
 };
 
 /** The primary session of each entry (its figures are the entry's columns). */
-export const PRIMARY = { mqtt: "mqtt", ws: "ws", classic: "classic", hub: "hub", "hub-ws": "hub-ws", "hub-http": "hub-http", dps: "dps", "hub-amqp": "hub-amqp", "hub-amqp-ws": "hub-amqp-ws" };
+export const PRIMARY = { mqtt: "mqtt", ws: "ws", classic: "classic", hub: "hub", "hub-ws": "hub-ws", "hub-http": "hub-http", dps: "dps", "hub-amqp": "hub-amqp", "hub-amqp-ws": "hub-amqp-ws", "mqtt-store": "mqtt-store" };
 
 /** A manifest `creation` with chunks, slots and stack as given and nothing growing. @param {{ chunks: number, slots: number, stack: number }} c */
 export function creationOf(c) {
@@ -117,7 +118,8 @@ export async function measureHeaps(o = {}) {
   const hub = await startHub({ dir, log: false, plainPort: null, adminPort: null });
   mkdirSync(join(dir, "mosquitto"));
   const mosq = await startMosquitto(dir, ensureCerts(join(dir, "mosquitto"), ["localhost", "127.0.0.1"]));
-  const env = { hub, broker: mosq.broker };
+  mkdirSync(join(dir, "store"));
+  const env = { hub, broker: mosq.broker, dir: join(dir, "store") };
   let n = 0;
   /** @param {string} name @param {{ chunks: number, slots: number, stack: number }} c */
   const probe = async (name, c) => {

@@ -365,6 +365,25 @@ export async function mqttScenario(o) {
 }
 
 /**
+ * MQTT with the client's queue in files (mqtt-store: fileStore over the `file` module, `o.dir` a writable directory):
+ * `o.count` (default 30) QoS 1 messages through mosquitto, each written to the store before publish returns, each
+ * acknowledged with no error; then the client ends.
+ * @param {{ app: any, broker: any, id: string, dir: string, count?: number, log?: (s: string) => void, timeoutMs?: number }} o
+ */
+export async function storeScenario(o) {
+  const n = o.count || 30;
+  return session(o, async (run) => {
+    run.send({ scenario: "store", host: "127.0.0.1", port: o.broker.port, id: o.id, path: join(o.dir, o.id), topic: `md/${o.id}/store`, from: 0, to: n, connect: true });
+    await run.until("connect", 10000);
+    await until(() => all(run, "ack").length >= n, 15000, `${n} PUBACKs`);
+    const bad = all(run, "ack").filter((a) => a.err);
+    if (bad.length) throw new Error(`acknowledged with errors: ${JSON.stringify(bad)}`);
+    run.send({ op: "end" });
+    await run.until("ended", 5000);
+  });
+}
+
+/**
  * A full IoT Hub session against the emulator (tools/hub), over MQTT/TLS (`protocol` "mqtt", the mqtts
  * port), MQTT over WebSockets (`"mqtt-ws"`, wss on the https port), AMQP/TLS (`"amqp"`, the amqps port) or AMQP
  * over WebSockets (`"amqp-ws"`, wss on the https port) (over AMQP, C2D also rejected, abandoned and settled later:
