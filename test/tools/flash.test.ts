@@ -33,7 +33,7 @@ import { startHub, sasToken } from "../../tools/hub/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const AGENT = fileURLToPath(new URL("./netns-agent.js", import.meta.url));
-const BUNDLES = ["mqtt", "mqtt-lean", "mqtt-store", "ws", "hub", "hub-ws", "hub-http", "dps"];
+const BUNDLES = ["mqtt", "mqtt-lean", "mqtt-store", "ws", "hub", "hub-ws", "hub-http", "dps", "hub-amqp", "hub-amqp-ws"];
 /** Variables an ESP8266 build of Espruino has (boards/ESP8266_4MB.py): the upload and the app get no more. */
 const ESP8266_VARIABLES = 1600;
 const PORT = "tcp://127.0.0.1:2323";
