@@ -41,7 +41,8 @@ var TWO32 = 4294967296;
 var RANGES = [
   UBYTE, 0, 255, USHORT, 0, 65535, UINT, 0, TWO32 - 1, ULONG, 0, TWO32 * TWO32 - 1,
   INT, -2147483648, 2147483647, LONG, -TWO32 * 2147483648, TWO32 * 2147483648 - 1, TIMESTAMP, -TWO32 * 2147483648, TWO32 * 2147483648 - 1,
-].concat(AMQP_ALL_TYPES ? [BYTE, -128, 127, SHORT, -32768, 32767, CHAR, 0, 0x10ffff] : []);
+];
+if (AMQP_ALL_TYPES) RANGES.push(BYTE, -128, 127, SHORT, -32768, 32767, CHAR, 0, 0x10ffff);
 
 /** The kind of a value of the plain shape. */
 export function kindOf(v: Value): number {

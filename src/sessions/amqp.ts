@@ -100,6 +100,8 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     // the connection (its number) and the delivery-ids of the C2D messages onMessage answered C2D_LATER for, by lock token
     gen = 0,
     locks: { [tok: string]: number } = {},
+    // settlements the outbox had no room for, in order: delivery-id, outcome, ... (sent first on onWritable)
+    owe: number[] = [],
     a: AmqpClient;
   if (typeof c == "number") return c;
   info = c;
@@ -109,10 +111,6 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
 
   function err(code: number) {
     if (o.onError) o.onError(code);
-  }
-
-  function methods(): boolean {
-    return !!(o.onMethod || o.methods || o.components);
   }
 
   /** Puts a token on $cbs (the SDK's put-token); the answer comes on the $cbs receiver. */
@@ -139,8 +137,8 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     pend = 1;
     link(2, false, base + "/messages/events");
     if (o.onMessage || (EDGE && o.inputs)) link(3, true, base + (info.moduleId ? "/messages/events" : "/messages/devicebound"));
-    // the twin's sender and receiver (4, 5), the methods' (6, 7), each pair with its channel correlation id
-    for (i = 4; i < (methods() ? 8 : 6); i += 2) {
+    // the twin's sender and receiver (4, 5), the methods' (6, 7; with a handler), each pair with its channel correlation id
+    for (i = 4; i < (o.onMethod || o.methods || o.components ? 8 : 6); i += 2) {
       n = i < 6 ? "twin" : "methods";
       p = { "com.microsoft:channel-correlation-id": n + ":" + cid, "com.microsoft:api-version": API };
       n = base + (i < 6 ? "/twin" : "/methods/devicebound");
@@ -231,7 +229,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
   }
 
   /** A C2D (or input) message: its properties as over MQTT (application ones by name, system ones by a "$" name). */
-  function c2d(m: any, p: Uint8Array | null, id: number) {
+  function c2d(m: any, p: Uint8Array | null, id: number): number | void {
     var props: Bag = {}, k: string, s = m.properties || {}, ap = m.applicationProperties || {}, h: any, r: any, inp: string | null = null, tok = gen + "." + id;
     for (k in ap) props[k] = ap[k] == null ? null : "" + val(ap[k]);
     for (k in s) if (s[k] != null && sysWire("$" + k)) props["$" + k] = "" + val(s[k]);
@@ -245,9 +243,9 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     } catch (e) {
       r = C2D_ABANDON;
     }
-    if (id < 0) return;
-    if (r == C2D_LATER) locks[tok] = id;
-    else a.settle(id, outcome(r));
+    // its outcome (to settle), or none: the application settles it later
+    if (r != C2D_LATER) return outcome(r);
+    if (id >= 0) locks[tok] = id;
   }
 
   function outcome(r: any): number {
@@ -280,12 +278,14 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     onOpen: function () {
       up = pend = 1;
       L = [];
+      // delivery-ids are the connection's: what was owed the hub delivers again
+      owe = [];
       link(0, false, "$cbs");
       link(1, true, "$cbs");
       attached(0);
     },
     onMessage: function (h, p, m, id) {
-      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = val(m.properties && m.properties.correlationId), s: number, v: any;
+      var ap = m.applicationProperties, ma = m.messageAnnotations, cid = val(m.properties && m.properties.correlationId), s: number, v: any, r: number | void = ACCEPTED;
       if (h == L[1]) {
         // the put-token answer: status-code 200, else the token was refused
         s = val(ap && ap["status-code"]);
@@ -306,11 +306,11 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
         }
       } else if (h == L[7]) method(m, p, id == -2);
       else if (h == L[3]) {
-        if (id != -2) c2d(m, p, id);
-        return void a.flow(h, 4);
+        if (id != -2) r = c2d(m, p, id);
       } else return;
-      // autoaccept, as the SDK's $cbs, twin and method receivers; their credit kept
-      if (id >= 0) a.settle(id, ACCEPTED);
+      // settled: C2D as onMessage answered, the others accepted (autoaccept, as the SDK's $cbs, twin and method
+      // receivers); or owed (behind those owed already) until the outbox has room: none is dropped. Their credit kept.
+      if (id >= 0 && r && (owe.length || a.settle(id, r))) owe.push(id, r);
       a.flow(h, 4);
     },
     onDetach: function (h, e) {
@@ -319,7 +319,11 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
       a.end();
     },
     onError: err,
-    onWritable: o.onWritable,
+    onWritable: function () {
+      // the settlements owed first, in order (none left: settle(undefined) is E_ARGUMENT), then the application's
+      while (!a.settle(owe[0], owe[1])) owe.splice(0, 2);
+      if (o.onWritable) o.onWritable();
+    },
     onClose: function (e) {
       var r: string, d = retry;
       clock.clear(timer);

@@ -6,8 +6,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as http from "node:http";
 import { WebSocketServer } from "ws";
-import { createDevice, errorName, E_AMQP_UNAUTHORIZED, E_HUB_STATUS, E_PROPERTY, E_NOT_CONNECTED } from "../../targets/node/index";
+import { createDevice, errorName, nodeTransport, E_AMQP_UNAUTHORIZED, E_HUB_STATUS, E_PROPERTY, E_NOT_CONNECTED } from "../../targets/node/index";
 import type { AmqpDevice } from "../../targets/node/index";
+import type { Transport, TransportEvents } from "../../src/types";
+import { E_OUTBOX_FULL } from "../../src/errors";
 import { C2D_REJECT, C2D_ABANDON } from "../../src/sessions/amqp";
 
 import { miniHub, rhea, HOST, KEY } from "../helpers/amqp-hub";
@@ -74,6 +76,61 @@ test("C2D on /messages/devicebound: complete, reject, abandon settle as accepted
   // more than the credit given at once: the flow keeps it coming
   for (let i = 0; i < 10; i++) hub.senders[addr].send({ body: rhea.message.data_section(Buffer.from("more " + i)) });
   await until(() => k.ev.c2d.length == 13, "ten more");
+  await end(k.d);
+  l.close();
+});
+
+test("C2D outcomes when the outbox is full: owed, not dropped; sent in order once the transport drains, before the application's onWritable", async () => {
+  const hub = await miniHub(), l = await hub.listen();
+  // Node's transport, but write() takes nothing while `blocked`; unblocking calls the client's onWritable
+  const tr = nodeTransport(), wire: string[] = [];
+  let blocked = false, ev: TransportEvents;
+  const gated: Transport = {
+    open: (h, p, t, e) => tr.open(h, p, t, (ev = e)),
+    write: (b, off, len) => {
+      if (blocked) return 0;
+      // a disposition (descriptor 0x15) goes out
+      if (len > 10 && b[off + 8] == 0 && b[off + 9] == 0x53 && b[off + 10] == 0x15) wire.push("disposition");
+      return tr.write(b, off, len);
+    },
+    close: () => tr.close(),
+  };
+  const answers = [undefined, C2D_REJECT, C2D_ABANDON, C2D_REJECT];
+  const k = device(l.port, {
+    transport: gated,
+    onMessage: () => answers[k.ev.c2d.push(1) - 1],
+    onWritable: () => wire.push("onWritable"),
+  });
+  await connected(k);
+  const addr = "/devices/dev1/messages/devicebound";
+  wire.length = 0;
+  blocked = true;
+  // telemetry until the outbox refuses it, large then one byte: only its spare bytes are free
+  const done: number[] = [];
+  let sent = 0;
+  for (const size of [200, 1]) while (k.d.sendEvent(new Uint8Array(size), null, (e) => done.push(e)) >= 0) sent++;
+  assert.is(k.d.sendEvent(new Uint8Array(1)), E_OUTBOX_FULL);
+  assert.ok(sent > 5, "telemetry queued: " + sent);
+  // four C2D messages (the credit given) answered complete, reject, abandon, reject: the outbox has no room for all
+  // of their dispositions
+  for (let i = 0; i < 4; i++) hub.senders[addr].send({ body: rhea.message.data_section(Buffer.from("c2d " + i)) });
+  await until(() => k.ev.c2d.length == 4, "four C2D messages");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(hub.rec.outcomes, [], "nothing written while blocked");
+  blocked = false;
+  ev!.onWritable();
+  await until(() => hub.rec.outcomes.length == 4 && done.length == sent, "four outcomes and the telemetry settled").catch((e) => {
+    throw new Error(e.message + " " + JSON.stringify([hub.rec.outcomes, done.length, sent, k.ev.errors.map(errorName)]));
+  });
+  assert.equal(hub.rec.outcomes, ["accepted", "rejected", "released", "rejected"]);
+  // the owed dispositions went out before the application heard onWritable
+  assert.equal(wire, ["disposition", "disposition", "disposition", "disposition", "onWritable"]);
+  assert.ok(done.every((e) => e == 0));
+  assert.equal(k.ev.errors, []);
+  // the connection goes on: C2D still comes, settled at once
+  hub.senders[addr].send({ body: rhea.message.data_section(Buffer.from("after")) });
+  await until(() => hub.rec.outcomes.length == 5, "a fifth outcome");
+  assert.is(hub.rec.outcomes[4], "accepted");
   await end(k.d);
   l.close();
 });
