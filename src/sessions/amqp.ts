@@ -7,7 +7,7 @@ import { Message } from "../amqp/performatives";
 import { payload as val } from "../amqp/types";
 import { Payload } from "../types";
 import { utf8Read, jsonText } from "../platform";
-import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED, E_TOO_LARGE, E_AMQP_DETACHED } from "../errors";
+import { E_ARGUMENT, E_TIMEOUT, E_ENDED, E_AMQP_UNAUTHORIZED, E_NOT_CONNECTED, E_TOO_LARGE, E_AMQP_DETACHED, E_OUTBOX_FULL } from "../errors";
 import { E_CLOCK, E_HUB_STATUS, E_PROPERTY } from "../iothub/errors";
 import { ConnectionInfo } from "../iothub/connstr";
 import { devicePath } from "../iothub/topic";
@@ -100,7 +100,7 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     // the connection (its number) and the delivery-ids of the C2D messages onMessage answered C2D_LATER for, by lock token
     gen = 0,
     locks: { [tok: string]: number } = {},
-    // settlements the outbox had no room for, in order: delivery-id, outcome, ... (sent first on onWritable)
+    // settlements and flows the outbox had no room for, in order: delivery-id, outcome or ~link, credit, ... (owed())
     owe: number[] = [],
     a: AmqpClient;
   if (typeof c == "number") return c;
@@ -248,6 +248,15 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     if (id >= 0) locks[tok] = id;
   }
 
+  /**
+   * Settles delivery `x` with outcome `y`, or for `x` < 0 gives link ~x the credit `y`; when the outbox has no room
+   * (or something is owed already, to keep the order) it is owed until onWritable. A lost flow would stop the link for
+   * good once the hub has spent its credit; a lost outcome leaves the message unsettled.
+   */
+  function owed(x: number, y: number) {
+    if (owe.length || (x < 0 ? a.flow(~x, y) : a.settle(x, y)) == E_OUTBOX_FULL) owe.push(x, y);
+  }
+
   function outcome(r: any): number {
     return r == C2D_REJECT ? REJECTED : r == C2D_ABANDON ? RELEASED : ACCEPTED;
   }
@@ -309,9 +318,10 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
         if (id != -2) r = c2d(m, p, id);
       } else return;
       // settled: C2D as onMessage answered, the others accepted (autoaccept, as the SDK's $cbs, twin and method
-      // receivers); or owed (behind those owed already) until the outbox has room: none is dropped. Their credit kept.
-      if (id >= 0 && r && (owe.length || a.settle(id, r))) owe.push(id, r);
-      a.flow(h, 4);
+      // receivers); the link's credit given again; either owed (behind what is owed already) while the outbox has no
+      // room: none is dropped.
+      if (id >= 0 && r) owed(id, r);
+      owed(~h, 4);
     },
     onDetach: function (h, e) {
       // a link the hub closed: the connection goes and comes again
@@ -320,8 +330,10 @@ export function createAmqpDevice(o: AmqpDeviceOptions): AmqpDevice | number {
     },
     onError: err,
     onWritable: function () {
-      // the settlements owed first, in order (none left: settle(undefined) is E_ARGUMENT), then the application's
-      while (!a.settle(owe[0], owe[1])) owe.splice(0, 2);
+      // what is owed first, in order (taken out first: a settle that frees room can call this again), then the application's
+      var q = owe, i = 0;
+      owe = [];
+      for (; i < q.length; i += 2) owed(q[i], q[i + 1]);
       if (o.onWritable) o.onWritable();
     },
     onClose: function (e) {
