@@ -47,7 +47,8 @@ export interface AmqpDevice extends Omit<Device, "mqtt" | "publish" | "subscribe
   /**
    * Settles a message onMessage answered C2D_LATER for: completes it (accepted)... Returns 0 (done(0) once the
    * disposition is queued) or a negative code: E_AMQP_DETACHED for a message of a connection that has ended (the hub
-   * delivers it again), E_ARGUMENT for a token this device did not give or already settled, E_NOT_CONNECTED.
+   * delivers it again), E_ARGUMENT for a token this device did not give or already settled, E_NOT_CONNECTED,
+   * E_OUTBOX_FULL (no room for the disposition now: the message stays unsettled; call again at onWritable).
    */
   complete(lockToken: string, done?: (err: number) => void): number;
   /** ...rejects it (rejected: dead-lettered, no redelivery)... */
