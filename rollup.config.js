@@ -34,7 +34,7 @@ export var createClient = entry(core, CLIENT_VARS);`],
 export var createClient = entry(core, CLIENT_VARS);`],
   "mqtt-store": ["mqtt + queued messages kept in flash across a power cut (Espruino Storage, Moddable files)", BOTH, {}, `import { createClient as core } from "src/mqtt/client";
 export { @Store } from "@/store";
-export var createClient = entry(core, CLIENT_VARS);`],
+export var createClient = entry(core, STORE_VARS);`],
   hub: ["IoT Hub over MQTT/TLS: telemetry, C2D, twin, methods, SAS renewal (QoS 0/1)", BOTH, NO_QOS2, `import { createDevice as core } from "src/sessions/device";
 export var createDevice = entry(core, DEVICE_VARS);`],
   dps: ["DPS registration over MQTT/TLS (QoS 0/1): symmetric key, enrollment group (deriveKey), X.509", BOTH, { ...LEAN, FAST: false }, `import { provision as core } from "src/sessions/provision";
@@ -77,7 +77,7 @@ function entrySource(target, name) {
     .replace(/"(src|@)\/([^"]+)"/g, (_, at, path) => `"${ROOT}/${at == "@" ? `targets/${target}` : "src"}/${path}.ts"`)
     .replace(/@Transport/g, `${target}Transport`)
     .replace(/@Store/g, STORE[target]);
-  return `import { entry, platformTransport, CLIENT_VARS, DEVICE_VARS } from "${ROOT}/targets/${target}/entry.ts";\n${code}\n`;
+  return `import { entry, platformTransport, CLIENT_VARS, DEVICE_VARS, STORE_VARS } from "${ROOT}/targets/${target}/entry.ts";\n${code}\n`;
 }
 
 /** Serves the generated entries as virtual modules `entry:<target>/<name>`. */

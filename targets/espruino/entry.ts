@@ -3,7 +3,7 @@
 import { withPlatform } from "../../src/options";
 import type { Transport } from "../../src/types";
 import { espruinoClock, espruinoTransport, roomFor } from "./transport";
-export { CLIENT_VARS, DEVICE_VARS, espruinoTransport as platformTransport } from "./transport";
+export { CLIENT_VARS, DEVICE_VARS, STORE_VARS, espruinoTransport as platformTransport } from "./transport";
 
 /**
  * `core` taking options without transport and clock: Espruino's net/tls sockets (or `transport(o)`, e.g. a

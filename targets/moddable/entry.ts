@@ -6,7 +6,7 @@ import { moddableClock, moddableTransport } from "./transport";
 export { moddableTransport as platformTransport } from "./transport";
 
 /** Variables to keep free (Espruino's measure; XS has no such check). */
-export var CLIENT_VARS = 0, DEVICE_VARS = 0;
+export var CLIENT_VARS = 0, DEVICE_VARS = 0, STORE_VARS = 0;
 
 /** `core` taking options without transport and clock: the ECMA-419 socket (or `transport(o)`) and XS timers fill in a copy. */
 export function entry(core: (o: any, done?: any) => any, vars: number, transport?: (o: any) => Transport) {

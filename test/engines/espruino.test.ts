@@ -444,6 +444,25 @@ test(`Espruino: out of memory (mqtt with 1000 variables, esp8266 build) ends in 
   }
 }));
 
+test(`Espruino: mqtt-store with a store on an ESP8266's ${ESP8266_VARIABLES} variables (esp8266 build): E_NO_MEMORY from createClient, not an interruption later`, bounded(15000, async () => {
+  await setup();
+  // the bundle and its store fit; the session does not (it ran out at its first subscribe, about 1,550 in use):
+  // targets/espruino/transport.ts STORE_VARS
+  const e = (await esp({ entry: "mqtt-store", variant: "esp8266", board: ESP8266_VARIABLES, targets: { mqtt: broker!.ports.mqtt } })) as unknown as EspruinoEngine;
+  try {
+    const r = await e.eval(
+      `var st = tinyhub.storageStore("ob", { size: 2048 }), c = tinyhub.createClient(S.mqttEvents({ host: "127.0.0.1", port: ${e.ports.mqtt}, clientId: "esp-store-oom-${process.pid}", ` +
+        `keepalive: 10, reconnect: false, store: st })); typeof c == "number" ? c : "a client"`,
+    );
+    assert.is(r, -32, "E_NO_MEMORY");
+    assert.equal(e.host.reports.filter((x) => x.name == "exception" || x.name == "errorFlag"), [], "nothing interrupted");
+    assert.is(await e.eval("1 + 1", 3000), 2, "the interpreter still answers");
+  } finally {
+    current = null;
+    await e.close();
+  }
+}));
+
 // What the interpreter does where the standard says otherwise: the reasons for rules the bundles follow. Each
 // is checked here so that a new Espruino that behaves differently shows up (and its rule can go).
 const FACTS = `var out = {};
