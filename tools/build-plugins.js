@@ -284,66 +284,41 @@ export function inlineConstants() {
 }
 
 /**
- * `code` (a script or module) with its constant numbers' names read as the numbers: `inlined` names them. A name
- * declared more than once anywhere (a parameter or local of the same name could shadow it) stays.
+ * `code` (an ES5 script, as the Espruino chunk is) with its constant numbers' names read as the numbers: `inlined`
+ * names them. A name declared more than once anywhere (a parameter or local of the same name could shadow it) stays.
  * @param {string} code @returns {{ code: string, inlined: string[] }}
  */
 export function inlineNumbers(code) {
-  const ast = acornParse(code, { ecmaVersion: "latest", sourceType: "module" });
+  const ast = acornParse(code, { ecmaVersion: 5, sourceType: "script" });
   /** @type {Map<string, number>} */
   const declared = new Map();
-  const assigned = new Set();
-  const declare = (id) => id && id.type == "Identifier" && declared.set(id.name, (declared.get(id.name) || 0) + 1);
-  const targets = (p) => {
-    if (!p) return;
-    if (p.type == "Identifier") assigned.add(p.name);
-    else if (p.type == "ObjectPattern") p.properties.forEach((x) => targets(x.value || x.argument));
-    else if (p.type == "ArrayPattern") p.elements.forEach(targets);
-    else if (p.type == "AssignmentPattern") targets(p.left);
-    else if (p.type == "RestElement") targets(p.argument);
-  };
-  someNode(ast, (n) => {
+  const assigned = new Set(), reads = [];
+  const declare = (id) => id && declared.set(id.name, (declared.get(id.name) || 0) + 1);
+  // names declared (variables, functions, parameters, catch), assigned, and read (not a property name, a label or a
+  // declaration's own name)
+  const walk = (n, parent, key) => {
+    if (!n || typeof n.type != "string") return;
     if (n.type == "VariableDeclarator") declare(n.id);
-    else if (n.type == "FunctionDeclaration" || n.type == "FunctionExpression" || n.type == "ArrowFunctionExpression") declare(n.id), n.params.forEach(declare);
+    else if (n.type == "FunctionDeclaration" || n.type == "FunctionExpression") declare(n.id), n.params.forEach(declare);
     else if (n.type == "CatchClause") declare(n.param);
-    else if (n.type == "ClassDeclaration" || n.type == "ClassExpression") declare(n.id);
-    else if (n.type == "ImportSpecifier" || n.type == "ImportDefaultSpecifier" || n.type == "ImportNamespaceSpecifier") declare(n.local);
-    else if (n.type == "AssignmentExpression") targets(n.left);
-    else if (n.type == "UpdateExpression") targets(n.argument);
-    return false;
-  });
+    else if ((n.type == "AssignmentExpression" || n.type == "UpdateExpression") && (n.left || n.argument).type == "Identifier") assigned.add((n.left || n.argument).name);
+    else if (n.type == "Identifier" && !/^(id|params|param|label)$/.test(key) && !(key == "property" && !parent.computed) && !(parent.type == "Property" && key == "key")) reads.push(n);
+    for (const k in n) {
+      const c = n[k];
+      if (Array.isArray(c)) c.forEach((x) => walk(x, n, k));
+      else if (c && typeof c.type == "string") walk(c, n, k);
+    }
+  };
+  walk(ast, null, "");
   /** @type {Map<string, string>} */
   const value = new Map();
   const num = (x) => x && ((x.type == "Literal" && typeof x.value == "number") || (x.type == "UnaryExpression" && x.operator == "-" && num(x.argument)));
   for (const s of ast.body)
     if (s.type == "VariableDeclaration")
       for (const d of s.declarations)
-        if (d.id.type == "Identifier" && num(d.init) && declared.get(d.id.name) == 1 && !assigned.has(d.id.name)) value.set(d.id.name, code.slice(d.init.start, d.init.end));
-  /** @type {[number, number, string][]} */
-  const edits = [];
-  const visit = (n, parent, key) => {
-    if (!n || typeof n.type != "string") return;
-    if (n.type == "Identifier" && value.has(n.name)) {
-      const v = `(${value.get(n.name)})`;
-      if (parent.type == "Property" && parent.shorthand) edits.push([n.start, n.end, `${n.name}: ${v}`]);
-      else if (!((parent.type == "MemberExpression" && key == "property" && !parent.computed) || (parent.type == "Property" && key == "key" && !parent.computed) ||
-        (parent.type == "VariableDeclarator" && key == "id") || parent.type == "ExportSpecifier")) edits.push([n.start, n.end, v]);
-      return;
-    }
-    for (const k in n) {
-      const c = n[k];
-      if (Array.isArray(c)) c.forEach((x) => visit(x, n, k));
-      else if (c && typeof c.type == "string") visit(c, n, k);
-    }
-  };
-  visit(ast, null, null);
-  // shorthand properties are visited as key and value (the same node): once
-  const seen = new Set();
+        if (num(d.init) && declared.get(d.id.name) == 1 && !assigned.has(d.id.name)) value.set(d.id.name, `(${code.slice(d.init.start, d.init.end)})`);
+  // from the end, so that the offsets before stay
   let out = code;
-  for (const [s, e, t] of edits.sort((a, b) => b[0] - a[0])) {
-    if (seen.has(s)) continue;
-    seen.add(s);
-    out = out.slice(0, s) + t + out.slice(e);
-  }
+  for (const n of reads.filter((x) => value.has(x.name)).sort((a, b) => b.start - a.start)) out = out.slice(0, n.start) + value.get(n.name) + out.slice(n.end);
   return { code: out, inlined: [...value.keys()] };
 }

@@ -14,7 +14,7 @@ const run = (code: string): unknown => new Function(`${code}; return run();`)();
 
 function same(code: string): { code: string; inlined: string[] } {
   const r = inlineNumbers(code);
-  parse(r.code, { ecmaVersion: 2022, sourceType: "script" });
+  parse(r.code, { ecmaVersion: 5, sourceType: "script" });
   assert.equal(run(r.code), run(code), r.code);
   return r;
 }
@@ -25,9 +25,9 @@ test("a negative and a positive constant are read as numbers where used, operato
   assert.is(r.code, "var E_BIG = -21, T = 3; function run(){var a = 5; return [a-(-21), -(-21), (-21), (3)*2, typeof (-21)]}");
 });
 
-test("property names stay; a shorthand property keeps its name and gets the number", () => {
-  const r = same("var K = 7; function run(){var o = { K: 1, K2: K }, p = { K }; return [o.K, o.K2, p.K, o['K']]}");
-  assert.is(r.code, "var K = 7; function run(){var o = { K: 1, K2: (7) }, p = { K: (7) }; return [o.K, o.K2, p.K, o['K']]}");
+test("property names and labels stay", () => {
+  const r = same("var K = 7; function run(){var o = { K: 1, K2: K }; K: for (;;) break K; return [o.K, o.K2, o['K']]}");
+  assert.is(r.code, "var K = 7; function run(){var o = { K: 1, K2: (7) }; K: for (;;) break K; return [o.K, o.K2, o['K']]}");
 });
 
 test("a name assigned again, declared twice (a parameter or local that could shadow it), or not a number stays", () => {
@@ -39,11 +39,8 @@ test("the shipped Espruino bundles have no module-level numeric constant left to
   const files = readdirSync("dist/espruino").filter((f) => f.endsWith(".js"));
   assert.ok(files.length >= 8, `bundles built: ${files}`);
   for (const f of files) {
-    const code = read(`dist/espruino/${f}`);
-    const ast: any = parse(code, { ecmaVersion: 2022, sourceType: "script" });
-    const left = inlineNumbers(code).inlined;
+    const left = inlineNumbers(read(`dist/espruino/${f}`)).inlined;
     assert.equal(left, [], `${f}: ${left}`);
-    assert.ok(ast.body.length > 0);
   }
 });
 
