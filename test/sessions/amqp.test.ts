@@ -80,35 +80,55 @@ test("C2D on /messages/devicebound: complete, reject, abandon settle as accepted
   l.close();
 });
 
+/**
+ * Node's transport, but write() takes nothing while `blocked` (`seen` watches what it does take); drain() unblocks and
+ * calls the client's onWritable.
+ */
+function gate(seen?: (b: Uint8Array, off: number, len: number) => void) {
+  const tr = nodeTransport();
+  let ev: TransportEvents;
+  const g = {
+    blocked: false,
+    transport: {
+      open: (h, p, t, e) => tr.open(h, p, t, (ev = e)),
+      write: (b, off, len) => {
+        if (g.blocked) return 0;
+        if (seen) seen(b, off, len);
+        return tr.write(b, off, len);
+      },
+      close: () => tr.close(),
+    } as Transport,
+    drain() {
+      g.blocked = false;
+      ev.onWritable();
+    },
+  };
+  return g;
+}
+
+/** Telemetry queued until the outbox refuses it, large then one byte: only its spare bytes are left free. The count. */
+function fill(d: AmqpDevice, done?: (err: number) => void): number {
+  let sent = 0;
+  for (const size of [200, 1]) while (d.sendEvent(new Uint8Array(size), null, done) >= 0) sent++;
+  return sent;
+}
+
 test("C2D outcomes when the outbox is full: owed, not dropped; sent in order once the transport drains, before the application's onWritable", async () => {
   const hub = await miniHub(), l = await hub.listen();
-  // Node's transport, but write() takes nothing while `blocked`; unblocking calls the client's onWritable
-  const tr = nodeTransport(), wire: string[] = [];
-  let blocked = false, ev: TransportEvents;
-  const gated: Transport = {
-    open: (h, p, t, e) => tr.open(h, p, t, (ev = e)),
-    write: (b, off, len) => {
-      if (blocked) return 0;
-      // a disposition (descriptor 0x15) goes out
-      if (len > 10 && b[off + 8] == 0 && b[off + 9] == 0x53 && b[off + 10] == 0x15) wire.push("disposition");
-      return tr.write(b, off, len);
-    },
-    close: () => tr.close(),
-  };
+  const wire: string[] = [];
+  // a disposition (descriptor 0x15) goes out
+  const g = gate((b, off, len) => len > 10 && b[off + 8] == 0 && b[off + 9] == 0x53 && b[off + 10] == 0x15 && wire.push("disposition"));
   const answers = [undefined, C2D_REJECT, C2D_ABANDON, C2D_REJECT];
   const k = device(l.port, {
-    transport: gated,
+    transport: g.transport,
     onMessage: () => answers[k.ev.c2d.push(1) - 1],
     onWritable: () => wire.push("onWritable"),
   });
   await connected(k);
   const addr = "/devices/dev1/messages/devicebound";
   wire.length = 0;
-  blocked = true;
-  // telemetry until the outbox refuses it, large then one byte: only its spare bytes are free
-  const done: number[] = [];
-  let sent = 0;
-  for (const size of [200, 1]) while (k.d.sendEvent(new Uint8Array(size), null, (e) => done.push(e)) >= 0) sent++;
+  g.blocked = true;
+  const done: number[] = [], sent = fill(k.d, (e) => done.push(e));
   assert.is(k.d.sendEvent(new Uint8Array(1)), E_OUTBOX_FULL);
   assert.ok(sent > 5, "telemetry queued: " + sent);
   // four C2D messages (the credit given) answered complete, reject, abandon, reject: the outbox has no room for all
@@ -117,8 +137,7 @@ test("C2D outcomes when the outbox is full: owed, not dropped; sent in order onc
   await until(() => k.ev.c2d.length == 4, "four C2D messages");
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(hub.rec.outcomes, [], "nothing written while blocked");
-  blocked = false;
-  ev!.onWritable();
+  g.drain();
   await until(() => hub.rec.outcomes.length == 4 && done.length == sent, "four outcomes and the telemetry settled").catch((e) => {
     throw new Error(e.message + " " + JSON.stringify([hub.rec.outcomes, done.length, sent, k.ev.errors.map(errorName)]));
   });
@@ -137,19 +156,17 @@ test("C2D outcomes when the outbox is full: owed, not dropped; sent in order onc
 
 test("C2D credit when the outbox is full: the flows are owed too, so more messages than the credit all arrive once it drains", async () => {
   const hub = await miniHub(), l = await hub.listen();
-  const tr = nodeTransport(), toks: string[] = [];
-  let blocked = false, ev: TransportEvents;
-  const gated: Transport = { open: (h, p, t, e) => tr.open(h, p, t, (ev = e)), write: (b, off, len) => (blocked ? 0 : tr.write(b, off, len)), close: () => tr.close() };
+  const g = gate(), toks: string[] = [];
   // the first three are settled later, by lock token
-  const k = device(l.port, { transport: gated, onMessage: (m: any) => (k.ev.c2d.push(1) <= 3 ? (toks.push(m.lockToken), C2D_LATER) : undefined) });
+  const k = device(l.port, { transport: g.transport, onMessage: (m: any) => (k.ev.c2d.push(1) <= 3 ? (toks.push(m.lockToken), C2D_LATER) : undefined) });
   await connected(k);
   const addr = "/devices/dev1/messages/devicebound", send = (i: number) => hub.senders[addr].send({ body: rhea.message.data_section(Buffer.from("m" + i)) });
   send(0), send(1), send(2);
   await until(() => k.ev.c2d.length == 3, "three C2D messages");
   await new Promise((r) => setTimeout(r, 50));
   // blocked: telemetry fills the outbox but its spare bytes, and the three settlements by token take most of those
-  blocked = true;
-  for (const size of [200, 1]) while (k.d.sendEvent(new Uint8Array(size)) >= 0);
+  g.blocked = true;
+  fill(k.d);
   assert.equal(toks.map((x) => k.d.complete(x)), [0, 0, 0]);
   // eight more: the hub sends what the credit lets it (4), whose outcomes and flows find no room (a lost flow: the
   // hub would wait for credit for good)
@@ -157,8 +174,7 @@ test("C2D credit when the outbox is full: the flows are owed too, so more messag
   let n = -1;
   for (let i = 0; i < 20 && n != k.ev.c2d.length; i++) (n = k.ev.c2d.length), await new Promise((r) => setTimeout(r, 150));
   assert.is(n, 7, "the credit's four arrived while blocked");
-  blocked = false;
-  ev!.onWritable();
+  g.drain();
   await until(() => k.ev.c2d.length == 11 && hub.rec.outcomes.length == 11, "all eleven settled").catch((e) => {
     throw new Error(`${e.message}: ${k.ev.c2d.length} arrived, outcomes ${JSON.stringify(hub.rec.outcomes)}`);
   });
