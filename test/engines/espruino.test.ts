@@ -31,19 +31,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { record, REPORT } from "../../tools/engines/index.js";
 import type { Engine } from "../../tools/engines/index.js";
 import { espruinoBinary } from "../../tools/engines/espruino-build.js";
 import { startEspruinoEngine } from "../../tools/engines/espruino.js";
 import type { EspruinoEngine, EspruinoOptions, EspruinoVariant } from "../../tools/engines/espruino.js";
 import { startHub } from "../../tools/hub/index.js";
+import { ESP32_VARIABLES, ESP8266_VARIABLES, peakOf, loadsOf, recordJsVars } from "./espruino-figures";
 import { derivedKey } from "../../tools/hub/registry.js";
 import { startMosquitto, Mosquitto, testCerts } from "../helpers/mosquitto";
 import { mqttSession, hubSession, httpSession, bounded, once, until, bytes, sum } from "./scenarios";
 import type { Step } from "./scenarios";
 
-/** Variables an ESP32 build has left for JavaScript (Wi-Fi and TLS took the rest); an ESP8266's. */
-const ESP32_VARIABLES = 5000, ESP8266_VARIABLES = 1600;
 const ENTRIES = ["mqtt", "mqtt-lean", "mqtt-store", "ws", "hub", "hub-ws", "hub-http", "dps"];
 
 let broker: Mosquitto | null = null, hub: any = null;
@@ -84,12 +82,6 @@ test.after(async () => {
   if (hub) await hub.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** JsVars of a session at its sampled peak, the test's own driver and helpers left out (the bare interpreter and the bundle's code in). */
-async function peakOf(e: EspruinoEngine) {
-  const m = await e.memory();
-  return { peak: m.peak - e.atLoad.scaffold, peakTotal: m.peak, total: m.total, board: e.atLoad.board, samples: m.samples, flags: m.flags, blocksize: m.blocksize, variant: e.variant, load: e.atLoad.bundle };
-}
 
 /** The UTF-8 bytes of `s` as a binary string (one character per byte). */
 const bin = (s: string) => Buffer.from(s, "utf8").toString("latin1");
@@ -567,44 +559,14 @@ setTimeout(function () { print("ALIVE"); a.end(); }, 1500);
 
 test("Espruino: JsVars per bundle (Storage and addCached) written to engines-report.json", bounded(60000, async () => {
   await setup();
-  const loads: Record<string, Record<string, any>> = {};
-  const load = async (entry: string, storage: boolean) => {
-    const e = await startEspruinoEngine({ entry, storage, helpers: false, log });
-    try {
-      return e.atLoad;
-    } finally {
-      await e.close();
-    }
-  };
-  for (const entry of ENTRIES) {
-    const [st, ca] = await Promise.all([load(entry, true), load(entry, false)]);
-    loads[entry] = { linuxStorage: st.bundle, linuxCached: ca.bundle, linuxBlocksize: st.blocksize };
-  }
+  const loads: Record<string, Awaited<ReturnType<typeof loadsOf>>> = {};
+  for (const entry of ENTRIES) loads[entry] = await loadsOf(entry, log);
   const peakOfKey = { mqtt: "esp8266", "mqtt-lean": "esp8266", "mqtt-store": "esp32Tcp", ws: "esp32Tcp", hub: "esp32Plain", "hub-ws": "esp32Tls", "hub-http": "esp32Tls", dps: "esp32Tls" } as Record<string, string>;
   const rows: string[] = [];
   for (const entry of ENTRIES) {
-    const l = loads[entry], sessions = figures[entry] || {}, main = sessions[peakOfKey[entry]];
-    assert.ok(l.linuxStorage > 0 && l.linuxCached > l.linuxStorage, `${entry}: ${JSON.stringify(l)}`);
-    // the limits test/engines/espruino-limits.ts found (a separate run) stay
-    let limits: any = null;
-    try {
-      limits = JSON.parse(readFileSync(REPORT, "utf8")).entries?.[entry]?.espruino?.limits ?? null;
-    } catch {
-      /* no report yet */
-    }
-    record("espruino", entry, {
-      unit: "JsVars",
-      bundle: `dist/espruino/${entry}.js`,
-      build: "linux",
-      storage: l.linuxStorage,
-      cached: l.linuxCached,
-      blocksize: l.linuxBlocksize,
-      peak: main ? main.peak : null,
-      peakSession: main ? `${peakOfKey[entry]}: ${main.variant} build${main.board ? `, ${main.board} variables` : ""}` : null,
-      sessions,
-      ...(limits ? { limits } : {}),
-    });
-    rows.push(`${entry.padEnd(9)} Storage ${l.linuxStorage}, addCached ${l.linuxCached}, session peak ${main ? `${main.peak} (${main.load} loaded; ${peakOfKey[entry]})` : "-"}`);
+    const l = loads[entry];
+    assert.ok(l.storage > 0 && l.cached > l.storage, `${entry}: ${JSON.stringify(l)}`);
+    rows.push(recordJsVars(entry, l, figures[entry] || {}, peakOfKey[entry]));
   }
   console.log(`  Espruino JsVars (loads: linux build; peaks: the session named, test's own driver and helpers left out):\n    ${rows.join("\n    ")}`);
   const b = ["hub", "mqtt"].map((x) => figures[x]).filter(Boolean);

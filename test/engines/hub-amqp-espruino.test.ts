@@ -9,7 +9,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startEspruinoEngine } from "../../tools/engines/espruino.js";
-import { record } from "../../tools/engines/index.js";
+import { ESP32_VARIABLES, peakOf, loadsOf, recordJsVars } from "./espruino-figures";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -160,8 +160,6 @@ test("hub-amqp-ws in Espruino (linux build) against the emulator: AMQP over wss 
   assert.is(emu.telemetry.filter((x: any) => x.deviceId == id).length, 3);
 });
 
-/** Variables an ESP32 build has left for JavaScript (as test/engines/espruino.test.ts). */
-const ESP32_VARIABLES = 5000;
 /** Session peaks per entry, from the board-sized runs below, for engines-report.json. */
 const peaks: Record<string, any> = {};
 
@@ -194,9 +192,8 @@ for (const [entry, protocol, port] of [["hub-amqp", "amqp", "amqps"], ["hub-amqp
     assert.equal((await e.host.until("desired", 10000)).version, v);
     assert.equal(await emu.invokeMethod(id, "reboot", { delay: 1 }, 10000), { status: 200, payload: { ok: true, got: { delay: 1 } } });
     assert.equal(e.host.reports.filter((x: any) => x.name == "close" || x.name == "error" || x.name == "exception"), [], "no close, error or exception");
-    const mem = await e.memory();
-    peaks[entry] = { peak: mem.peak - e.atLoad.scaffold, peakTotal: mem.peak, total: mem.total, board: ESP32_VARIABLES, samples: mem.samples, load: e.atLoad.bundle };
-    assert.ok(mem.peak <= mem.total && mem.samples > 2 && peaks[entry].peak > peaks[entry].load, JSON.stringify(peaks[entry]));
+    const f = (peaks[entry] = await peakOf(e));
+    assert.ok(f.peakTotal <= f.total && f.samples > 2 && f.peak > f.load, JSON.stringify(f));
     await e.eval(`d.end(S.done("ended")), true`);
     await e.host.until("ended", 10000);
   });
@@ -204,21 +201,9 @@ for (const [entry, protocol, port] of [["hub-amqp", "amqp", "amqps"], ["hub-amqp
 
 test("JsVars of hub-amqp and hub-amqp-ws (Storage, addCached, the board-sized session's peak) written to engines-report.json", async () => {
   for (const entry of ["hub-amqp", "hub-amqp-ws"]) {
-    const load = async (storage: boolean) => {
-      const e = await startEspruinoEngine({ entry, storage, helpers: false });
-      try {
-        return e.atLoad;
-      } finally {
-        await e.close();
-      }
-    };
-    const st = await load(true), ca = await load(false), p = peaks[entry];
-    assert.ok(st.bundle > 0 && ca.bundle > st.bundle, `${entry}: ${st.bundle} / ${ca.bundle}`);
-    record("espruino", entry, {
-      unit: "JsVars", bundle: `dist/espruino/${entry}.js`, build: "linux", storage: st.bundle, cached: ca.bundle, blocksize: st.blocksize,
-      peak: p ? p.peak : null, peakSession: p ? `esp32Tls: esp32 build, ${ESP32_VARIABLES} variables` : null, sessions: p ? { esp32Tls: p } : {},
-    });
-    console.log(`  ${entry}: Storage ${st.bundle}, addCached ${ca.bundle}, session peak ${p ? p.peak : "-"} JsVars`);
+    const l = await loadsOf(entry);
+    assert.ok(l.storage > 0 && l.cached > l.storage, `${entry}: ${l.storage} / ${l.cached}`);
+    console.log(`  ${recordJsVars(entry, l, peaks[entry] ? { esp32Tls: peaks[entry] } : {}, "esp32Tls")}`);
   }
 });
 
