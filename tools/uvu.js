@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 /** Test files (relative to test/) that need the network, a broker, the emulator, an engine or a process. */
 const SYSTEM = new RegExp("^(" + [
   "(engines|qemu|load|bench|faults|badinput|hub|integration|sdk)/.*",
-  "(build|crypto|ws)/duktape", "build/(size-breakdown|features|closures)", "http/client", "sessions/(device|https|protocol|pnp|dps|dps-http|dps-ws|upload|amqp|amqp-emulator)", "mqtt/heap", "amqp/(client|features)", "targets/(espruino|node-store)",
+  "(build|crypto|ws)/duktape", "build/(size-breakdown|features|closures)", "http/client", "sessions/(device|https|protocol|pnp|dps|dps-http|dps-ws|upload|amqp|amqp-emulator|gateway)", "mqtt/heap", "amqp/(client|features)", "targets/(espruino|node-store)",
   "tools/(flash|moddable)", "ws/(mosquitto-ws|mqtt-ws|server)",
 ].join("|") + ")\\.test\\.ts$");
 /** Random cases per run in the unit tier; the system tier runs these files again with their defaults (100,000 MQTT fuzz inputs...). */

@@ -4,7 +4,7 @@
 // every put-token on the connection's first $cbs receiver: answers go to the device that asked, by correlation id).
 import { Transport, Clock, TlsOptions } from "../types";
 import { Hmac } from "../iothub/sas";
-import { E_BUSY } from "../errors";
+import { E_BUSY, E_OUTBOX_FULL } from "../errors";
 import { createAmqpClient, AmqpClient, AmqpClientOptions, ACCEPTED } from "../amqp/client";
 import { createAmqpDevice, AmqpDevice, AmqpDeviceOptions, HUB_AMQP_PORT } from "./amqp";
 
@@ -49,10 +49,23 @@ export function createGateway(g: GatewayOptions): Gateway {
     up = false,
     max = g.maxLinks || 64,
     devs: AmqpDevice[] = [],
+    // flows and settlements of the shared $cbs receivers the outbox had no room for, in order: ~handle, credit or
+    // delivery-id, outcome, ... (later())
+    owe: number[] = [],
     c: AmqpClient;
 
   function each(f: (m: Member) => void) {
     for (var i = 0; i < members.length; i++) if (members[i]._want) f(members[i]);
+  }
+
+  /**
+   * Gives receiver ~x the credit y (x < 0) or settles delivery x with outcome y; kept for onWritable when the outbox
+   * has no room, or behind what is kept already (their order). A lost flow would stop the put-token answers for good
+   * once the hub has spent the receiver's credit; a lost settlement would leave the answer unsettled.
+   */
+  function later(x: number, y: number) {
+    if (!owe.length && (x < 0 ? c.flow(~x, y) : c.settle(x, y)) != E_OUTBOX_FULL) return;
+    owe.push(x, y);
   }
 
   c = createAmqpClient({
@@ -71,9 +84,9 @@ export function createGateway(g: GatewayOptions): Gateway {
         // a put-token answer: to the member that asked, as if on its own $cbs receiver
         m = asked[k];
         delete asked[k];
-        c.flow(h, 4);
+        later(~h, 4);
         if (m && m._want) m._o.onMessage!(m._cbs, p, msg, id);
-        else if (id >= 0) c.settle(id, ACCEPTED);
+        else if (id >= 0) later(id, ACCEPTED);
         return;
       }
       if ((m = owner[h]) && m._o.onMessage) m._o.onMessage(h, p, msg, id);
@@ -84,6 +97,10 @@ export function createGateway(g: GatewayOptions): Gateway {
       if (m && m._o.onDetach) m._o.onDetach(h, e);
     },
     onWritable: function () {
+      // what is owed first, in order, then the devices'; the list taken out before (a refusal now is kept again, in order)
+      var q = owe, i: number;
+      owe = [];
+      for (i = 0; i < q.length; i += 2) later(q[i], q[i + 1]);
       each(function (m) {
         if (m._o.onWritable) m._o.onWritable();
       });
@@ -91,6 +108,8 @@ export function createGateway(g: GatewayOptions): Gateway {
     onError: g.onError,
     onClose: function (e) {
       up = false;
+      // delivery-ids and handles are the connection's: what was owed goes with it
+      owe = [];
       owner = {};
       cbsRcv = {};
       asked = {};

@@ -6,14 +6,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as http from "node:http";
 import { WebSocketServer } from "ws";
-import { createDevice, errorName, nodeTransport, E_AMQP_UNAUTHORIZED, E_HUB_STATUS, E_PROPERTY, E_NOT_CONNECTED } from "../../targets/node/index";
+import { createDevice, errorName, E_AMQP_UNAUTHORIZED, E_HUB_STATUS, E_PROPERTY, E_NOT_CONNECTED } from "../../targets/node/index";
 import type { AmqpDevice } from "../../targets/node/index";
-import type { Transport, TransportEvents } from "../../src/types";
 import { E_OUTBOX_FULL } from "../../src/errors";
 import { C2D_REJECT, C2D_ABANDON, C2D_LATER } from "../../src/sessions/amqp";
 
 import { miniHub, rhea, HOST, KEY } from "../helpers/amqp-hub";
-import { connected, until, watched } from "../helpers/amqp-device";
+import { connected, until, watched, gate, fill } from "../helpers/amqp-device";
 
 
 function device(port: number, more: any = {}) {
@@ -79,39 +78,6 @@ test("C2D on /messages/devicebound: complete, reject, abandon settle as accepted
   await end(k.d);
   l.close();
 });
-
-/**
- * Node's transport, but write() takes nothing while `blocked` (`seen` watches what it does take); drain() unblocks and
- * calls the client's onWritable.
- */
-function gate(seen?: (b: Uint8Array, off: number, len: number) => void) {
-  const tr = nodeTransport();
-  let ev: TransportEvents;
-  const g = {
-    blocked: false,
-    transport: {
-      open: (h, p, t, e) => tr.open(h, p, t, (ev = e)),
-      write: (b, off, len) => {
-        if (g.blocked) return 0;
-        if (seen) seen(b, off, len);
-        return tr.write(b, off, len);
-      },
-      close: () => tr.close(),
-    } as Transport,
-    drain() {
-      g.blocked = false;
-      ev.onWritable();
-    },
-  };
-  return g;
-}
-
-/** Telemetry queued until the outbox refuses it, large then one byte: only its spare bytes are left free. The count. */
-function fill(d: AmqpDevice, done?: (err: number) => void): number {
-  let sent = 0;
-  for (const size of [200, 1]) while (d.sendEvent(new Uint8Array(size), null, done) >= 0) sent++;
-  return sent;
-}
 
 test("C2D outcomes when the outbox is full: owed, not dropped; sent in order once the transport drains, before the application's onWritable", async () => {
   const hub = await miniHub(), l = await hub.listen();
