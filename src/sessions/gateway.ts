@@ -50,7 +50,7 @@ export function createGateway(g: GatewayOptions): Gateway {
     max = g.maxLinks || 64,
     devs: AmqpDevice[] = [],
     // flows and settlements of the shared $cbs receivers the outbox had no room for, in order: ~handle, credit or
-    // delivery-id, outcome, ... (later())
+    // delivery-id, outcome, ... (owed())
     owe: number[] = [],
     c: AmqpClient;
 
@@ -63,7 +63,7 @@ export function createGateway(g: GatewayOptions): Gateway {
    * has no room, or behind what is kept already (their order). A lost flow would stop the put-token answers for good
    * once the hub has spent the receiver's credit; a lost settlement would leave the answer unsettled.
    */
-  function later(x: number, y: number) {
+  function owed(x: number, y: number) {
     if (!owe.length && (x < 0 ? c.flow(~x, y) : c.settle(x, y)) != E_OUTBOX_FULL) return;
     owe.push(x, y);
   }
@@ -84,9 +84,9 @@ export function createGateway(g: GatewayOptions): Gateway {
         // a put-token answer: to the member that asked, as if on its own $cbs receiver
         m = asked[k];
         delete asked[k];
-        later(~h, 4);
+        owed(~h, 4);
         if (m && m._want) m._o.onMessage!(m._cbs, p, msg, id);
-        else if (id >= 0) later(id, ACCEPTED);
+        else if (id >= 0) owed(id, ACCEPTED);
         return;
       }
       if ((m = owner[h]) && m._o.onMessage) m._o.onMessage(h, p, msg, id);
@@ -100,7 +100,7 @@ export function createGateway(g: GatewayOptions): Gateway {
       // what is owed first, in order, then the devices'; the list taken out before (a refusal now is kept again, in order)
       var q = owe, i: number;
       owe = [];
-      for (i = 0; i < q.length; i += 2) later(q[i], q[i + 1]);
+      for (i = 0; i < q.length; i += 2) owed(q[i], q[i + 1]);
       each(function (m) {
         if (m._o.onWritable) m._o.onWritable();
       });
