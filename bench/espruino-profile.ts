@@ -5,7 +5,7 @@
 // chunk. CPU time is the interpreter's own (user + system, from /proc/self/stat, 10 ms steps): other processes on
 // the machine do not count. The same harness runs Espruino's MQTT and tinyMQTT modules, for a like-for-like look.
 //
-//   npx tsx bench/espruino-profile.ts [bundle, default dist/espruino/mqtt.js | MQTT | tinyMQTT] [--n 2000] [--cached]
+//   npx tsx bench/espruino-profile.ts [bundle, default dist/espruino/mqtt.js | MQTT | tinyMQTT | floor | floor-layered] [--n 2000] [--cached]
 //
 // --cached loads it with Modules.addCached (code in RAM) instead. Compare two builds by running both, one after the
 // other. For where the time goes, run the interpreter under `perf record -g` in the folder it prints (run.js). On a
@@ -39,6 +39,15 @@ const DRIVE: Record<string, { create: string; publish: string; subscribe?: strin
     create: `var c = L.create("x", { reconnect_interval: 10 }); c.on("message", function () { got++; }); c.on("connected", go); c.connect();`,
     publish: `(c.publish("bench/out", PAY), true)`,
   },
+  // bench/espruino-floor.js: the least a client can do per message, no checks (what any client's cost is above)
+  floor: {
+    create: `var c = L.create("x", function () { got++; }, go);`,
+    publish: `(c.publish("bench/out", PAY), true)`,
+  },
+  "floor-layered": {
+    create: `var c = L.create("x", function () { got++; }, go, true);`,
+    publish: `(c.publish("bench/out", PAY), true)`,
+  },
 };
 
 /** A QoS 0 PUBLISH frame (topic and payload ASCII, together under 124 bytes). */
@@ -52,7 +61,8 @@ async function main() {
   const ten = Buffer.concat(Array.from({ length: 10 }, () => frame("bench/in", PAYLOAD))).toString("base64");
   const lib = DRIVE[file] ? file : "tinyhub";
   // Espruino's modules minified as the Espruino tools do for Storage (as bench/espruino.ts)
-  let src = DRIVE[file] ? (await minify(fs.readFileSync(path.join(MODULES, file + ".js"), "utf8"), { ecma: 5, compress: true, mangle: true })).code! : fs.readFileSync(file, "latin1");
+  const from = /^floor/.test(file) ? path.join(import.meta.dirname, "espruino-floor.js") : path.join(MODULES, file + ".js");
+  let src = DRIVE[file] ? (await minify(fs.readFileSync(from, "utf8"), { ecma: 5, compress: true, mangle: true })).code! : fs.readFileSync(file, "latin1");
   // the socket module: the harness's own
   src = src.replace(/require\([^()]*"net"\)/g, "NET");
   writeStorage(bin, dir, { lib: Buffer.from(src, "latin1") });
