@@ -11,19 +11,24 @@ const PKG = fileURLToPath(new URL("..", import.meta.url));
 
 /** The files of the generated project, by name. */
 export function moddableProject(dir, connectionString) {
+  const pkg = (/** @type {string} */ f) => relative(resolve(dir), join(PKG, f)).split("\\").join("/");
   const manifest = {
     include: [
       "$(MODDABLE)/examples/manifest_base.json",
       "$(MODDABLE)/examples/manifest_net.json",
-      relative(resolve(dir), join(PKG, "targets/moddable/manifest.json")).split("\\").join("/"),
+      pkg("targets/moddable/manifest.json"),
     ],
     modules: { "*": ["./main"] },
+    // the root IoT Hub and DPS chain to, passed as tls.ca: without it Moddable's TLS looks the root up in the SDK's
+    // store (ca.ski), then loads it as a resource "ca<index>.der", which the app does not have unless it lists it
+    resources: { "*": [pkg("targets/moddable/DigiCertGlobalRootG2")] },
     // SAS tokens and certificate dates need real time: manifest_net sets the clock from this SNTP server
     config: { connectionString: connectionString || "HostName=<hub>.azure-devices.net;DeviceId=<id>;SharedAccessKey=<key>", sntp: "pool.ntp.org" },
   };
   const main = `// tinyhub on Moddable: an IoT Hub device over MQTT/TLS (port 8883).
 // Build and flash: mcconfig -d -m -p esp32 ssid="<wifi>" password="<secret>"   (or -p pico/pico_w)
 import config from "mc/config";
+import Resource from "Resource";
 import Timer from "timer";
 import { createDevice } from "tinyhub/hub";
 
@@ -31,7 +36,8 @@ let count = 0;
 const device = createDevice({
   connectionString: config.connectionString,
   bufferSize: 2048,
-  tls: {},
+  // IoT Hub's root certificate (DER, a resource of this app: manifest.json)
+  tls: { ca: new Resource("DigiCertGlobalRootG2.der") },
   onConnect() {
     trace("connected\\n");
     device.patchReported({ firmware: "moddable-demo" }, (err, version) => trace(\`reported v\${version} (\${err})\\n\`));

@@ -15,7 +15,7 @@ import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp, appFiles, hubScenario, httpScenario, mqttScenario, tlsFailureScenario, testBytes, DEFAULT_CREATION } from "../../tools/engines/moddable.js";
+import { buildApp, appFiles, hubScenario, httpScenario, mqttScenario, resourceScenario, tlsFailureScenario, testBytes, DEFAULT_CREATION } from "../../tools/engines/moddable.js";
 import { buildModdable } from "../../tools/engines/moddable-build.js";
 import { recordSaved, DEFAULTS } from "../../tools/engines/moddable-heap.js";
 import { readFileSync } from "node:fs";
@@ -63,11 +63,27 @@ test("the generated app: manifest as `tinyhub moddable` writes it, every tinyhub
   const { app } = await setup();
   const gen = JSON.parse(moddableProject("x")["manifest.json"]);
   const ours = JSON.parse(appFiles("manifest.json", undefined)["manifest.json"]);
-  // only the include of the package's manifest is pointed at the staged copy (dist/moddable as built)
-  assert.equal({ ...ours, include: ours.include.slice(0, 2) }, { ...gen, include: gen.include.slice(0, 2) });
+  // only the include of the package's manifest and its resources are pointed at the staged copy (dist/moddable as built)
+  assert.equal({ ...ours, include: ours.include.slice(0, 2), resources: null }, { ...gen, include: gen.include.slice(0, 2), resources: null });
   assert.ok(ours.include[2].endsWith("targets/moddable/manifest.json"));
+  assert.equal(ours.resources, { "*": ["../pkg/targets/moddable/DigiCertGlobalRootG2"] });
   assert.not.ok("creation" in ours, "no creation added: the shipped manifest's own");
   assert.match(app.so, /\.so$/);
+}));
+
+test("the generated app carries IoT Hub's root certificate, the resource its main.js passes as tls.ca; the SDK's copy that its certificate store (ca.ski) points at is not a resource of the app", bounded(60000, async () => {
+  const { app } = await setup();
+  const der = readFileSync(new URL("../../targets/moddable/DigiCertGlobalRootG2.der", import.meta.url));
+  const ours = await resourceScenario({ app, name: "DigiCertGlobalRootG2.der", log });
+  assert.ok(ours.ok, ours.error || undefined);
+  assert.equal(ours.resource, { ev: "resource", name: "DigiCertGlobalRootG2.der", size: der.length, sum: sum(der) });
+  // without tls.ca, Moddable's TLS finds the root's index in ca.ski and loads "ca<index>.der" (DigiCert Global Root G2
+  // is ca170 in SDK 8.2.3): the store's index is there, the certificate is not
+  const ski = await resourceScenario({ app, name: "ca.ski", log });
+  assert.ok(ski.ok && ski.resource.size > 0, JSON.stringify(ski.resource));
+  const sdk = await resourceScenario({ app, name: "ca170.der", log });
+  assert.ok(sdk.ok, sdk.error || undefined);
+  assert.match(sdk.resource.error, /Resource not found/);
 }));
 
 test("MQTT over TCP (mqtt.js): QoS 0/1/2 both ways, a 3,000-byte message in chunks, byte-exact", bounded(20000, async () => {

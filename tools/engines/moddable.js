@@ -26,6 +26,7 @@ import { moddableProject } from "../moddable-command.js";
 const IMPORTS = {
   "manifest.json": [
     'import Timer from "timer";',
+    'import Resource from "Resource";',
     'import { createClient as mqttClient } from "tinyhub/mqtt";',
     'import { createClient as wsClient } from "tinyhub/ws";',
     'import { createDevice as hubDevice } from "tinyhub/hub";',
@@ -40,6 +41,7 @@ const IMPORTS = {
   ],
   "manifest_classic.json": [
     'import Timer from "timer";',
+    'import Resource from "Resource";',
     'import { createClient as mqttClient } from "tinyhub/mqtt";',
     'import { createDevice as hubDevice } from "tinyhub/hub";',
     'import { moddableClassicTransport as classicTransport } from "tinyhub/classic";',
@@ -57,7 +59,7 @@ export const DEFAULT_CREATION = { chunk: { initial: 32768, incremental: 1024 }, 
 function packageFiles() {
   /** @type {Record<string, Buffer>} */
   const files = {};
-  for (const f of ["manifest.json", "manifest_classic.json", "notls.js"]) files[`targets/moddable/${f}`] = readFileSync(join(ROOT, "targets", "moddable", f));
+  for (const f of ["manifest.json", "manifest_classic.json", "notls.js", "DigiCertGlobalRootG2.der"]) files[`targets/moddable/${f}`] = readFileSync(join(ROOT, "targets", "moddable", f));
   const dist = join(DIST, "moddable");
   if (!existsSync(dist)) throw new Error(`${dist} missing: run \`npm run build\` first`);
   for (const f of readdirSync(dist).filter((f) => f.endsWith(".js")).sort()) files[`dist/moddable/${f}`] = readFileSync(join(dist, f));
@@ -93,6 +95,8 @@ export function appFiles(manifest, creation) {
   const i = m.include.findIndex((/** @type {string} */ p) => p.endsWith("targets/moddable/manifest.json"));
   if (i < 0) throw new Error("the generated manifest does not include targets/moddable/manifest.json");
   m.include[i] = `../pkg/targets/moddable/${manifest}`;
+  // its resources (IoT Hub's root certificate) from the staged package too
+  m.resources["*"] = m.resources["*"].map((/** @type {string} */ r) => r.replace(/^.*targets\/moddable\//, "../pkg/targets/moddable/"));
   // the file module for the store scenario, as an app that keeps its queue in files includes it (README)
   if (manifest == "manifest.json") m.include.push("$(MODDABLE)/modules/files/file/manifest.json");
   if (creation) m.creation = creation;
@@ -473,6 +477,18 @@ export function httpScenario(o) {
  * the device must see the connection close (E_TRANSPORT), the app go on, and then connect with the right settings.
  * @param {RunOptions & { hub: any, id: string, ca?: string, servername?: string, protocol?: "mqtt" | "amqp" }} o
  */
+/**
+ * The app's resource `o.name` as the app reads it (`new Resource(name)`): `out.resource` is { size, sum } of its bytes,
+ * or { error } when the app has no such resource.
+ * @param {{ app: App, name: string, log?: (s: string) => void }} o @returns {Promise<Outcome>}
+ */
+export function resourceScenario(o) {
+  return session(o, async (run, out) => {
+    run.send({ scenario: "resource", name: o.name });
+    out.resource = await run.until("resource", 5000);
+  });
+}
+
 export function tlsFailureScenario(o) {
   const hub = o.hub, id = o.id;
   return session(o, async (run, out) => {
