@@ -24,10 +24,10 @@ const log = process.env.TINYHUB_ENGINES_LOG ? (l: string) => console.log(l) : un
 const ID = `mda-${process.pid}`;
 const E_TRANSPORT = -27;
 /**
- * What the AMQP/TLS session was measured to need on this host (64-bit: slots 32 bytes; each figure bisected with the
- * others ample, nothing growing; tools/engines/moddable-heap.json): 44,544 B of chunks, 2,400 slots, 428 stack slots;
- * over mcconfig's defaults (32 KB, 2,048 slots, 384 stack slots), which it does not fit. AMQP over wss: 50,176 B,
- * 2,880 slots, 492 stack slots (within the shipped 544, with under 10 % to spare).
+ * Heaps with room over what the AMQP/TLS session was measured to need on this host (64-bit: slots 32 bytes; each
+ * figure bisected with the others ample, nothing growing: tools/engines/moddable-heap.json, session hub-amqp, about
+ * 42 KB of chunks, 2,048 slots and 432 stack slots): over mcconfig's defaults (32 KB, 2,048 slots, 384 stack slots),
+ * which it does not fit with room to spare; AMQP over wss needs more again (session hub-amqp-ws).
  */
 const FIXED = { chunks: 49152, slots: 2560 };
 const SHIPPED_STACK = JSON.parse(readFileSync(new URL("../../targets/moddable/manifest.json", import.meta.url), "utf8")).creation.stack;
