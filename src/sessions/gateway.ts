@@ -64,8 +64,7 @@ export function createGateway(g: GatewayOptions): Gateway {
    * once the hub has spent the receiver's credit; a lost settlement would leave the answer unsettled.
    */
   function owed(x: number, y: number) {
-    if (!owe.length && (x < 0 ? c.flow(~x, y) : c.settle(x, y)) != E_OUTBOX_FULL) return;
-    owe.push(x, y);
+    if (owe.length || (x < 0 ? c.flow(~x, y) : c.settle(x, y)) == E_OUTBOX_FULL) owe.push(x, y);
   }
 
   c = createAmqpClient({

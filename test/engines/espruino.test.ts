@@ -291,7 +291,7 @@ const suites: { title: string; entry: string; key: string; steps: Step[] }[] = [
     }).steps.filter((x) => !/persistent session/.test(x.name)),
   },
   {
-    // (with 1,600 variables, an ESP8266's, the store's session runs out of memory at its first subscribe: ~1,550 in use)
+    // (on an ESP8266's 1,600 variables createClient refuses a client with a store, E_NO_MEMORY: the test after the suites)
     title: `board-sized: mqtt-store (the client's queue in Storage) over TCP with ${ESP32_VARIABLES} variables (esp32 build)`,
     entry: "mqtt-store",
     key: "esp32Tcp",

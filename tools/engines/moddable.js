@@ -472,12 +472,6 @@ export function httpScenario(o) {
 }
 
 /**
- * A TLS handshake that must fail (`ca`: a CA that did not sign the server's certificate, or `servername`:
- * a name the certificate does not have) against the emulator's mqtts port (its amqps port with `protocol` "amqp"):
- * the device must see the connection close (E_TRANSPORT), the app go on, and then connect with the right settings.
- * @param {RunOptions & { hub: any, id: string, ca?: string, servername?: string, protocol?: "mqtt" | "amqp" }} o
- */
-/**
  * The app's resource `o.name` as the app reads it (`new Resource(name)`): `out.resource` is { size, sum } of its bytes,
  * or { error } when the app has no such resource.
  * @param {{ app: App, name: string, log?: (s: string) => void }} o @returns {Promise<Outcome>}
@@ -489,6 +483,12 @@ export function resourceScenario(o) {
   });
 }
 
+/**
+ * A TLS handshake that must fail (`ca`: a CA that did not sign the server's certificate, or `servername`:
+ * a name the certificate does not have) against the emulator's mqtts port (its amqps port with `protocol` "amqp"):
+ * the device must see the connection close (E_TRANSPORT), the app go on, and then connect with the right settings.
+ * @param {RunOptions & { hub: any, id: string, ca?: string, servername?: string, protocol?: "mqtt" | "amqp" }} o
+ */
 export function tlsFailureScenario(o) {
   const hub = o.hub, id = o.id;
   return session(o, async (run, out) => {
